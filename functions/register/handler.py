@@ -1,0 +1,123 @@
+"""register function (app API): organisations, basic registration, my registrations, cards, withdrawal.
+Thin: parse, call the registration service, respond. Rules: R-ORG-1..3, R-BAS-1..6, R-CARD-1, R-PRIV-1."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel
+
+from shared.api.resolver import COGNITO, create_resolver, current_user_id
+from shared.config import settings
+from shared.dal import aws
+from shared.dal.idempotency import SingleTablePersistenceLayer
+from shared.dal.repository import Repository
+from shared.domain.models import (
+    Card,
+    MyRegistrations,
+    OrganisationDetail,
+    OrganisationRef,
+    OrganisationSummary,
+    RegisterRequest,
+    RegisterResponse,
+    WithdrawResponse,
+)
+from shared.logic.access import AccessRecorder
+from shared.logic.registration import RegisterCommand, RegistrationService
+from shared.observability import logger, metrics, tracer
+
+app = create_resolver("ふるさと住民登録 app API: register")
+SIGNED_IN = [{COGNITO: []}]
+LgCodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
+
+
+@lru_cache(maxsize=1)
+def service() -> RegistrationService:
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return RegistrationService(
+        Repository(dynamodb, config.table_name),
+        SingleTablePersistenceLayer(config.table_name, boto3_client=dynamodb),
+        idempotency_ttl_seconds=config.idempotency_ttl_seconds,
+        cache_seconds=config.organisation_cache_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def access() -> AccessRecorder:
+    return AccessRecorder(Repository(aws.client("dynamodb"), settings().table_name))
+
+
+def signed_in_user() -> str:
+    user_id = current_user_id(app)
+    access().note(user_id)
+    return user_id
+
+
+class OrganisationList(BaseModel):
+    organisations: list[OrganisationSummary]
+
+
+class PostalCodeLookup(BaseModel):
+    postal_code: str
+    municipalities: list[OrganisationRef]
+
+
+@app.get("/organisations", tags=["organisations"], summary="Search organisations (joined ones by default)")
+def list_organisations(
+    q: Annotated[str | None, Query(max_length=50, description="Part of the name or its kana")] = None,
+    prefecture: Annotated[str | None, Query(pattern=r"^\d{6}$", description="Only this prefecture's")] = None,
+    include_not_joined: Annotated[bool, Query()] = False,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 100,
+) -> OrganisationList:
+    return OrganisationList(organisations=service().list_organisations(q, prefecture, include_not_joined, limit))
+
+
+@app.get("/organisations/<code>", tags=["organisations"], summary="An organisation's intro, card design and survey")
+def get_organisation(code: LgCodePath) -> OrganisationDetail:
+    return service().organisation_detail(code)
+
+
+@app.get("/postal-codes/<postal_code>", tags=["organisations"], summary="The municipality of a postal code")
+def lookup_postal_code(postal_code: Annotated[str, Path(max_length=10)]) -> PostalCodeLookup:
+    return PostalCodeLookup(postal_code=postal_code, municipalities=service().municipalities_for_postal_code(postal_code))
+
+
+@app.post("/registrations", tags=["registrations"], summary="Register (basic) with an organisation", security=SIGNED_IN)
+def register(
+    request: Annotated[RegisterRequest, Body()],
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=100, description="Retries with the same key return the first result")
+    ] = None,
+) -> Response[RegisterResponse]:
+    command = RegisterCommand(user_id=signed_in_user(), idempotency_key=idempotency_key, request=request)
+    result = service().register(command)
+    metrics.add_metric(name="Registrations", unit="Count", value=1)
+    return Response(status_code=201, content_type="application/json", body=result)
+
+
+@app.get("/me/registrations", tags=["registrations"], summary="My registrations", security=SIGNED_IN)
+def my_registrations() -> MyRegistrations:
+    return service().my_registrations(signed_in_user())
+
+
+@app.get("/me/registrations/<code>/card", tags=["registrations"], summary="Registration card (登録証)", security=SIGNED_IN)
+def card(code: LgCodePath) -> Card:
+    return service().card(signed_in_user(), code)
+
+
+@app.delete("/me/registrations/<code>", tags=["registrations"], summary="Withdraw a registration", security=SIGNED_IN)
+def withdraw(code: LgCodePath) -> WithdrawResponse:
+    return service().withdraw(signed_in_user(), code)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    service().idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

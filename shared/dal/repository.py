@@ -1,0 +1,294 @@
+"""DynamoDB adapter: the only module that reads or writes the table. Returns domain models and turns
+ClientError codes into domain errors. Every query here has a row in docs/access-patterns.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ..domain.errors import AlreadyRegistered, ConcurrentUpdate
+from ..domain.models import OrganisationProfile, PersonalInfo, Registration
+from . import keys
+from .table import JOINED_ORGANISATIONS, REGISTRATIONS_BY_USER
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _registration_item(reg: Registration) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **keys.registration(reg.organisation_code, reg.user_id),
+        **keys.registrations_by_user(reg.user_id),
+        "user_sk": f"ORG#{reg.organisation_code}",
+        "type": "Registration",
+        "org_code": reg.organisation_code,
+        "user_id": reg.user_id,
+        "level": reg.level,
+        "since": reg.since.isoformat(),
+        "direct": reg.direct,
+        "resident": reg.resident,
+        "survey_version": reg.survey_version,
+        "answers": reg.answers or None,
+        "personal": reg.personal.model_dump(mode="json", exclude_none=True) if reg.personal else None,
+    }
+    if reg.via:
+        item["via"] = set(reg.via)
+    return item
+
+
+def _registration(item: dict[str, Any]) -> Registration:
+    personal = item.get("personal")
+    return Registration(
+        organisation_code=item["org_code"],
+        user_id=item.get("user_id") or item["user_pk"].removeprefix("USER#"),
+        level=item.get("level", "basic"),
+        since=datetime.fromisoformat(item["since"]),
+        direct=bool(item.get("direct", False)),
+        via=frozenset(item.get("via", ())),
+        resident=bool(item.get("resident", False)),
+        survey_version=item.get("survey_version"),
+        answers=item.get("answers", {}),
+        personal=PersonalInfo.model_validate(personal) if personal else None,
+    )
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+
+
+class Repository:
+    def __init__(self, client, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # --- organisations -------------------------------------------------------------------------------------------
+
+    def put_organisation_profile(self, profile: OrganisationProfile) -> None:
+        item = {
+            **keys.organisation_profile(profile.code),
+            "type": "OrganisationProfile",
+            "org_code": profile.code,
+            "joined_pk": keys.JOINED_PARTITION,
+            "joined_sk": profile.code,
+            **profile.model_dump(mode="json", exclude={"code"}),
+        }
+        self._client.put_item(TableName=self._table, Item=_dump(item))
+
+    def _batch_get(self, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """Strongly consistent BatchGetItem of up to 100 keys per round trip; unprocessed keys are asked again."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(key_list), 100):
+            chunk = [_dump(k) for k in key_list[start : start + 100]]
+            request: dict[str, Any] | None = {self._table: {"Keys": chunk, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                items += [_load(raw) for raw in response["Responses"].get(self._table, [])]
+                request = response.get("UnprocessedKeys") or None
+        return items
+
+    def get_organisation_profiles(self, codes: Iterable[str]) -> dict[str, OrganisationProfile]:
+        """Profiles of the joined organisations among `codes`."""
+        profiles, _ = self.registration_context(None, codes)
+        return profiles
+
+    def get_registrations(self, user_id: str, codes: Iterable[str]) -> dict[str, Registration]:
+        """The user's registrations with `codes` (strongly consistent: decisions are made on them)."""
+        _, registrations = self.registration_context(user_id, (), codes)
+        return registrations
+
+    def registration_context(
+        self, user_id: str | None, profile_codes: Iterable[str], registration_codes: Iterable[str] = ()
+    ) -> tuple[dict[str, OrganisationProfile], dict[str, Registration]]:
+        """Organisation profiles and the user's registrations in one round trip."""
+        wanted = [keys.organisation_profile(c) for c in dict.fromkeys(profile_codes)]
+        if user_id is not None:
+            wanted += [keys.registration(c, user_id) for c in dict.fromkeys(registration_codes)]
+        profiles: dict[str, OrganisationProfile] = {}
+        registrations: dict[str, Registration] = {}
+        for item in self._batch_get(wanted) if wanted else []:
+            if item["type"] == "OrganisationProfile":
+                profiles[item["org_code"]] = OrganisationProfile.model_validate({**item, "code": item["org_code"]})
+            else:
+                registrations[item["org_code"]] = _registration(item)
+        return profiles, registrations
+
+    def joined_organisation_codes(self) -> list[str]:
+        """All joined organisations, from the sparse joined_organisations index (never a Scan)."""
+        codes: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": JOINED_ORGANISATIONS.name,
+            "KeyConditionExpression": "joined_pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": keys.JOINED_PARTITION}},
+            "ProjectionExpression": "joined_sk",
+        }
+        while True:
+            response = self._client.query(**kwargs)
+            codes += [i["joined_sk"]["S"] for i in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return codes
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # --- registrations -------------------------------------------------------------------------------------------
+
+    def list_registrations_of_user(self, user_id: str) -> list[Registration]:
+        """The user's registrations, from the registrations_by_user index (keys and non-personal attributes)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": REGISTRATIONS_BY_USER.name,
+            "KeyConditionExpression": "user_pk = :u",
+            "ExpressionAttributeValues": {":u": {"S": keys.registrations_by_user(user_id)["user_pk"]}},
+        }
+        result: list[Registration] = []
+        while True:
+            response = self._client.query(**kwargs)
+            result += [_registration(_load(i)) for i in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return result
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def create_registration(self, registration: Registration, link_prefecture: Registration | None) -> None:
+        """One transaction: the new registration (refused if it exists) and, for a co-registration, the prefecture
+        registration created or linked to this municipality (R-ORG-2). ADD on a set keeps concurrent links."""
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _dump(_registration_item(registration)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if link_prefecture is not None:
+            pref = link_prefecture
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _dump(keys.registration(pref.organisation_code, pref.user_id)),
+                        "UpdateExpression": (
+                            "SET #type = :type, org_code = :org, user_id = :user, user_pk = :upk, user_sk = :usk,"
+                            " #level = if_not_exists(#level, :level), since = if_not_exists(since, :since),"
+                            " direct = if_not_exists(direct, :false), resident = if_not_exists(resident, :resident)"
+                            " ADD via :via"
+                        ),
+                        "ExpressionAttributeNames": {"#type": "type", "#level": "level"},
+                        "ExpressionAttributeValues": _dump(
+                            {
+                                ":type": "Registration",
+                                ":org": pref.organisation_code,
+                                ":user": pref.user_id,
+                                ":upk": keys.registrations_by_user(pref.user_id)["user_pk"],
+                                ":usk": f"ORG#{pref.organisation_code}",
+                                ":level": pref.level,
+                                ":since": pref.since.isoformat(),
+                                ":false": False,
+                                ":resident": pref.resident,
+                                ":via": set(pref.via),
+                            }
+                        ),
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "TransactionCanceledException" and _cancellation_codes(error)[0] == "ConditionalCheckFailed":
+                raise AlreadyRegistered(
+                    f"already registered with {registration.organisation_code}",
+                    organisation_code=registration.organisation_code,
+                ) from error
+            if code in ("TransactionCanceledException", "TransactionConflictException"):
+                raise ConcurrentUpdate("registration collided with a concurrent change") from error
+            raise
+
+    def delete_registrations(
+        self,
+        target: Registration,
+        unlink_from_prefecture: Registration | None,
+        delete_prefecture: Registration | None,
+    ) -> None:
+        """One transaction, conditioned on what the plan was made from: a concurrent change cancels it
+        (ConcurrentUpdate) and the caller plans again."""
+        items: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": _dump(keys.registration(target.organisation_code, target.user_id)),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+        ]
+        if unlink_from_prefecture is not None:
+            pref = unlink_from_prefecture
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _dump(keys.registration(pref.organisation_code, pref.user_id)),
+                        "UpdateExpression": "DELETE via :m",
+                        "ConditionExpression": "contains(via, :code) AND (size(via) > :one OR direct = :true)",
+                        "ExpressionAttributeValues": _dump(
+                            {":m": {target.organisation_code}, ":code": target.organisation_code, ":one": 1, ":true": True}
+                        ),
+                    }
+                }
+            )
+        if delete_prefecture is not None:
+            pref = delete_prefecture
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": _dump(keys.registration(pref.organisation_code, pref.user_id)),
+                        # The plan deletes the prefecture only when `target` is its last link and it is not direct.
+                        "ConditionExpression": "size(via) = :one AND contains(via, :code) AND direct = :false",
+                        "ExpressionAttributeValues": _dump(
+                            {":one": 1, ":code": target.organisation_code, ":false": False}
+                        ),
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+                raise ConcurrentUpdate("withdrawal collided with a concurrent change") from error
+            raise
+
+    # --- national area -------------------------------------------------------------------------------------------
+
+    def record_access(self, user_id: str, day: date) -> bool:
+        """Keep the last access day for the inactivity rule (R-BAS-5). Writes only when the stored day is older;
+        returns whether it wrote."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_dump(keys.account(user_id)),
+                UpdateExpression="SET last_access = :d, #type = :type",
+                ConditionExpression="attribute_not_exists(last_access) OR last_access < :d",
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues=_dump({":d": day.isoformat(), ":type": "Account"}),
+            )
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def get_account(self, user_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table, Key=_dump(keys.account(user_id)), ConsistentRead=True)
+        return _load(response["Item"]) if "Item" in response else None

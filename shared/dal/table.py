@@ -1,0 +1,68 @@
+"""The one table: its keys, indexes and TTL. The CDK stack, moto (local runtime and tests) and the data layer all
+read this definition, so they cannot drift. Access patterns: docs/access-patterns.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+    # Only these attributes are copied into the index. Personal data is never projected (R-PRIV-1).
+    non_key_attributes: tuple[str, ...] = field(default=())
+
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+REGISTRATIONS_BY_USER = Index(
+    name="registrations_by_user",
+    partition_key="user_pk",
+    sort_key="user_sk",
+    non_key_attributes=("org_code", "level", "since", "direct", "via", "resident"),
+)
+JOINED_ORGANISATIONS = Index(
+    name="joined_organisations",
+    partition_key="joined_pk",
+    sort_key="joined_sk",
+    non_key_attributes=("org_code", "joined_at"),
+)
+INDEXES: tuple[Index, ...] = (REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS)
+
+
+def create_table_request(table_name: str) -> dict:
+    """boto3 `create_table` arguments (on-demand, as deployed)."""
+    keys = {PARTITION_KEY, SORT_KEY} | {k for i in INDEXES for k in (i.partition_key, i.sort_key)}
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in sorted(keys)],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": i.name,
+                "KeySchema": [
+                    {"AttributeName": i.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": i.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(i.non_key_attributes)},
+            }
+            for i in INDEXES
+        ],
+    }
+
+
+def create_table(client, table_name: str) -> None:
+    """Create the table with its TTL (local runtime and tests; the CDK stack creates it when deployed)."""
+    client.create_table(**create_table_request(table_name))
+    client.get_waiter("table_exists").wait(TableName=table_name)
+    client.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )

@@ -1,0 +1,81 @@
+"""Domain errors. The logic layer raises only these; the API layer maps each type (never a message) to an
+RFC 9457 problem with a Japanese title the app can show as is, and an English `detail` for developers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    type_slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "リクエストに誤りがあります"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class InvalidInput(DomainError):
+    status = 422
+    type_slug = "invalid-input"
+    title = "入力内容に誤りがあります"
+
+
+class UnknownOrganisation(DomainError):
+    status = 404
+    type_slug = "unknown-organisation"
+    title = "指定された自治体が見つかりません"
+
+
+class OrganisationNotJoined(DomainError):
+    """Registering with an organisation that has not joined (R-ORG-1)."""
+
+    status = 422
+    type_slug = "organisation-not-joined"
+    title = "この自治体はふるさと住民登録制度に参加していません"
+
+
+class OrganisationNotPublished(OrganisationNotJoined):
+    """Browsing the page of an organisation that has not joined: it has no page."""
+
+    status = 404
+
+
+class InvalidSurveyAnswer(DomainError):
+    status = 422
+    type_slug = "invalid-survey-answer"
+    title = "アンケートの回答に誤りがあります"
+
+
+class AlreadyRegistered(DomainError):
+    status = 409
+    type_slug = "already-registered"
+    title = "この自治体にはすでに登録しています"
+
+
+class RegistrationNotFound(DomainError):
+    status = 404
+    type_slug = "registration-not-found"
+    title = "この自治体への登録はありません"
+
+
+class ConcurrentUpdate(DomainError):
+    """Another request changed the same registrations at the same moment, and retries did not settle it."""
+
+    status = 409
+    type_slug = "concurrent-update"
+    title = "同時に別の操作が行われました。もう一度お試しください"
+
+
+class RequestInProgress(DomainError):
+    status = 409
+    type_slug = "request-in-progress"
+    title = "同じリクエストを処理中です"
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    type_slug = "idempotency-key-reused"
+    title = "同じ Idempotency-Key が別の内容のリクエストに使われています"

@@ -1,0 +1,166 @@
+"""Domain models (pydantic v2). API bodies and responses are these models, so the OpenAPI document is generated
+from the same definitions the rules use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .. import clock
+from .survey import Answer, Question
+
+LgCode = Annotated[str, Field(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits with check digit)")]
+PostalCode = Annotated[str, Field(pattern=r"^\d{3}-?\d{4}$", description="郵便番号, e.g. 988-0000")]
+
+Gender = Literal["female", "male", "other", "no_answer"]
+Level = Literal["basic", "premium"]
+
+
+class PersonalInfo(BaseModel):
+    """Basic 4 info and e-mail: each optional (R-BAS-3). Stored only in the organisation's area (R-PRIV-1)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    postal_code: PostalCode | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+    birth_date: date | None = None
+    gender: Gender | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date | None) -> date | None:
+        if value is not None and not (date(1900, 1, 1) <= value <= clock.today()):
+            raise ValueError("birth_date must be between 1900-01-01 and today")
+        return value
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organisation_code: LgCode
+    co_register_prefecture: bool = Field(
+        default=True, description="Also register with the municipality's prefecture (R-ORG-2); false opts out."
+    )
+    answers: dict[str, Answer] = Field(default_factory=dict, description="Survey answers by question id (R-BAS-2)")
+    personal: PersonalInfo | None = None
+
+
+class OrganisationRef(BaseModel):
+    code: LgCode
+    name: str
+    kind: Literal["prefecture", "municipality"]
+    prefecture_code: LgCode
+    prefecture_name: str
+
+
+class Intro(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=100)
+    body: str = Field(default="", max_length=4000)
+    image_url: str | None = Field(default=None, max_length=500)
+    website_url: str | None = Field(default=None, max_length=500)
+
+
+class CardDesign(BaseModel):
+    """Per-organisation background of the registration card (R-CARD-1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    background_color: str = Field(default="#1F6F8B", pattern=r"^#[0-9A-Fa-f]{6}$")
+    text_color: str = Field(default="#FFFFFF", pattern=r"^#[0-9A-Fa-f]{6}$")
+    background_image_url: str | None = Field(default=None, max_length=500)
+
+
+class OrganisationProfile(BaseModel):
+    """What a joined organisation publishes (R-ORG-1, R-ADM-2). Existence of a profile = the organisation joined."""
+
+    code: LgCode
+    joined_at: datetime
+    intro: Intro
+    card_design: CardDesign = Field(default_factory=CardDesign)
+    own_questions: tuple[Question, ...] = ()
+
+
+class OrganisationSummary(OrganisationRef):
+    joined: bool
+
+
+class SurveyDefinition(BaseModel):
+    version: str
+    questions: tuple[Question, ...]
+
+
+class OrganisationDetail(OrganisationSummary):
+    intro: Intro
+    card_design: CardDesign
+    survey: SurveyDefinition
+
+
+class Registration(BaseModel):
+    """A person's registration with one organisation (org area). A prefecture registration may be direct, or a
+    co-registration through one or more of its municipalities (`via`), or both."""
+
+    organisation_code: LgCode
+    user_id: str
+    level: Level = "basic"
+    since: datetime
+    direct: bool
+    via: frozenset[str] = frozenset()
+    resident: bool = False
+    survey_version: str | None = None
+    answers: dict[str, Answer] = Field(default_factory=dict)
+    personal: PersonalInfo | None = None
+
+
+CoRegistrationStatus = Literal[
+    "registered",  # newly co-registered with the prefecture
+    "linked",  # already registered with the prefecture: this municipality was added to it
+    "opted_out",  # the user asked not to (R-ORG-2)
+    "prefecture_not_joined",  # the prefecture has not joined: skipped (R-ORG-1)
+    "not_applicable",  # the target is itself a prefecture
+]
+
+
+class CoRegistration(BaseModel):
+    prefecture: OrganisationRef | None
+    status: CoRegistrationStatus
+    message: str
+
+
+class RegistrationView(BaseModel):
+    """A registration as its owner sees it (no personal data echoed)."""
+
+    organisation: OrganisationRef
+    level: Level
+    since: datetime
+    direct: bool
+    via: list[OrganisationRef] = Field(default_factory=list, description="Municipalities this prefecture registration came through")
+    resident: bool = Field(description="Registered where the person lives: not counted as 関係人口 (R-BAS-6)")
+
+
+class RegisterResponse(BaseModel):
+    registration: RegistrationView
+    co_registration: CoRegistration
+
+
+class MyRegistrations(BaseModel):
+    registrations: list[RegistrationView]
+
+
+class Card(BaseModel):
+    """Registration card (登録証, R-CARD-1)."""
+
+    organisation: OrganisationRef
+    level: Level
+    level_label: str
+    verified: bool = Field(description="My Number Card identity verification done (R-BAS-4)")
+    long_stay: bool = Field(default=False, description="二地域居住 long-stay marker, premium only (R-PRE-7)")
+    since: date
+    design: CardDesign
+
+
+class WithdrawResponse(BaseModel):
+    withdrawn: list[OrganisationRef]
+    kept_prefecture: OrganisationRef | None = None
+    message: str

@@ -1,0 +1,283 @@
+"""Use cases of the register function: browse organisations, register, list, card, withdraw.
+Takes its repository as an argument (tests pass one on moto); raises domain errors only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import BaseModel
+
+from .. import clock
+from ..dal.repository import Repository
+from ..domain import registration as rules
+from ..domain.errors import (
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    InvalidInput,
+    OrganisationNotJoined,
+    OrganisationNotPublished,
+    RegistrationNotFound,
+    RequestInProgress,
+    UnknownOrganisation,
+)
+from ..domain.models import (
+    Card,
+    CardDesign,
+    CoRegistration,
+    MyRegistrations,
+    OrganisationDetail,
+    OrganisationRef,
+    OrganisationSummary,
+    RegisterRequest,
+    RegisterResponse,
+    Registration,
+    RegistrationView,
+    SurveyDefinition,
+    WithdrawResponse,
+)
+from ..domain.survey import COMMON_SURVEY_VERSION, survey_for, validate_answers
+from ..organisations import catalog
+from ..organisations.catalog import Organisation
+
+ATTEMPTS_ON_CONCURRENT_UPDATE = 3
+LEVEL_LABELS = {"basic": "ベーシック登録", "premium": "プレミアム登録"}
+
+
+class RegisterCommand(BaseModel):
+    user_id: str
+    idempotency_key: str | None = None
+    request: RegisterRequest
+
+
+def organisation_ref(org: Organisation) -> OrganisationRef:
+    return OrganisationRef(
+        code=org.code, name=org.name, kind=org.kind, prefecture_code=org.prefecture_code, prefecture_name=org.prefecture_name
+    )
+
+
+def _known(code: str) -> Organisation:
+    org = catalog.get(code)
+    if org is None:
+        raise UnknownOrganisation(f"no prefecture or municipality has the code {code}", organisation_code=code)
+    return org
+
+
+@dataclass
+class _JoinedCache:
+    codes: frozenset[str] = frozenset()
+    loaded_at: float = float("-inf")
+
+
+class RegistrationService:
+    def __init__(
+        self, repository: Repository, persistence: BasePersistenceLayer, idempotency_ttl_seconds: int, cache_seconds: int
+    ) -> None:
+        self._repo = repository
+        self._cache_seconds = cache_seconds
+        self._joined = _JoinedCache()
+        self.idempotency_config = IdempotencyConfig(
+            # No key, no idempotency (`&&` yields null): the user's own key, scoped to the user.
+            event_key_jmespath="idempotency_key && [user_id, idempotency_key]",
+            payload_validation_jmespath="request",
+            expires_after_seconds=idempotency_ttl_seconds,
+        )
+        self._register_once = idempotent_function(
+            data_keyword_argument="command",
+            persistence_store=persistence,
+            config=self.idempotency_config,
+            output_serializer=PydanticSerializer(model=RegisterResponse),
+        )(self._register)
+
+    # --- browsing (no sign-in) -----------------------------------------------------------------------------------
+
+    def joined_codes(self) -> frozenset[str]:
+        """Joined organisations, cached per container for a short while: browsing is the busiest read."""
+        if time.monotonic() - self._joined.loaded_at > self._cache_seconds:
+            self._joined = _JoinedCache(frozenset(self._repo.joined_organisation_codes()), time.monotonic())
+        return self._joined.codes
+
+    def list_organisations(
+        self, query: str | None, prefecture_code: str | None, include_not_joined: bool, limit: int
+    ) -> list[OrganisationSummary]:
+        if prefecture_code is not None:
+            pref = _known(prefecture_code)
+            if not pref.is_prefecture:
+                raise InvalidInput(f"{prefecture_code} is not a prefecture", parameter="prefecture")
+        joined = self.joined_codes()
+        candidates = catalog.search(query, limit=10_000) if query else catalog.all_organisations()
+        result = []
+        for org in candidates:
+            if prefecture_code and org.prefecture_code != prefecture_code:
+                continue
+            if not include_not_joined and org.code not in joined:
+                continue
+            result.append(OrganisationSummary(**organisation_ref(org).model_dump(), joined=org.code in joined))
+            if len(result) >= limit:
+                break
+        return result
+
+    def organisation_detail(self, code: str) -> OrganisationDetail:
+        org = _known(code)
+        profile = self._repo.get_organisation_profiles([code]).get(code)
+        if profile is None:
+            raise OrganisationNotPublished(f"{org.name} ({code}) has not joined", organisation_code=code)
+        return OrganisationDetail(
+            **organisation_ref(org).model_dump(),
+            joined=True,
+            intro=profile.intro,
+            card_design=profile.card_design,
+            survey=SurveyDefinition(version=COMMON_SURVEY_VERSION, questions=survey_for(profile.own_questions)),
+        )
+
+    def municipalities_for_postal_code(self, postal_code: str) -> list[OrganisationRef]:
+        try:
+            return [organisation_ref(m) for m in catalog.municipalities_for_postal_code(postal_code)]
+        except ValueError as error:
+            raise InvalidInput(f"'{postal_code}' is not a postal code (7 digits)", parameter="postal_code") from error
+
+    # --- registering ---------------------------------------------------------------------------------------------
+
+    def register(self, command: RegisterCommand) -> RegisterResponse:
+        """A retried request with the same Idempotency-Key returns the first result and writes nothing again."""
+        try:
+            return self._register_once(command=command)
+        except IdempotencyValidationError as error:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body") from error
+        except IdempotencyAlreadyInProgressError as error:
+            raise RequestInProgress("a request with this Idempotency-Key is still being processed") from error
+
+    def _register(self, command: RegisterCommand) -> RegisterResponse:
+        for attempt in range(ATTEMPTS_ON_CONCURRENT_UPDATE):
+            try:
+                return self._register_attempt(command)
+            except ConcurrentUpdate:
+                if attempt == ATTEMPTS_ON_CONCURRENT_UPDATE - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _register_attempt(self, command: RegisterCommand) -> RegisterResponse:
+        request, user_id = command.request, command.user_id
+        target = _known(request.organisation_code)
+        prefecture = target if target.is_prefecture else catalog.get(target.prefecture_code)
+        assert prefecture is not None  # the catalogue guarantees every municipality's prefecture
+        profiles, registrations = self._repo.registration_context(
+            user_id, {target.code, prefecture.code}, {prefecture.code}
+        )
+        profile = profiles.get(target.code)
+        if profile is None:
+            raise OrganisationNotJoined(
+                f"{target.name} ({target.code}) has not joined the Furusato Resident Registration", organisation_code=target.code
+            )
+        answers = validate_answers(survey_for(profile.own_questions), request.answers)
+        residence = ()
+        if request.personal and request.personal.postal_code:
+            residence = catalog.municipalities_for_postal_code(request.personal.postal_code)
+        existing_prefecture = registrations.get(prefecture.code)
+        plan = rules.plan_co_registration(
+            target,
+            prefecture,
+            prefecture_joined=prefecture.code in profiles,
+            opted_out=not request.co_register_prefecture,
+            prefecture_registration=existing_prefecture,
+        )
+        now = clock.now()
+        registration = Registration(
+            organisation_code=target.code,
+            user_id=user_id,
+            since=now,
+            direct=True,
+            resident=rules.is_resident(target, residence),
+            survey_version=COMMON_SURVEY_VERSION,
+            answers=answers,
+            personal=request.personal,
+        )
+        link = None
+        if plan.writes_prefecture:
+            link = Registration(
+                organisation_code=prefecture.code,
+                user_id=user_id,
+                since=now,
+                direct=False,
+                via=frozenset({target.code}),
+                resident=rules.is_resident(prefecture, residence),
+            )
+        self._repo.create_registration(registration, link)
+        return RegisterResponse(
+            registration=self._view(registration),
+            co_registration=CoRegistration(
+                prefecture=organisation_ref(prefecture) if plan.prefecture else None,
+                status=plan.status,
+                message=rules.co_registration_message(plan),
+            ),
+        )
+
+    # --- my registrations ----------------------------------------------------------------------------------------
+
+    def _view(self, registration: Registration) -> RegistrationView:
+        return RegistrationView(
+            organisation=organisation_ref(_known(registration.organisation_code)),
+            level=registration.level,
+            since=registration.since,
+            direct=registration.direct,
+            via=[organisation_ref(_known(c)) for c in sorted(registration.via)],
+            resident=registration.resident,
+        )
+
+    def my_registrations(self, user_id: str) -> MyRegistrations:
+        return MyRegistrations(registrations=[self._view(r) for r in self._repo.list_registrations_of_user(user_id)])
+
+    def card(self, user_id: str, code: str) -> Card:
+        org = _known(code)
+        profiles, registrations = self._repo.registration_context(user_id, [code], [code])
+        registration = registrations.get(code)
+        if registration is None:
+            raise RegistrationNotFound(f"not registered with {org.name} ({code})", organisation_code=code)
+        profile = profiles.get(code)
+        # Identity verification (R-BAS-4) and the long-stay marker (R-PRE-7) come with their own issues; until a
+        # verification is recorded on the registration, the card truthfully says "not verified".
+        return Card(
+            organisation=organisation_ref(org),
+            level=registration.level,
+            level_label=LEVEL_LABELS[registration.level],
+            verified=False,
+            long_stay=False,
+            since=registration.since.date(),
+            design=profile.card_design if profile else CardDesign(),
+        )
+
+    def withdraw(self, user_id: str, code: str) -> WithdrawResponse:
+        org = _known(code)
+        prefecture_code = org.prefecture_code
+        for attempt in range(ATTEMPTS_ON_CONCURRENT_UPDATE):
+            registrations = self._repo.get_registrations(user_id, {code, prefecture_code})
+            target = registrations.get(code)
+            if target is None:
+                raise RegistrationNotFound(f"not registered with {org.name} ({code})", organisation_code=code)
+            plan = rules.plan_withdrawal(target, org, None if org.is_prefecture else registrations.get(prefecture_code))
+            try:
+                self._repo.delete_registrations(plan.delete_target, plan.unlink_from_prefecture, plan.delete_prefecture)
+            except ConcurrentUpdate:
+                if attempt == ATTEMPTS_ON_CONCURRENT_UPDATE - 1:
+                    raise
+                continue
+            withdrawn = [organisation_ref(org)]
+            prefecture = catalog.get(prefecture_code)
+            kept = None
+            if plan.delete_prefecture is not None:
+                withdrawn.append(organisation_ref(prefecture))
+                message = f"{org.name}の登録を解除しました。{prefecture.name}への同時登録も解除しました"
+            elif plan.unlink_from_prefecture is not None:
+                kept = organisation_ref(prefecture)
+                message = f"{org.name}の登録を解除しました。{prefecture.name}の登録は続いています"
+            else:
+                message = f"{org.name}の登録を解除しました"
+            return WithdrawResponse(withdrawn=withdrawn, kept_prefecture=kept, message=message)
+        raise AssertionError("unreachable")

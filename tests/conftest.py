@@ -1,0 +1,20 @@
+"""Test environment: fake credentials, Tokyo region, no tracing, and never a real AWS endpoint."""
+
+import os
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "TABLE_NAME": "furusato-test",
+        "POWERTOOLS_SERVICE_NAME": "furusato-test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "ORGANISATION_CACHE_SECONDS": "0",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
