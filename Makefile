@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run test test-fast bench synth organisations openapi clean
+.PHONY: run demo test bench synth organisations openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## Run the whole system locally: moto (local AWS), the API gateway on 127.0.0.1:$(PORT), seeded organisations.
 run: $(STAMP)
 	$(PY) -m local --port $(PORT)
+
+## Walk through basic registration against the running local runtime (`make run` in another terminal).
+demo: $(STAMP)
+	$(PY) -m local.demo --base http://127.0.0.1:$(PORT)
 
 ## Every test: pure rules, handlers on moto, end to end over HTTP, the CDK stack with cdk-nag.
 test: $(STAMP)

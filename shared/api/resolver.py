@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -33,7 +34,10 @@ def problem(status: int, type_slug: str, title: str, detail: str, instance: str 
 
 
 def create_resolver(title: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    # Japanese stays readable in responses (UTF-8), rather than \uXXXX escapes.
+    app = APIGatewayRestResolver(
+        enable_validation=True, serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
+    )
     app.configure_openapi(
         title=title,
         version="1.0.0",

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import clock
-from .survey import Answer, Question
+from .survey import Answer, OwnQuestions, Question
 
 LgCode = Annotated[str, Field(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits with check digit)")]
 PostalCode = Annotated[str, Field(pattern=r"^\d{3}-?\d{4}$", description="郵便番号, e.g. 988-0000")]
@@ -80,6 +80,11 @@ class OrganisationProfile(BaseModel):
     intro: Intro
     card_design: CardDesign = Field(default_factory=CardDesign)
     own_questions: tuple[Question, ...] = ()
+
+    @field_validator("own_questions")
+    @classmethod
+    def _limited_and_namespaced(cls, value: tuple[Question, ...]) -> tuple[Question, ...]:
+        return OwnQuestions(questions=value).questions
 
 
 class OrganisationSummary(OrganisationRef):

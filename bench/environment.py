@@ -1,0 +1,54 @@
+"""The environment the bench runs handlers in: the tests' fake AWS settings, the deployed organisation cache, and
+a table of its own. Applied around each run and undone afterwards, so the bench can run inside a test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+REGION = "ap-northeast-1"
+TABLE_NAME = "furusato-bench"
+
+# What the register function reads at import or at first use. The organisation cache is the deployed default
+# (shared.config), not the tests' 0: the bench measures what a warm container does.
+VARIABLES: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "TABLE_NAME": TABLE_NAME,
+    "ORGANISATION_CACHE_SECONDS": "60",
+    "POWERTOOLS_SERVICE_NAME": "furusato-bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+# Never a real endpoint or profile.
+REMOVED: tuple[str, ...] = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE")
+
+
+def apply() -> None:
+    """Set the variables for the whole process (the command line, before any handler module is imported)."""
+    os.environ.update(VARIABLES)
+    for name in REMOVED:
+        os.environ.pop(name, None)
+
+
+@contextmanager
+def configured() -> Iterator[None]:
+    """Set the variables for the duration of a run, with the settings cache cleared on the way in and out."""
+    from shared.config import settings
+
+    saved = {name: os.environ.get(name) for name in (*VARIABLES, *REMOVED)}
+    apply()
+    settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        settings.cache_clear()

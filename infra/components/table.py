@@ -1,0 +1,63 @@
+"""The single DynamoDB table, built from `shared.dal.table` (keys, indexes, TTL): the same definition moto and the
+data layer use, so the deployed table cannot drift from the code."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, aws_dynamodb as dynamodb, aws_kms as kms
+from constructs import Construct
+
+from shared.dal import table as definition
+
+from .. import constants
+
+
+def _string(name: str) -> dynamodb.Attribute:
+    # shared.dal.table.create_table_request declares every key attribute as a string ("S")
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+class DataTable(Construct):
+    """On-demand table with PITR, deletion protection, RETAIN, TTL and every GSI with its INCLUDE projection.
+
+    Encrypted with a customer-managed KMS key: the table holds personal data (R-PRIV-1), and a key of our own gives a
+    key policy as a second access control, a CloudTrail record of every use by principal, and the option to disable
+    the key. DynamoDB caches the table key, so KMS request cost stays small."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=constants.TABLE_KEY_ALIAS,
+            description="Furusato table (personal data): DynamoDB server-side encryption",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=_string(definition.PARTITION_KEY),
+            sort_key=_string(definition.SORT_KEY),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            time_to_live_attribute=definition.TTL_ATTRIBUTE,
+        )
+        for index in definition.INDEXES:
+            self.table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_string(index.partition_key),
+                sort_key=_string(index.sort_key),
+                projection_type=dynamodb.ProjectionType.INCLUDE,
+                non_key_attributes=list(index.non_key_attributes),
+            )
+
+    @property
+    def index_arns(self) -> list[str]:
+        """One ARN per index (no `index/*`): a function may query exactly the indexes the data layer defines."""
+        return [f"{self.table.table_arn}/index/{index.name}" for index in definition.INDEXES]

@@ -1,0 +1,295 @@
+"""The local runtime: the whole system on one machine, no AWS account. One process holds moto in server mode on
+loopback (local AWS: DynamoDB, Cognito, and the Lambda backend that hands invocations to our handlers), and the
+local API gateway in front of the real handlers. Tables, routes and handlers are the deployed ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import boto3
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+REGION = "ap-northeast-1"
+TABLE_NAME = "furusato-local"
+LOCAL_PASSWORD_POLICY = "8+ characters with upper and lower case letters, a digit and a symbol"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _configure_environment(moto_port: int) -> None:
+    """Before any handler module is imported: every boto3 client goes to moto; handlers read the table name."""
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+            # moto's Step Functions interpreter calls back to localhost:$MOTO_PORT: it must be this server's port.
+            "MOTO_PORT": str(moto_port),
+            "TABLE_NAME": TABLE_NAME,
+            "POWERTOOLS_SERVICE_NAME": "furusato-local",
+            "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+@dataclass
+class Identity:
+    user_pool_id: str
+    client_id: str
+    jwks_url: str
+    issuer: str
+
+
+@dataclass
+class LocalRuntime:
+    port: int = 3000
+    moto_port: int = 0
+    host: str = "127.0.0.1"
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.moto_port = self.moto_port or free_port()
+        _configure_environment(self.moto_port)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        moto_url = f"http://127.0.0.1:{self.moto_port}"
+        requests.post(
+            f"{moto_url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
+            timeout=5,
+        ).raise_for_status()
+
+        from local.dispatcher import FUNCTION_PREFIX, LambdaDispatcher
+        from local.seed import seed
+        from shared.dal import aws
+        from shared.dal.repository import Repository
+        from shared.dal.table import create_table
+        from shared.routes import FUNCTIONS
+
+        dynamodb = aws.client("dynamodb")
+        create_table(dynamodb, TABLE_NAME)
+        seed(Repository(dynamodb, TABLE_NAME))
+        self.identity = self._create_citizen_pool()
+        self.dispatcher = LambdaDispatcher(FUNCTIONS)
+        self.dispatcher.install_into_moto()
+        self._register_lambda_functions(FUNCTION_PREFIX, FUNCTIONS)
+
+        from local.gateway import CognitoVerifier, Gateway
+
+        verifier = CognitoVerifier(self.identity.jwks_url, self.identity.issuer, self.identity.client_id)
+        gateway = Gateway(self.dispatcher.invoke, {"app": verifier}, self._local_routes())
+        self._server = make_server(self.host, self.port, gateway, threaded=True)
+        self.port = self._server.server_port
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="gateway")
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._moto.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # --- set-up ----------------------------------------------------------------------------------------------------
+
+    def _create_citizen_pool(self) -> Identity:
+        cognito = boto3.client("cognito-idp")
+        pool = cognito.create_user_pool(
+            PoolName="furusato-citizens",
+            UsernameAttributes=["email"],
+            AutoVerifiedAttributes=["email"],
+            Policies={
+                "PasswordPolicy": {
+                    "MinimumLength": 8,
+                    "RequireUppercase": True,
+                    "RequireLowercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": True,
+                }
+            },
+        )["UserPool"]
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool["Id"],
+            ClientName="furusato-app",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]
+        return Identity(
+            user_pool_id=pool["Id"],
+            client_id=client["ClientId"],
+            jwks_url=f"http://127.0.0.1:{self.moto_port}/{pool['Id']}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
+        )
+
+    def _register_lambda_functions(self, prefix: str, functions: tuple[str, ...]) -> None:
+        """Functions exist in moto's Lambda too, so Step Functions tasks and direct invokes reach the handlers."""
+        iam = boto3.client("iam")
+        role = iam.create_role(
+            RoleName="furusato-local-lambda",
+            AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+            ),
+        )["Role"]["Arn"]
+        awslambda = boto3.client("lambda")
+        for function in functions:
+            awslambda.create_function(
+                FunctionName=prefix + function,
+                Runtime="python3.12",
+                Role=role,
+                Handler=f"functions.{function}.handler.lambda_handler",
+                Code={"ZipFile": _empty_zip()},
+            )
+
+    # --- local-only routes -----------------------------------------------------------------------------------------
+
+    def _local_routes(self):
+        from local import openapi
+        from local.gateway import json_response, problem_response
+
+        cognito = boto3.client("cognito-idp")
+        identity = self.identity
+
+        def read_json(request: Request) -> dict | None:
+            try:
+                data = json.loads(request.get_data() or b"{}")
+            except json.JSONDecodeError:
+                return None
+            return data if isinstance(data, dict) else None
+
+        def sign_in(request: Request) -> Response:
+            """Sign in with e-mail and password; a new e-mail is signed up (and confirmed) first. Local only: the
+            deployed app talks to Cognito directly."""
+            data = read_json(request)
+            if not data or not isinstance(data.get("email"), str) or not isinstance(data.get("password"), str):
+                return problem_response(422, "invalid-input", "入力内容に誤りがあります", "send {\"email\": ..., \"password\": ...}")
+            email, password = data["email"], data["password"]
+            try:
+                cognito.sign_up(
+                    ClientId=identity.client_id, Username=email, Password=password,
+                    UserAttributes=[{"Name": "email", "Value": email}],
+                )
+                cognito.admin_confirm_sign_up(UserPoolId=identity.user_pool_id, Username=email)
+            except cognito.exceptions.UsernameExistsException:
+                pass
+            except cognito.exceptions.InvalidPasswordException:
+                return problem_response(422, "invalid-password", "パスワードが条件を満たしていません", LOCAL_PASSWORD_POLICY)
+            except cognito.exceptions.InvalidParameterException as error:
+                return problem_response(422, "invalid-input", "入力内容に誤りがあります", str(error))
+            try:
+                result = cognito.initiate_auth(
+                    ClientId=identity.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                    AuthParameters={"USERNAME": email, "PASSWORD": password},
+                )["AuthenticationResult"]
+            except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+                return problem_response(401, "sign-in-failed", "メールアドレスまたはパスワードが違います", "wrong e-mail or password")
+            return json_response(
+                {"id_token": result["IdToken"], "access_token": result["AccessToken"],
+                 "refresh_token": result.get("RefreshToken"), "expires_in": result["ExpiresIn"]}
+            )
+
+        def move_clock(request: Request) -> Response:
+            """Move the one clock: {"offset_days": 30} or {"now": "2027-04-01T09:00:00+09:00"} or {"reset": true}."""
+            from shared import clock
+
+            data = read_json(request) or {}
+            try:
+                if data.get("reset"):
+                    clock.reset()
+                elif "now" in data:
+                    clock.freeze(datetime.fromisoformat(data["now"]))
+                elif "offset_days" in data:
+                    clock.set_offset(timedelta(days=float(data["offset_days"])))
+                else:
+                    raise ValueError("send offset_days, now or reset")
+            except (ValueError, TypeError) as error:
+                return problem_response(422, "invalid-input", "入力内容に誤りがあります", str(error))
+            return json_response({"now": clock.now().isoformat()})
+
+        def health(_: Request) -> Response:
+            return json_response({"status": "ok", "moto": f"http://127.0.0.1:{self.moto_port}"})
+
+        def openapi_json(_: Request) -> Response:
+            document = openapi.build("app")
+            document["servers"] = [{"url": self.base_url}]
+            return json_response(document)
+
+        def docs(_: Request) -> Response:
+            return Response(SWAGGER_HTML, content_type="text/html; charset=utf-8")
+
+        def index(_: Request) -> Response:
+            return Response(walkthrough(self.base_url), content_type="text/plain; charset=utf-8")
+
+        return {
+            ("POST", "/local/sign-in"): sign_in,
+            ("POST", "/local/clock"): move_clock,
+            ("GET", "/local/health"): health,
+            ("GET", "/openapi.json"): openapi_json,
+            ("GET", "/docs"): docs,
+            ("GET", "/"): index,
+        }
+
+
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "The local runtime dispatches this function to functions/ in-process.")
+    return buffer.getvalue()
+
+
+SWAGGER_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>ふるさと住民登録 app API</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""
+
+
+def walkthrough(base: str) -> str:
+    return f"""ふるさと住民登録 — local runtime at {base}
+OpenAPI: {base}/openapi.json    Swagger UI: {base}/docs
+
+Try it (paste into another terminal; needs curl and python3):
+
+  # 1. Browse joined organisations (no sign-in needed)
+  curl -s '{base}/organisations?q=気仙沼'
+  curl -s {base}/organisations/042056          # intro, card design, survey questions
+
+  # 2. Sign in (local only: a new e-mail is signed up on the spot)
+  TOKEN=$(curl -s -X POST {base}/local/sign-in -d '{{"email":"hanako@example.jp","password":"Furusato-2026"}}' \\
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
+
+  # 3. Register with 気仙沼市 (宮城県 is co-registered), answering the survey
+  curl -s -X POST {base}/registrations -H "Authorization: $TOKEN" -H 'Idempotency-Key: demo-1' \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"organisation_code":"042056","answers":{{"relationship":["birthplace"],"interests":["local_news"],"own_fan_club":"member"}}}}'
+
+  # 4. My registrations, the card, and a bad case
+  curl -s {base}/me/registrations -H "Authorization: $TOKEN"
+  curl -s {base}/me/registrations/042056/card -H "Authorization: $TOKEN"
+  curl -s -X POST {base}/registrations -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"organisation_code":"042056","answers":{{}}}}'
+
+Or run all of it: make demo
+"""
