@@ -66,11 +66,11 @@ class LocalRuntime:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from local.motoserver import LocalMotoServer
 
         self.moto_port = self.moto_port or free_port()
         _configure_environment(self.moto_port)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto = LocalMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         moto_url = f"http://127.0.0.1:{self.moto_port}"
         requests.post(

@@ -1,5 +1,6 @@
 """Organisations joined by default in the local runtime and the tests: examples from the spec (気仙沼市 and 宮城県
-from MIC's slides, 飛騨市 and 岐阜県, 島根県 and 海士町). Their intros are illustrative, not official text."""
+from MIC's slides, 飛騨市 and 岐阜県, 島根県 and a municipality of it, 海士町), plus 南三陸町 so that two
+municipalities of one prefecture have joined. Their intros are illustrative, not official text."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ KESENNUMA_OWN = (
 DEFAULT_PROFILES: tuple[OrganisationProfile, ...] = (
     _profile("040002", "宮城県", "宮城県のふるさと住民登録へようこそ。", "#006934"),
     _profile("042056", "気仙沼市", "海と生きるまち、気仙沼。ファンクラブの皆さんもぜひご登録ください。", "#0B4F8A", KESENNUMA_OWN),
+    _profile("046060", "南三陸町", "森 里 海 ひと いのちめぐるまち 南三陸。", "#1B7F5A"),
     _profile("210005", "岐阜県", "清流の国ぎふ。", "#00735C"),
     _profile("212172", "飛騨市", "飛騨市ファンクラブから、ふるさと住民登録へ。", "#8A3B12"),
     _profile("320005", "島根県", "しまっち！でつながる島根。", "#5B2C83"),

@@ -108,3 +108,30 @@ def test_moto_lambda_invocations_reach_the_real_handler(api):
     payload = json.loads(result["Payload"].read())
     assert payload["statusCode"] == 200
     assert json.loads(payload["body"])["name"] == "気仙沼市"
+
+
+def test_concurrent_duplicate_registrations_create_exactly_one(api):
+    """Races lose nothing and duplicate nothing: the table's condition, not a read-then-write, decides."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = new_user(api)
+    body = {"organisation_code": KESENNUMA, "answers": ANSWERS}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(lambda _: api("POST", "/registrations", token, json=body).status_code, range(8)))
+    assert statuses == [201] + [409] * 7
+    mine = api("GET", "/me/registrations", token).json()["registrations"]
+    assert sorted(r["organisation"]["code"] for r in mine) == [MIYAGI, KESENNUMA]
+
+
+def test_concurrent_registrations_in_one_prefecture_both_link_the_co_registration(api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = new_user(api)
+    codes = [KESENNUMA, "046060"]  # 気仙沼市 and 南三陸町, both in 宮城県
+    answers = {k: v for k, v in ANSWERS.items() if not k.startswith("own_")}
+    bodies = [{"organisation_code": KESENNUMA, "answers": ANSWERS}, {"organisation_code": "046060", "answers": answers}]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = list(pool.map(lambda b: api("POST", "/registrations", token, json=b).status_code, bodies))
+    assert statuses == [201, 201]
+    mine = {r["organisation"]["code"]: r for r in api("GET", "/me/registrations", token).json()["registrations"]}
+    assert sorted(v["code"] for v in mine[MIYAGI]["via"]) == sorted(codes)
