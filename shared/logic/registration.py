@@ -84,8 +84,8 @@ class RegistrationService:
         self._cache_seconds = cache_seconds
         self._joined = _JoinedCache()
         self.idempotency_config = IdempotencyConfig(
-            # No key, no idempotency (`&&` yields null): the user's own key, scoped to the user.
-            event_key_jmespath="idempotency_key && [user_id, idempotency_key]",
+            # The user's own key, scoped to the user (requests without a key do not come here).
+            event_key_jmespath="[user_id, idempotency_key]",
             payload_validation_jmespath="request",
             expires_after_seconds=idempotency_ttl_seconds,
         )
@@ -147,6 +147,8 @@ class RegistrationService:
 
     def register(self, command: RegisterCommand) -> RegisterResponse:
         """A retried request with the same Idempotency-Key returns the first result and writes nothing again."""
+        if command.idempotency_key is None:  # nothing to replay; the table's condition still refuses duplicates
+            return self._register(command)
         try:
             return self._register_once(command=command)
         except IdempotencyValidationError as error:
