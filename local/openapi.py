@@ -25,7 +25,40 @@ def build(api: str = "app") -> dict:
         for section, entries in schema.get("components", {}).items():
             merged["components"].setdefault(section, {}).update(entries)
     merged["paths"] = dict(sorted(merged["paths"].items()))
+    _document_problems(merged)
     return merged
+
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. `title` is Japanese, for the app to show; `detail` is for developers.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "example": "https://furusato.example.jp/problems/already-registered"},
+        "title": {"type": "string", "example": "この自治体にはすでに登録しています"},
+        "status": {"type": "integer", "example": 409},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def _document_problems(document: dict) -> None:
+    """Every error is application/problem+json (shared/api/resolver.py), including validation errors, which
+    Powertools would otherwise document as its own 422 JSON shape."""
+    document["components"].setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for section in ("HTTPValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(section, None)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["4XX"] = {"description": "Problem: bad input (422), not found (404), conflict (409) …", "content": problem}
+            if operation.get("security"):
+                responses["401"] = {"description": "Problem: sign-in needed (no or invalid ID token)", "content": problem}
 
 
 def path_for(api: str) -> Path:
