@@ -29,6 +29,12 @@ class UnknownOrganisation(DomainError):
     title = "指定された自治体が見つかりません"
 
 
+class UnknownPostalCode(DomainError):
+    status = 404
+    type_slug = "unknown-postal-code"
+    title = "郵便番号が見つかりません"
+
+
 class OrganisationNotJoined(DomainError):
     """Registering with an organisation that has not joined (R-ORG-1)."""
 

@@ -27,6 +27,7 @@ from ..domain.errors import (
     RegistrationNotFound,
     RequestInProgress,
     UnknownOrganisation,
+    UnknownPostalCode,
 )
 from ..domain.models import (
     Card,
@@ -139,9 +140,12 @@ class RegistrationService:
 
     def municipalities_for_postal_code(self, postal_code: str) -> list[OrganisationRef]:
         try:
-            return [organisation_ref(m) for m in catalog.municipalities_for_postal_code(postal_code)]
+            municipalities = catalog.municipalities_for_postal_code(postal_code)
         except ValueError as error:
             raise InvalidInput(f"'{postal_code}' is not a postal code (7 digits)", parameter="postal_code") from error
+        if not municipalities:
+            raise UnknownPostalCode(f"no municipality has the postal code {postal_code}", postal_code=postal_code)
+        return [organisation_ref(m) for m in municipalities]
 
     # --- registering ---------------------------------------------------------------------------------------------
 

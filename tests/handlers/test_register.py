@@ -77,6 +77,7 @@ def test_organisation_detail_has_intro_card_design_and_survey_r_bas_2(register_a
         (f"/organisations/{SAPPORO}", 404, "organisation-not-joined"),
         ("/organisations/12", 422, "invalid-input"),
         ("/postal-codes/12-34", 422, "invalid-input"),
+        ("/postal-codes/0000000", 404, "unknown-postal-code"),
     ],
 )
 def test_browsing_errors_are_problem_json_in_japanese(register_api, path, status, problem):
