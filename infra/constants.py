@@ -17,7 +17,7 @@ REGION = "ap-northeast-1"  # national system for residents of Japan; every user 
 TAGS = {"project": "furusato", "system": "furusato-resident-registration"}
 
 # --- table ---------------------------------------------------------------------------------------------------------
-TABLE_KEY_ALIAS = "alias/furusato/table"
+TABLE_KEY_ALIAS = "alias/{stack}/table"  # per stack: a second stack (e.g. staging) in the account cannot collide
 
 # --- functions -----------------------------------------------------------------------------------------------------
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -46,19 +46,7 @@ def _pinned(package: str) -> str:
 #                                                               AWSLambdaPowertoolsPythonV3-python312-arm64:<n>
 # Resolving it at deploy time gives exactly the pinned release without guessing the layer number <n>.
 POWERTOOLS_VERSION = _pinned("aws-lambda-powertools")
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-
-
-def powertools_layer_name(runtime: lambda_.Runtime = RUNTIME, architecture: lambda_.Architecture = ARCHITECTURE) -> str:
-    return f"AWSLambdaPowertoolsPythonV3-{runtime.name.replace('.', '')}-{architecture.name}"
-
-
-def powertools_layer_parameter(
-    version: str = POWERTOOLS_VERSION,
-    runtime: lambda_.Runtime = RUNTIME,
-    architecture: lambda_.Architecture = ARCHITECTURE,
-) -> str:
-    return f"/aws/service/powertools/python/{architecture.name}/{runtime.name}/{version}"
+POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 
 
 # --- APIs ----------------------------------------------------------------------------------------------------------
@@ -98,4 +86,7 @@ CITIZEN_POOL_NAME = "furusato-citizens"
 APP_CLIENT_NAME = "furusato-app"
 PASSWORD_MIN_LENGTH = 12
 VERIFICATION_EMAIL_SUBJECT = "【ふるさと住民登録】メールアドレスの確認コード"
-VERIFICATION_EMAIL_BODY = "ふるさと住民登録の確認コードは {####} です。このコードをアプリに入力してください。"
+VERIFICATION_EMAIL_BODY = (
+    "ふるさと住民登録の確認コードは {####} です。"
+    "このコードをアプリに入力してください。"
+)

@@ -4,10 +4,11 @@ can move time (premium renewal and inactivity rules are about years) without pat
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+# A fixed UTC+9 rather than ZoneInfo("Asia/Tokyo"): Japan has had no daylight saving since 1951, and the Lambda
+# runtime need not carry a time zone database (no tzdata to bundle).
+TOKYO = timezone(timedelta(hours=9), "Asia/Tokyo")
 
 # Seconds added to the real time. Set in-process by tests and the local runtime (`set_offset`), or at cold start
 # from FURUSATO_CLOCK_OFFSET_SECONDS; never set in a deployed stack.

@@ -3,7 +3,7 @@ data layer use, so the deployed table cannot drift from the code."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, aws_dynamodb as dynamodb, aws_kms as kms
+from aws_cdk import RemovalPolicy, Stack, aws_dynamodb as dynamodb, aws_kms as kms
 from constructs import Construct
 
 from shared.dal import table as definition
@@ -28,7 +28,7 @@ class DataTable(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            alias=constants.TABLE_KEY_ALIAS,
+            alias=constants.TABLE_KEY_ALIAS.format(stack=Stack.of(self).stack_name),
             description="Furusato table (personal data): DynamoDB server-side encryption",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,

@@ -1,0 +1,1 @@
+"""Furusato infrastructure (AWS CDK, Python)."""

@@ -1,0 +1,1 @@
+"""Components the stack composes (one concern each)."""
