@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import boto3
+from moto.dynamodb.models import dynamodb_backends
+
 from local.seed import DEFAULT_PROFILES, JOINED_AT
 from shared.clock import TOKYO
 from shared.dal import keys
@@ -33,11 +36,11 @@ EXTRA_JOINED_PREFECTURES = 14
 DIRECT_REGISTRATIONS_PER_USER = {1: 0.55, 2: 0.25, 3: 0.12, 4: 0.05, 6: 0.03}
 OPT_OUT_RATE = 0.1
 PERSONAL_DATA_RATE = 0.5
-SEEDED_SHARE = 0.3  # share of registrations going to the six seeded organisations (the measured ones)
+SEEDED_SHARE = 0.3  # share of registrations going to the seeded organisations (the ones the scenarios use)
 # Real postal codes (Japan Post) across the country: where the registrants live.
 HOME_POSTAL_CODES = (
     "060-0001", "980-0811", "988-0017", "100-0001", "160-0022", "220-0012", "460-0008",
-    "500-8070", "509-4235", "530-0001", "690-0887", "684-0404", "730-0011", "812-0011", "900-0015",
+    "500-8833", "509-4235", "530-0001", "690-0887", "684-0404", "730-0011", "812-0011", "900-0015",
 )
 SURNAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田")
 GIVEN_NAMES = ("花子", "太郎", "陽菜", "蓮", "結衣", "大翔", "美咲", "悠真", "さくら", "健一")
@@ -51,7 +54,8 @@ def joined_profiles() -> tuple[OrganisationProfile, ...]:
     municipalities = [
         o for p in catalog.prefectures() for o in catalog.municipalities_of(p.code) if o.code not in seeded
     ]
-    extra = rng.sample(prefectures, EXTRA_JOINED_PREFECTURES) + rng.sample(municipalities, EXTRA_JOINED_MUNICIPALITIES)
+    extra = rng.sample(prefectures, EXTRA_JOINED_PREFECTURES)
+    extra += rng.sample(municipalities, EXTRA_JOINED_MUNICIPALITIES)
     return DEFAULT_PROFILES + tuple(
         OrganisationProfile(
             code=org.code,
@@ -65,11 +69,12 @@ def joined_profiles() -> tuple[OrganisationProfile, ...]:
 
 @dataclass
 class Dataset:
-    registrations: int
-    accounts: int
-    co_registered_prefectures: int  # prefecture registrations created through a municipality
-    with_personal_data: int
-    load_seconds: float = 0.0
+    joined_organisations: int
+    registrations: int = 0
+    accounts: int = 0
+    co_registered_prefectures: int = 0  # prefecture registrations created through a municipality only
+    with_personal_data: int = 0
+    load_seconds: float = 0.0  # generating and writing the registrations and accounts
 
     @property
     def items(self) -> int:
@@ -97,9 +102,10 @@ class _People:
             if not question.required and self.rng.random() < 0.3:
                 continue
             ids = [c.id for c in question.choices]
-            answers[question.id] = (
-                sorted(self.rng.sample(ids, self.rng.randint(1, 3))) if question.kind == "multiple" else self.rng.choice(ids)
-            )
+            if question.kind == "multiple":
+                answers[question.id] = sorted(self.rng.sample(ids, self.rng.randint(1, 3)))
+            else:
+                answers[question.id] = self.rng.choice(ids)
         return answers
 
     def _personal(self) -> PersonalInfo | None:
@@ -112,7 +118,7 @@ class _People:
             address=f"{self.rng.randint(1, 9)}丁目{self.rng.randint(1, 30)}番{self.rng.randint(1, 20)}号",
             birth_date=date(1940, 1, 1) + timedelta(days=self.rng.randrange(365 * 65)),
             gender=self.rng.choice(("female", "male", "other", "no_answer")),
-            email=f"{surname.encode().hex()[:8]}{self.rng.randrange(10**6)}@example.jp",
+            email=f"furusato{self.rng.randrange(10**7):07d}@example.jp",
         )
 
     def person(self, room: int) -> tuple[str, list[Registration]]:
@@ -120,7 +126,7 @@ class _People:
         user_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         wanted = self.rng.choices(list(DIRECT_REGISTRATIONS_PER_USER), list(DIRECT_REGISTRATIONS_PER_USER.values()))[0]
         personal = self._personal()
-        residence = catalog.municipalities_for_postal_code(personal.postal_code) if personal and personal.postal_code else ()
+        residence = catalog.municipalities_for_postal_code(personal.postal_code) if personal else ()
         registrations: dict[str, Registration] = {}
         for _ in range(wanted):
             target = self._organisation()
@@ -177,14 +183,16 @@ def items(count: int, profiles: tuple[OrganisationProfile, ...], dataset: Datase
         yield _dump({**keys.account(user_id), "type": "Account", "last_access": last_access.isoformat()})
 
 
-def load(client, table_name: str, count: int, profiles: tuple[OrganisationProfile, ...], method: str = "backend") -> Dataset:
+def load(
+    client, table_name: str, count: int, profiles: tuple[OrganisationProfile, ...], method: str = "backend"
+) -> Dataset:
     """Publish `profiles` through the repository, then load `count` registrations. `backend` writes into moto's
     in-process backend directly (no request serialisation: fast); `batch-write` goes through the API, 25 items a
     BatchWriteItem (portable, several times slower)."""
     repository = Repository(client, table_name)
     for profile in profiles:
         repository.put_organisation_profile(profile)
-    dataset = Dataset(0, 0, 0, 0)
+    dataset = Dataset(joined_organisations=len(profiles))
     started = time.perf_counter()
     generated = items(count, profiles, dataset)
     if method == "backend":
@@ -199,9 +207,6 @@ def load(client, table_name: str, count: int, profiles: tuple[OrganisationProfil
 
 def _put_into_moto_backend(client, table_name: str, generated: Iterator[dict[str, Any]]) -> None:
     """moto's backend put_item: the same validation and storage as the API, without HTTP (de)serialisation."""
-    import boto3
-    from moto.dynamodb.models import dynamodb_backends
-
     region = client.meta.region_name
     account_id = boto3.client("sts", region_name=region).get_caller_identity()["Account"]  # moto's account
     backend = dynamodb_backends[account_id][region]

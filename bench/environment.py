@@ -7,6 +7,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from shared.config import settings
+
 REGION = "ap-northeast-1"
 TABLE_NAME = "furusato-bench"
 
@@ -29,7 +31,8 @@ REMOVED: tuple[str, ...] = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AW
 
 
 def apply() -> None:
-    """Set the variables for the whole process (the command line, before any handler module is imported)."""
+    """Set the variables in this process. Handler modules are imported after this (costs.handler_module), so
+    Powertools, which reads its settings at import, sees them too."""
     os.environ.update(VARIABLES)
     for name in REMOVED:
         os.environ.pop(name, None)
@@ -38,8 +41,6 @@ def apply() -> None:
 @contextmanager
 def configured() -> Iterator[None]:
     """Set the variables for the duration of a run, with the settings cache cleared on the way in and out."""
-    from shared.config import settings
-
     saved = {name: os.environ.get(name) for name in (*VARIABLES, *REMOVED)}
     apply()
     settings.cache_clear()

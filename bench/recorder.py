@@ -9,8 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-READS = ("GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems")
-
 
 @dataclass
 class Call:

@@ -1,0 +1,124 @@
+"""Cold import time of each function's handler module: what a Lambda cold start spends before the first request.
+Each run is a fresh interpreter timing `import functions.<name>.handler` with perf_counter (interpreter start-up
+excluded). Bytecode caches are warm (one unmeasured run first), as they are in a package shipped with them.
+
+Two environments, because the X-Ray SDK (which Powertools' Tracer imports even with tracing disabled) behaves
+differently at import: outside Lambda (the tests, the local runtime) its recorder builds a centralised sampler
+with two botocore clients; in Lambda (LAMBDA_TASK_ROOT set) it uses a local sampler, and the Tracer, enabled
+there, patches botocore for tracing instead."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .environment import REMOVED, VARIABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_TIMED_IMPORT = """
+import importlib, json, sys, time
+before = len(sys.modules)
+started = time.perf_counter()
+importlib.import_module(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - started, "modules": len(sys.modules) - before}))
+"""
+
+_IMPORTTIME_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
+
+
+def outside_lambda(function: str) -> dict[str, str]:
+    return dict(VARIABLES)  # tracing disabled, as in the tests
+
+
+def in_lambda(function: str) -> dict[str, str]:
+    variables = {k: v for k, v in VARIABLES.items() if k != "POWERTOOLS_TRACE_DISABLED"}
+    return {**variables, "LAMBDA_TASK_ROOT": str(ROOT), "AWS_LAMBDA_FUNCTION_NAME": function}
+
+
+VARIANTS = {"Lambda env, tracing on": in_lambda, "outside Lambda (tests)": outside_lambda}
+
+
+@dataclass
+class ImportTiming:
+    function: str
+    variant: str
+    seconds: list[float]
+    modules: int  # modules the import loaded
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+@dataclass
+class ModuleTime:
+    name: str
+    self_seconds: float
+    cumulative_seconds: float  # with everything it imported (first imports only: a module is imported once)
+    imports: list[ModuleTime] = field(default_factory=list)
+
+
+@dataclass
+class ImportProfile:
+    """One `python -X importtime` run: the handler's import tree, and the heaviest modules by their own time."""
+
+    function: str
+    variant: str
+    handler: ModuleTime
+    heaviest: list[ModuleTime]
+
+
+def _environment(variables: dict[str, str]) -> dict[str, str]:
+    """This process's environment without anything a variant decides, plus the variant's variables."""
+    decided = {*VARIABLES, *REMOVED, "LAMBDA_TASK_ROOT", "AWS_LAMBDA_FUNCTION_NAME", "PYTHONDONTWRITEBYTECODE"}
+    return {**{k: v for k, v in os.environ.items() if k not in decided}, **variables}
+
+
+def _python(args: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=_environment(variables), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"python {' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
+    return done
+
+
+def warm_up(function: str) -> None:
+    """One unmeasured import in each environment: writes the bytecode caches and warms the file cache."""
+    for variables in VARIANTS.values():
+        _python(["-c", f"import functions.{function}.handler"], variables(function))
+
+
+def time_import(function: str, variant: str, runs: int) -> ImportTiming:
+    module = f"functions.{function}.handler"
+    variables = VARIANTS[variant](function)
+    results = [json.loads(_python(["-c", _TIMED_IMPORT, module], variables).stdout) for _ in range(runs)]
+    return ImportTiming(function, variant, [r["seconds"] for r in results], results[0]["modules"])
+
+
+def profile_import(function: str, variant: str, top: int) -> ImportProfile:
+    module = f"functions.{function}.handler"
+    stderr = _python(["-X", "importtime", "-c", f"import {module}"], VARIANTS[variant](function)).stderr
+    # A module's line comes after the lines of what it imported, indented one level deeper.
+    waiting: dict[int, list[ModuleTime]] = {}  # depth -> modules whose importer has not been listed yet
+    everything: list[ModuleTime] = []
+    handler = None
+    for line in stderr.splitlines():
+        match = _IMPORTTIME_LINE.match(line)
+        if not match:
+            continue
+        own, cumulative, indent, name = match.groups()
+        depth = (len(indent) - 1) // 2
+        entry = ModuleTime(name, int(own) / 1e6, int(cumulative) / 1e6, waiting.pop(depth + 1, []))
+        waiting.setdefault(depth, []).append(entry)
+        everything.append(entry)
+        if name == module:
+            handler = entry
+    if handler is None:
+        raise RuntimeError(f"{module} not found in the -X importtime output")
+    return ImportProfile(function, variant, handler, sorted(everything, key=lambda m: -m.self_seconds)[:top])
