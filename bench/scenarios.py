@@ -81,7 +81,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("list organisations, warm", Request(LIST), note="joined organisations from the container cache"),
     Scenario("search organisations", Request(LIST, query="q=気仙沼", expect={"organisations.0.code": KESENNUMA})),
-    Scenario("organisation detail", Request(DETAIL, {"code": KESENNUMA}, expect={"code": KESENNUMA})),
+    Scenario(
+        "organisation detail, cold cache",
+        Request(DETAIL, {"code": KESENNUMA}, expect={"code": KESENNUMA}),
+        note="one eventually consistent read of the profile",
+    ),
+    Scenario(
+        "organisation detail, warm",
+        Request(DETAIL, {"code": KESENNUMA}, expect={"code": KESENNUMA}),
+        note="the profile from the container cache",
+    ),
     Scenario(
         "postal code lookup",
         Request(POSTAL, {"postal_code": "988-0017"}, expect={"municipalities.0.code": KESENNUMA}),

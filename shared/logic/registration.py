@@ -77,6 +77,12 @@ class _JoinedCache:
     loaded_at: float = float("-inf")
 
 
+@dataclass(frozen=True)
+class _CachedProfile:
+    profile: OrganisationProfile | None
+    loaded_at: float
+
+
 class RegistrationService:
     def __init__(
         self, repository: Repository, persistence: BasePersistenceLayer, idempotency_ttl_seconds: int, cache_seconds: int
@@ -84,6 +90,7 @@ class RegistrationService:
         self._repo = repository
         self._cache_seconds = cache_seconds
         self._joined = _JoinedCache()
+        self._profiles: dict[str, _CachedProfile] = {}  # bounded by the ~1,800 organisations
         self.idempotency_config = IdempotencyConfig(
             # The user's own key, scoped to the user (requests without a key do not come here).
             event_key_jmespath="[user_id, idempotency_key]",
@@ -125,9 +132,18 @@ class RegistrationService:
                 break
         return result
 
+    def _published_profile(self, code: str) -> OrganisationProfile | None:
+        """An organisation's public page, cached per container like the joined list: the busiest read that needs
+        the table. Registering reads profiles fresh (consistently) instead."""
+        cached = self._profiles.get(code)
+        if cached is None or time.monotonic() - cached.loaded_at > self._cache_seconds:
+            cached = _CachedProfile(self._repo.get_organisation_profiles([code]).get(code), time.monotonic())
+            self._profiles[code] = cached
+        return cached.profile
+
     def organisation_detail(self, code: str) -> OrganisationDetail:
         org = _known(code)
-        profile = self._repo.get_organisation_profiles([code]).get(code)
+        profile = self._published_profile(code)
         if profile is None:
             raise OrganisationNotPublished(f"{org.name} ({code}) has not joined", organisation_code=code)
         return OrganisationDetail(

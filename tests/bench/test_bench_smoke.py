@@ -11,9 +11,9 @@ import bench
 from shared.routes import ROUTES
 
 SIZES = (50, 500)
-# Served from the function's memory: the joined-organisation cache (warm), the organisation catalogue (search)
+# Served from the function's memory: the joined-organisation and profile caches (warm), the catalogue (search)
 # and the bundled postal code table. Every other request needs the table.
-NO_DYNAMODB = {"list organisations, warm", "search organisations", "postal code lookup"}
+NO_DYNAMODB = {"list organisations, warm", "organisation detail, warm", "search organisations", "postal code lookup"}
 
 
 @pytest.fixture(scope="module")
