@@ -26,7 +26,7 @@ class FurusatoStack(Stack):
         if missing:
             # The admin API is a later issue (staff user pool, IP allow-list): it adds an ApiSpec in constants.py and
             # a RouteApi below. Until then an admin route must not be silently left out of the deployment.
-            raise NotImplementedError(f"routes exist for API(s) {missing}, which the stack does not build yet")
+            raise ValueError(f"routes exist for API(s) {missing}, which the stack does not build yet")
 
         self.data = DataTable(self, "Data")
         self.citizens = CitizenIdentity(self, "Citizens")

@@ -34,7 +34,7 @@ def problem(status: int, type_slug: str, title: str, detail: str, instance: str 
 
 
 def create_resolver(title: str) -> APIGatewayRestResolver:
-    # Japanese stays readable in responses (UTF-8), rather than \uXXXX escapes.
+    # Japanese stays readable in responses (UTF-8), not escaped as \u sequences.
     app = APIGatewayRestResolver(
         enable_validation=True, serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
     )

@@ -398,5 +398,5 @@ def test_admin_routes_are_refused_until_the_admin_api_exists(monkeypatch: pytest
 
     admin = Route("admin", "GET", "/organisations/{code}/registrations", "register", auth=True)
     monkeypatch.setattr(infra.stack, "ROUTES", (*ROUTES, admin))
-    with pytest.raises(NotImplementedError, match="admin"):
+    with pytest.raises(ValueError, match="admin"):
         infra.stack.FurusatoStack(App(), "Refused")
