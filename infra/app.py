@@ -29,7 +29,10 @@ def build_app(outdir: str | None = None) -> App:
         app,
         constants.STACK_NAME,
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=constants.REGION),
-        description="ふるさと住民登録 (Furusato Resident Registration): app API, citizens' identity, table",
+        description=(
+            "ふるさと住民登録 (Furusato Resident Registration): app and admin APIs, citizens' and staff identity, "
+            "check-in signing keys, table"
+        ),
     )
     for key, value in constants.TAGS.items():
         Tags.of(stack).add(key, value)

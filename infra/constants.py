@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
-from aws_cdk import Duration, aws_lambda as lambda_, aws_logs as logs
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from shared.dal.table import (
+    APPLICATIONS_BY_ACTIVITY,
+    EVIDENCE_TO_REVIEW,
+    JOINED_ORGANISATIONS,
+    OPEN_RECRUITMENT,
+    RECORDS_BY_ACTIVITY,
+    REGISTRATIONS_BY_USER,
+)
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: bundling copies application code from here
 
@@ -18,6 +30,10 @@ TAGS = {"project": "furusato", "system": "furusato-resident-registration"}
 
 # --- table ---------------------------------------------------------------------------------------------------------
 TABLE_KEY_ALIAS = "alias/{stack}/table"  # per stack: a second stack (e.g. staging) in the account cannot collide
+
+# --- evidence bucket (R-ACT-3) ---------------------------------------------------------------------------------------
+EVIDENCE_RETENTION_DAYS = 400  # a decision is made within weeks; a year and a month covers a premium renewal's look-back
+EVIDENCE_LOG_DAYS = 400
 
 # --- functions -----------------------------------------------------------------------------------------------------
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -49,6 +65,99 @@ POWERTOOLS_VERSION = _pinned("aws-lambda-powertools")
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 
 
+# Pure-Python runtime dependencies that are NOT in the Powertools layer, installed into every function's bundle at
+# synth time (pip from the venv: `--no-deps --only-binary=:all: --platform any --abi none`, so only pure wheels can
+# resolve; no Docker). segno draws the check-in QR codes (shared/qr.py); openpyxl (+ et-xmlfile, its one
+# dependency) reads the pre-launch Excel template (shared/domain/prelaunch.py).
+def _pinned_or_installed(package: str) -> str:
+    """A transitive dependency requirements.txt does not pin: the version installed in the venv the tests run with."""
+    try:
+        return _pinned(package)
+    except LookupError:
+        return metadata.version(package)
+
+
+BUNDLED_REQUIREMENTS = (
+    f"segno=={_pinned('segno')}",
+    f"openpyxl=={_pinned('openpyxl')}",
+    f"et-xmlfile=={_pinned_or_installed('et-xmlfile')}",  # openpyxl's only dependency; not pinned in requirements.txt
+)
+
+
+@dataclass(frozen=True)
+class FunctionAccess:
+    """What one function may do beyond its own logs and X-Ray. Computed from the code each function runs; the
+    stack refuses a function of shared.routes.FUNCTIONS without an entry here.
+
+    TransactWriteItems has no IAM action of its own: each item is authorized as what it is (Put -> PutItem,
+    Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem). dynamodb:Query in
+    `table_actions` allows Query on the base table only; each index must be listed in `queried_indexes`."""
+
+    table_actions: tuple[str, ...]  # on the table ARN
+    queried_indexes: tuple[str, ...] = ()  # dynamodb:Query on exactly these index ARNs
+    reads_signing_keys: bool = False  # secretsmanager:GetSecretValue on the check-in signing keys; env CHECKIN_KEYS_SECRET
+    evidence: str | None = None  # "upload" (presigned POST + HeadObject) or "view" (presigned GET); env EVIDENCE_BUCKET
+
+
+FUNCTION_ACCESS: dict[str, FunctionAccess] = {
+    "register": FunctionAccess(
+        table_actions=(
+            "dynamodb:BatchGetItem",  # Repository._batch_get: organisation profiles + the user's registrations
+            "dynamodb:ConditionCheckItem",  # ActivityRepository.apply: registered with the recruiting organisation
+            "dynamodb:DeleteItem",  # delete_registrations, withdraw_application (transaction Delete); idempotency
+            "dynamodb:GetItem",  # Repository.get_account; ActivityRepository.get_activity (apply); idempotency layer
+            "dynamodb:PutItem",  # create_registration, apply (transaction Put); idempotency layer
+            "dynamodb:UpdateItem",  # registrations, applicant count (transactions), record_access; idempotency
+        ),
+        queried_indexes=(
+            REGISTRATIONS_BY_USER.name,  # list_registrations_of_user, applications_of_user
+            JOINED_ORGANISATIONS.name,  # Repository.joined_organisation_codes
+            OPEN_RECRUITMENT.name,  # ActivityRepository.open_activities (R-BAS-7)
+        ),
+    ),
+    "checkin": FunctionAccess(
+        table_actions=(
+            "dynamodb:BatchGetItem",  # ActivityRepository.activity_names (my records: current activity names)
+            "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance: activity running, registration exists
+            "dynamodb:GetItem",  # ActivityRepository.get_activity (why a check-in transaction was refused)
+            "dynamodb:PutItem",  # ActivityRepository.record_attendance (transaction Put of the records)
+            "dynamodb:Query",  # ActivityRepository.records_of_user: the person's record partition on the base table
+            "dynamodb:UpdateItem",  # Repository.record_access (AccessRecorder: last app access, R-BAS-5)
+        ),
+        reads_signing_keys=True,  # shared/dal/secrets.py SigningKeyStore: verifies scanned tokens
+        evidence="upload",  # shared/dal/evidence.py EvidenceFiles.upload_form, uploaded
+    ),
+    "admin": FunctionAccess(
+        table_actions=(
+            "dynamodb:BatchGetItem",  # PrelaunchRepository: which rows of an upload exist already
+            "dynamodb:BatchWriteItem",  # PrelaunchRepository.store_new (R-ACT-5)
+            "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance (staff entry)
+            "dynamodb:GetItem",  # ActivityRepository.get_activity
+            "dynamodb:PutItem",  # create_activity, record_attendance (transaction Put)
+            "dynamodb:Query",  # ActivityRepository.list_activities: ORG#<code>, begins_with(sk, ACTIVITY#) on the table
+            "dynamodb:UpdateItem",  # replace_activity (edit, cancel), decide_application
+        ),
+        queried_indexes=(
+            RECORDS_BY_ACTIVITY.name,  # ActivityRepository.records_of_activity
+            APPLICATIONS_BY_ACTIVITY.name,  # ActivityRepository.applications_of_activity (R-BAS-7)
+            EVIDENCE_TO_REVIEW.name,  # EvidenceRepository.to_review (R-ACT-3)
+        ),
+        reads_signing_keys=True,  # shared/dal/secrets.py SigningKeyStore: signs check-in codes
+        evidence="view",  # shared/dal/evidence.py EvidenceFiles.view_url
+    ),
+}
+
+# --- check-in signing keys -----------------------------------------------------------------------------------------
+SIGNING_KEYS_KEY_ALIAS = "alias/{stack}/checkin-signing-keys"
+SIGNING_KEYS_DESCRIPTION = (
+    "Furusato check-in token signing keys (JSON of shared.domain.checkin_token.SigningKeys; admin signs, checkin "
+    "verifies). Generated by the stack's bootstrap custom resource; rotated by an operator: python -m infra.signing_keys"
+)
+SIGNING_KEYS_BOOTSTRAP_HANDLER = "infra.custom_resources.signing_keys.lambda_handler"
+SIGNING_KEYS_BOOTSTRAP_TIMEOUT = Duration.seconds(60)
+SIGNING_KEYS_OUTPUT = "CheckinKeysSecretArn"  # the CLI finds the secret through this stack output
+
+
 # --- APIs ----------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ApiSpec:
@@ -61,6 +170,12 @@ class ApiSpec:
     stage: str = "v1"
     rate_limit_rps: int = 1000  # stage-wide steady state; API Gateway answers 429 (THROTTLED) above it
     burst_limit: int = 2000
+    waf_rate_limit_per_5_min: int = 3000  # requests per client IP per 5 minutes (WAF rate-based rule)
+    binary_media_types: tuple[str, ...] = ()  # response types API Gateway returns as binary (Lambda base64-encodes)
+    public_routes: bool = True  # False: a route with auth=False fails synthesis
+    # The WAF common rule set blocks request bodies over 8 KB (SizeRestrictions_BODY); an API that takes file uploads
+    # counts them instead (API Gateway's own 10 MB limit still applies).
+    allows_large_bodies: bool = False
 
 
 APP_API = ApiSpec(
@@ -68,18 +183,36 @@ APP_API = ApiSpec(
     construct_id="AppApi",
     rest_api_name="furusato-app",
     description="ふるさと住民登録 app API (citizens' mobile app)",
+    # Japanese mobile carriers put many subscribers behind one carrier-grade NAT address: deliberately generous;
+    # tune it from the WAF metrics before lowering.
+    waf_rate_limit_per_5_min=3000,
 )
-# The admin API (municipal staff, its own staff user pool, resource-policy IP allow-list standing in for LGWAN) is a
-# later issue: it adds an ApiSpec here and one RouteApi in stack.py; until then an admin route fails synthesis.
+ADMIN_API = ApiSpec(
+    key="admin",
+    construct_id="AdminApi",
+    rest_api_name="furusato-admin",
+    description="ふるさと住民登録 admin API (municipal staff over LGWAN)",
+    rate_limit_rps=100,  # a few thousand staff; rotating check-in codes are one request per device per minute
+    burst_limit=200,
+    # LGWAN reaches the internet through a few shared gateway addresses: every municipality's staff may arrive from
+    # the same IP, so the per-IP limit is per gateway, not per person.
+    waf_rate_limit_per_5_min=20_000,
+    binary_media_types=(
+        "image/png",  # GET .../checkin-code?format=png; the client must send Accept: image/png
+        # POST /prelaunch-imports: the pre-launch template as the body (R-ACT-5)
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    allows_large_bodies=True,  # POST /prelaunch-imports: a template of up to 10,000 rows; staff-only and allow-listed
+    public_routes=False,  # every staff route needs the staff pool's ID token
+)
+APIS = (APP_API, ADMIN_API)
+# Source addresses allowed to call the admin API (its resource policy denies every other address): the LGWAN
+# gateway ranges, set per deployment in cdk.json or `cdk deploy -c adminAllowedCidrs='["a.b.c.d/nn", ...]'`.
+ADMIN_ALLOWED_CIDRS_CONTEXT = "adminAllowedCidrs"
 
 PROBLEM_TYPE_BASE = "https://furusato.example.jp/problems/"  # same as shared/api/resolver.py
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 MIN_COMPRESSION_BYTES = 1024  # organisation lists are large JSON; mobile clients send Accept-Encoding: gzip
-
-# --- WAF -----------------------------------------------------------------------------------------------------------
-# Requests per client IP per 5 minutes. Japanese mobile carriers put many subscribers behind one carrier-grade NAT
-# address, so this is deliberately generous; tune it from the WAF metrics before lowering.
-WAF_RATE_LIMIT_PER_5_MIN = 3000
 
 # --- citizens' identity --------------------------------------------------------------------------------------------
 CITIZEN_POOL_NAME = "furusato-citizens"
@@ -89,4 +222,21 @@ VERIFICATION_EMAIL_SUBJECT = "【ふるさと住民登録】メールアドレ�
 VERIFICATION_EMAIL_BODY = (
     "ふるさと住民登録の確認コードは {####} です。"
     "このコードをアプリに入力してください。"
+)
+
+# --- staff identity (admin API) ------------------------------------------------------------------------------------
+STAFF_POOL_NAME = "furusato-staff"
+ADMIN_CLIENT_NAME = "furusato-admin"
+# The staff member's organisation: `custom:lg_code` in the ID token (shared/api/staff.py), 全国地方公共団体コード.
+STAFF_ORGANISATION_ATTRIBUTE = "lg_code"
+STAFF_ORGANISATION_CODE_LENGTH = 6
+STAFF_REFRESH_TOKEN_VALIDITY = Duration.hours(12)  # one working day: staff sign in (with MFA) again each day
+STAFF_VERIFICATION_EMAIL_SUBJECT = "【ふるさと住民登録】管理画面 メールアドレスの確認コード"
+STAFF_VERIFICATION_EMAIL_BODY = "ふるさと住民登録 管理画面の確認コードは {####} です。"
+STAFF_INVITATION_SUBJECT = "【ふるさと住民登録】管理画面のアカウントが作成されました"
+STAFF_INVITATION_BODY = (
+    "ふるさと住民登録 管理画面のアカウントが作成されました。"
+    "ユーザー名: {username} 仮パスワード: {####} "
+    "初回ログイン時に、パスワードの変更と認証アプリ（ワンタイムパスワード）の登録が必要です。"
+    "仮パスワードの有効期限は3日間です。"
 )

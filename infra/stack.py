@@ -11,44 +11,75 @@ from constructs import Construct
 from shared.routes import FUNCTIONS, ROUTES
 
 from . import constants
-from .components.api import ApiGatewayAccount, RouteApi
+from .components.api import ApiGatewayAccount, RouteApi, allowed_cidrs, source_ip_allow_list
+from .components.evidence import EvidenceBucket
 from .components.firewall import RegionalWebAcl
-from .components.functions import FunctionFactory
-from .components.identity import CitizenIdentity
+from .components.functions import FunctionFactory, powertools_layer
+from .components.identity import CitizenIdentity, StaffIdentity
+from .components.signing_keys import CheckinSigningKeys
 from .components.table import DataTable
 
 
 class FurusatoStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        built_apis = {constants.APP_API.key}
-        missing = sorted({route.api for route in ROUTES} - built_apis)
-        if missing:
-            # The admin API is a later issue (staff user pool, IP allow-list): it adds an ApiSpec in constants.py and
-            # a RouteApi below. Until then an admin route must not be silently left out of the deployment.
-            raise ValueError(f"routes exist for API(s) {missing}, which the stack does not build yet")
+        built_apis = {spec.key for spec in constants.APIS}
+        unknown = sorted({route.api for route in ROUTES} - built_apis)
+        if unknown:
+            # A route of an API the stack does not build must not be silently left out of the deployment.
+            raise ValueError(f"routes exist for API(s) {unknown}, which the stack does not build")
+        admin_cidrs = allowed_cidrs(self.node.try_get_context(constants.ADMIN_ALLOWED_CIDRS_CONTEXT))
 
         self.data = DataTable(self, "Data")
         self.citizens = CitizenIdentity(self, "Citizens")
-        self.functions = FunctionFactory(self, "Functions", data=self.data)
+        self.staff = StaffIdentity(self, "Staff")
+        powertools = powertools_layer(self, "Powertools")
+        self.signing_keys = CheckinSigningKeys(self, "CheckinSigningKeys", powertools=powertools)
+        self.evidence = EvidenceBucket(self, "Evidence", key=self.data.key)
+        self.functions = FunctionFactory(
+            self, "Functions", data=self.data, signing_keys=self.signing_keys, evidence=self.evidence, powertools=powertools
+        )
         functions = self.functions.create_all(FUNCTIONS)
         self.api_account = ApiGatewayAccount(self, "ApiGatewayAccount")
 
-        self.app_api = RouteApi(
-            self,
-            constants.APP_API.construct_id,
-            spec=constants.APP_API,
-            routes=[route for route in ROUTES if route.api == constants.APP_API.key],
-            functions=functions,
-            user_pool=self.citizens.user_pool,
-            account=self.api_account,
-        )
-        self.app_firewall = RegionalWebAcl(
-            self, "AppFirewall", name=f"{self.stack_name}-{constants.APP_API.key}", stage=self.app_api.stage
+        self.app_api = self._api(constants.APP_API, functions, user_pool=self.citizens.user_pool)
+        self.admin_api = self._api(
+            constants.ADMIN_API, functions, user_pool=self.staff.user_pool, policy=source_ip_allow_list(admin_cidrs)
         )
 
-        self.app_api.api.node.try_remove_child("Endpoint")  # RestApi's automatic output: replaced by AppApiUrl
         CfnOutput(self, "AppApiUrl", value=self.app_api.api.url, description="App API base URL (stage v1)")
         CfnOutput(self, "CitizenUserPoolId", value=self.citizens.user_pool.user_pool_id)
         CfnOutput(self, "AppClientId", value=self.citizens.app_client.user_pool_client_id)
+        CfnOutput(
+            self, "AdminApiUrl", value=self.admin_api.api.url, description="Admin API base URL (stage v1; LGWAN only)"
+        )
+        CfnOutput(self, "StaffUserPoolId", value=self.staff.user_pool.user_pool_id)
+        CfnOutput(self, "AdminClientId", value=self.staff.admin_client.user_pool_client_id)
+        CfnOutput(
+            self,
+            constants.SIGNING_KEYS_OUTPUT,
+            value=self.signing_keys.secret.secret_arn,
+            description="Check-in signing keys secret (python -m infra.signing_keys status|rotate)",
+        )
         CfnOutput(self, "TableName", value=self.data.table.table_name)
+
+    def _api(self, spec: constants.ApiSpec, functions: Any, **options: Any) -> RouteApi:
+        api = RouteApi(
+            self,
+            spec.construct_id,
+            spec=spec,
+            routes=[route for route in ROUTES if route.api == spec.key],
+            functions=functions,
+            account=self.api_account,
+            **options,
+        )
+        RegionalWebAcl(
+            self,
+            f"{spec.construct_id.removesuffix('Api')}Firewall",
+            name=f"{self.stack_name}-{spec.key}",
+            stage=api.stage,
+            rate_limit_per_5_min=spec.waf_rate_limit_per_5_min,
+            allows_large_bodies=spec.allows_large_bodies,
+        )
+        api.api.node.try_remove_child("Endpoint")  # RestApi's automatic output: replaced by <Name>ApiUrl
+        return api

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import uuid
+from datetime import datetime, timedelta
 
 import requests
 
@@ -16,14 +17,18 @@ ANSWERS = {"relationship": ["birthplace", "type2_regular_visits"], "interests": 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="http://127.0.0.1:3000")
-    base = parser.parse_args().base
+    parser.add_argument("--admin", default=None, help="admin API (default: the app port + 1)")
+    args = parser.parse_args()
+    base = args.base
+    admin = args.admin or base.rsplit(":", 1)[0] + ":" + str(int(base.rsplit(":", 1)[1]) + 1)
     http = requests.Session()
 
-    def call(method: str, path: str, token: str | None = None, **kwargs) -> dict:
+    def call(method: str, path: str, token: str | None = None, api: str | None = None, **kwargs) -> dict:
         headers = {"Authorization": token} if token else {}
         headers.update(kwargs.pop("headers", {}))
-        response = http.request(method, base + path, headers=headers, timeout=30, **kwargs)
-        print(f"\n$ {method} {path}" + (f"  {json.dumps(kwargs['json'], ensure_ascii=False)}" if "json" in kwargs else ""))
+        url = (api or base) + path
+        response = http.request(method, url, headers=headers, timeout=30, **kwargs)
+        print(f"\n$ {method} {url}" + (f"  {json.dumps(kwargs['json'], ensure_ascii=False)}" if "json" in kwargs else ""))
         print(f"{response.status_code} {json.dumps(response.json(), ensure_ascii=False, indent=2)[:1500]}")
         return response.json()
 
@@ -44,6 +49,26 @@ def main() -> None:
     call("POST", "/registrations", token, json={"organisation_code": "011002", "answers": ANSWERS})  # not joined
     call("POST", "/registrations", token, json={"organisation_code": "212172", "answers": {"relationship": ["x"]}})
     call("GET", "/me/registrations")  # no token: 401
+
+    print("\n# municipal staff of 飛騨市 designate an activity; the citizen checks in with its code")
+    staff = call(
+        "POST", "/local/sign-in", api=admin,
+        json={"email": "staff@212172.example.lg.jp", "password": "Staff-Passw0rd!", "organisation_code": "212172", "role": "editor"},
+    )["id_token"]
+    now = datetime.fromisoformat(call("POST", "/local/clock", json={"reset": True})["now"])
+    activity = call(
+        "POST", "/activities", staff, api=admin,
+        json={"name": "雪下ろしボランティア", "kind": "project", "starts_at": now.isoformat(),
+              "ends_at": (now + timedelta(hours=2)).isoformat(), "place": "飛騨市古川町"},
+    )
+    code = call("GET", f"/activities/{activity['id']}/checkin-code", staff, api=admin)
+    print(f"(the same code as a PNG: {admin}/activities/{activity['id']}/checkin-code?format=png, printable page: format=html)")
+    call("POST", "/registrations", token, json={"organisation_code": "212172", "answers": {k: v for k, v in ANSWERS.items() if k != "own_fan_club"}})
+    call("POST", "/checkins", token, json={"code": code["url"]})
+    call("POST", "/checkins", token, json={"code": code["url"]})  # again: already recorded
+    call("POST", "/checkins", token, json={"code": code["url"][:-4] + "AAAA"})  # tampered: refused
+    call("GET", "/me/records/212172", token)
+    call("GET", "/me/records/210005", token)  # counted for 岐阜県 too
 
 
 if __name__ == "__main__":

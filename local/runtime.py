@@ -5,6 +5,7 @@ local API gateway in front of the real handlers. Tables, routes and handlers are
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -19,6 +20,8 @@ from werkzeug.wrappers import Request, Response
 
 REGION = "ap-northeast-1"
 TABLE_NAME = "furusato-local"
+CHECKIN_KEYS_SECRET = "furusato-local/checkin-signing-keys"
+EVIDENCE_BUCKET = "furusato-local-evidence"
 LOCAL_PASSWORD_POLICY = "8+ characters with upper and lower case letters, a digit and a symbol"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +43,8 @@ def _configure_environment(moto_port: int) -> None:
             # moto's Step Functions interpreter calls back to localhost:$MOTO_PORT: it must be this server's port.
             "MOTO_PORT": str(moto_port),
             "TABLE_NAME": TABLE_NAME,
+            "CHECKIN_KEYS_SECRET": CHECKIN_KEYS_SECRET,
+            "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
             "POWERTOOLS_SERVICE_NAME": "furusato-local",
             "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -61,13 +66,17 @@ class Identity:
 @dataclass
 class LocalRuntime:
     port: int = 3000
+    admin_port: int | None = None  # default: port + 1 (0 with port 0: any free port)
     moto_port: int = 0
     host: str = "127.0.0.1"
     _threads: list[threading.Thread] = field(default_factory=list)
+    _servers: list = field(default_factory=list)
 
     def start(self) -> None:
         from local.motoserver import LocalMotoServer
 
+        # One line per request from moto's and the gateways' servers would drown the walk-through.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.moto_port = self.moto_port or free_port()
         _configure_environment(self.moto_port)
         self._moto = LocalMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
@@ -82,35 +91,53 @@ class LocalRuntime:
         from local.dispatcher import FUNCTION_PREFIX, LambdaDispatcher
         from local.seed import seed
         from shared.dal import aws
+        from shared.dal.evidence import create_evidence_bucket
         from shared.dal.repository import Repository
+        from shared.dal.secrets import create_signing_keys_secret
         from shared.dal.table import create_table
         from shared.routes import FUNCTIONS
 
         dynamodb = aws.client("dynamodb")
         create_table(dynamodb, TABLE_NAME)
         seed(Repository(dynamodb, TABLE_NAME))
+        create_signing_keys_secret(aws.client("secretsmanager"), CHECKIN_KEYS_SECRET)
+        create_evidence_bucket(aws.client("s3"), EVIDENCE_BUCKET)
         self.identity = self._create_citizen_pool()
+        self.staff_identity = self._create_staff_pool()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
         self._register_lambda_functions(FUNCTION_PREFIX, FUNCTIONS)
 
         from local.gateway import CognitoVerifier, Gateway
 
-        verifier = CognitoVerifier(self.identity.jwks_url, self.identity.issuer, self.identity.client_id)
-        gateway = Gateway(self.dispatcher.invoke, {"app": verifier}, self._local_routes())
-        self._server = make_server(self.host, self.port, gateway, threaded=True)
-        self.port = self._server.server_port
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="gateway")
+        citizens = CognitoVerifier(self.identity.jwks_url, self.identity.issuer, self.identity.client_id)
+        staff = CognitoVerifier(self.staff_identity.jwks_url, self.staff_identity.issuer, self.staff_identity.client_id)
+        app_gateway = Gateway(self.dispatcher.invoke, {"app": citizens}, self._local_routes(), api="app")
+        admin_gateway = Gateway(self.dispatcher.invoke, {"admin": staff}, self._admin_local_routes(), api="admin")
+        admin_port = self.admin_port if self.admin_port is not None else (self.port + 1 if self.port else 0)
+        self.port = self._serve(app_gateway, self.port, "app-gateway")
+        self.admin_port = self._serve(admin_gateway, admin_port, "admin-gateway")
+
+    def _serve(self, wsgi_app, port: int, name: str) -> int:
+        server = make_server(self.host, port, wsgi_app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True, name=name)
         thread.start()
+        self._servers.append(server)
         self._threads.append(thread)
+        return server.server_port
 
     def stop(self) -> None:
-        self._server.shutdown()
+        for server in self._servers:
+            server.shutdown()
         self._moto.stop()
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.host}:{self.admin_port}"
 
     # --- set-up ----------------------------------------------------------------------------------------------------
 
@@ -135,12 +162,32 @@ class LocalRuntime:
             ClientName="furusato-app",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]
+        return self._identity(pool["Id"], client["ClientId"])
+
+    def _identity(self, pool_id: str, client_id: str) -> Identity:
         return Identity(
-            user_pool_id=pool["Id"],
-            client_id=client["ClientId"],
-            jwks_url=f"http://127.0.0.1:{self.moto_port}/{pool['Id']}/.well-known/jwks.json",
-            issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
+            user_pool_id=pool_id,
+            client_id=client_id,
+            jwks_url=f"http://127.0.0.1:{self.moto_port}/{pool_id}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
         )
+
+    def _create_staff_pool(self) -> Identity:
+        """Staff accounts belong to one organisation: `custom:lg_code`, and a role as a group (editor, viewer)."""
+        cognito = boto3.client("cognito-idp")
+        pool = cognito.create_user_pool(
+            PoolName="furusato-staff",
+            UsernameAttributes=["email"],
+            Schema=[{"Name": "lg_code", "AttributeDataType": "String", "Mutable": False}],
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        )["UserPool"]
+        for group in ("editor", "viewer"):
+            cognito.create_group(UserPoolId=pool["Id"], GroupName=group)
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool["Id"], ClientName="furusato-admin",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]
+        return self._identity(pool["Id"], client["ClientId"])
 
     def _register_lambda_functions(self, prefix: str, functions: tuple[str, ...]) -> None:
         """Functions exist in moto's Lambda too, so Step Functions tasks and direct invokes reach the handlers."""
@@ -163,24 +210,34 @@ class LocalRuntime:
 
     # --- local-only routes -----------------------------------------------------------------------------------------
 
-    def _local_routes(self):
+    def _documentation_routes(self, api: str, base_url):
+        """`base_url` is called per request: the ports are known only once the servers listen."""
         from local import openapi
+        from local.gateway import json_response
+
+        def openapi_json(_: Request) -> Response:
+            document = openapi.build(api)
+            document["servers"] = [{"url": base_url()}]
+            return json_response(document)
+
+        def docs(_: Request) -> Response:
+            return Response(SWAGGER_HTML.replace("{title}", openapi.TITLES[api]), content_type="text/html; charset=utf-8")
+
+        def health(_: Request) -> Response:
+            return json_response({"status": "ok", "moto": f"http://127.0.0.1:{self.moto_port}"})
+
+        return {("GET", "/openapi.json"): openapi_json, ("GET", "/docs"): docs, ("GET", "/local/health"): health}
+
+    def _local_routes(self):
         from local.gateway import json_response, problem_response
 
         cognito = boto3.client("cognito-idp")
         identity = self.identity
 
-        def read_json(request: Request) -> dict | None:
-            try:
-                data = json.loads(request.get_data() or b"{}")
-            except json.JSONDecodeError:
-                return None
-            return data if isinstance(data, dict) else None
-
         def sign_in(request: Request) -> Response:
             """Sign in with e-mail and password; a new e-mail is signed up (and confirmed) first. Local only: the
             deployed app talks to Cognito directly."""
-            data = read_json(request)
+            data = _read_json(request)
             if not data or not isinstance(data.get("email"), str) or not isinstance(data.get("password"), str):
                 return problem_response(422, "invalid-input", "入力内容に誤りがあります", "send {\"email\": ..., \"password\": ...}")
             email, password = data["email"], data["password"]
@@ -196,23 +253,13 @@ class LocalRuntime:
                 return problem_response(422, "invalid-password", "パスワードが条件を満たしていません", LOCAL_PASSWORD_POLICY)
             except cognito.exceptions.InvalidParameterException as error:
                 return problem_response(422, "invalid-input", "入力内容に誤りがあります", str(error))
-            try:
-                result = cognito.initiate_auth(
-                    ClientId=identity.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                    AuthParameters={"USERNAME": email, "PASSWORD": password},
-                )["AuthenticationResult"]
-            except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
-                return problem_response(401, "sign-in-failed", "メールアドレスまたはパスワードが違います", "wrong e-mail or password")
-            return json_response(
-                {"id_token": result["IdToken"], "access_token": result["AccessToken"],
-                 "refresh_token": result.get("RefreshToken"), "expires_in": result["ExpiresIn"]}
-            )
+            return _authenticate(cognito, identity, email, password)
 
         def move_clock(request: Request) -> Response:
             """Move the one clock: {"offset_days": 30} or {"now": "2027-04-01T09:00:00+09:00"} or {"reset": true}."""
             from shared import clock
 
-            data = read_json(request) or {}
+            data = _read_json(request) or {}
             try:
                 if data.get("reset"):
                     clock.reset()
@@ -226,28 +273,71 @@ class LocalRuntime:
                 return problem_response(422, "invalid-input", "入力内容に誤りがあります", str(error))
             return json_response({"now": clock.now().isoformat()})
 
-        def health(_: Request) -> Response:
-            return json_response({"status": "ok", "moto": f"http://127.0.0.1:{self.moto_port}"})
-
-        def openapi_json(_: Request) -> Response:
-            document = openapi.build("app")
-            document["servers"] = [{"url": self.base_url}]
-            return json_response(document)
-
-        def docs(_: Request) -> Response:
-            return Response(SWAGGER_HTML, content_type="text/html; charset=utf-8")
-
         def index(_: Request) -> Response:
-            return Response(walkthrough(self.base_url), content_type="text/plain; charset=utf-8")
+            return Response(walkthrough(self.base_url, self.admin_url), content_type="text/plain; charset=utf-8")
 
         return {
             ("POST", "/local/sign-in"): sign_in,
             ("POST", "/local/clock"): move_clock,
-            ("GET", "/local/health"): health,
-            ("GET", "/openapi.json"): openapi_json,
-            ("GET", "/docs"): docs,
             ("GET", "/"): index,
+            **self._documentation_routes("app", lambda: self.base_url),
         }
+
+    def _admin_local_routes(self):
+        from local.gateway import problem_response
+        from shared.organisations import catalog
+
+        cognito = boto3.client("cognito-idp")
+        identity = self.staff_identity
+
+        def staff_sign_in(request: Request) -> Response:
+            """Local only: staff accounts are issued per organisation (R-ADM-1); here the first sign-in with an
+            e-mail creates the account for {"organisation_code", "role": "editor"|"viewer"}."""
+            data = _read_json(request) or {}
+            email, password = data.get("email"), data.get("password")
+            code, role = data.get("organisation_code"), data.get("role", "editor")
+            if not isinstance(email, str) or not isinstance(password, str):
+                return problem_response(422, "invalid-input", "入力内容に誤りがあります", "send email, password, organisation_code, role")
+            try:
+                cognito.admin_get_user(UserPoolId=identity.user_pool_id, Username=email)
+            except cognito.exceptions.UserNotFoundException:
+                if not isinstance(code, str) or catalog.get(code) is None or role not in ("editor", "viewer"):
+                    return problem_response(
+                        422, "invalid-input", "入力内容に誤りがあります",
+                        "a new staff account needs a valid organisation_code and role editor or viewer",
+                    )
+                cognito.admin_create_user(
+                    UserPoolId=identity.user_pool_id, Username=email, MessageAction="SUPPRESS",
+                    UserAttributes=[{"Name": "email", "Value": email}, {"Name": "custom:lg_code", "Value": code}],
+                )
+                cognito.admin_set_user_password(UserPoolId=identity.user_pool_id, Username=email, Password=password, Permanent=True)
+                cognito.admin_add_user_to_group(UserPoolId=identity.user_pool_id, Username=email, GroupName=role)
+            return _authenticate(cognito, identity, email, password)
+
+        return {("POST", "/local/sign-in"): staff_sign_in, **self._documentation_routes("admin", lambda: self.admin_url)}
+
+
+def _read_json(request: Request) -> dict | None:
+    try:
+        data = json.loads(request.get_data() or b"{}")
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _authenticate(cognito, identity: Identity, email: str, password: str) -> Response:
+    from local.gateway import json_response, problem_response
+
+    try:
+        result = cognito.initiate_auth(
+            ClientId=identity.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password}
+        )["AuthenticationResult"]
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+        return problem_response(401, "sign-in-failed", "メールアドレスまたはパスワードが違います", "wrong e-mail or password")
+    return json_response(
+        {"id_token": result["IdToken"], "access_token": result["AccessToken"],
+         "refresh_token": result.get("RefreshToken"), "expires_in": result["ExpiresIn"]}
+    )
 
 
 def _empty_zip() -> bytes:
@@ -260,15 +350,16 @@ def _empty_zip() -> bytes:
     return buffer.getvalue()
 
 
-SWAGGER_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>ふるさと住民登録 app API</title>
+SWAGGER_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
 <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
 <body><div id="ui"></div><script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""
 
 
-def walkthrough(base: str) -> str:
-    return f"""ふるさと住民登録 — local runtime at {base}
-OpenAPI: {base}/openapi.json    Swagger UI: {base}/docs
+def walkthrough(base: str, admin: str) -> str:
+    return f"""ふるさと住民登録 — local runtime
+  app API   (citizens)        {base}    OpenAPI {base}/openapi.json   Swagger UI {base}/docs
+  admin API (municipal staff) {admin}    OpenAPI {admin}/openapi.json   Swagger UI {admin}/docs
 
 Try it (paste into another terminal; needs curl and python3):
 
@@ -291,5 +382,15 @@ Try it (paste into another terminal; needs curl and python3):
   curl -s -X POST {base}/registrations -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
        -d '{{"organisation_code":"042056","answers":{{}}}}'
 
-Or run all of it: make demo
+  # 5. Municipal staff (admin API): sign in as 飛騨市 staff, designate an activity, get its QR code
+  STAFF=$(curl -s -X POST {admin}/local/sign-in -H 'Content-Type: application/json' \\
+          -d '{{"email":"staff@212172.example.lg.jp","password":"Staff-Passw0rd!","organisation_code":"212172","role":"editor"}}' \\
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
+  curl -s -X POST {admin}/activities -H "Authorization: $STAFF" -H 'Content-Type: application/json' \\
+       -d '{{"name":"雪下ろし","kind":"project","starts_at":"<now, ISO>","ends_at":"<in 2 hours>","place":"古川町"}}'
+  curl -s -o code.png "{admin}/activities/<id>/checkin-code?format=png" -H "Authorization: $STAFF"
+
+  # 6. A citizen registered with 飛騨市 scans it: POST {base}/checkins {{"code": "<text read from the QR>"}}
+
+Or run all of it (both sides): make demo
 """

@@ -26,6 +26,33 @@ ROUTES: tuple[Route, ...] = (
     Route("app", "GET", "/me/registrations", "register", auth=True),
     Route("app", "GET", "/me/registrations/{code}/card", "register", auth=True),
     Route("app", "DELETE", "/me/registrations/{code}", "register", auth=True),
+    Route("app", "GET", "/me/recruitment", "register", auth=True),
+    Route("app", "GET", "/me/applications", "register", auth=True),
+    Route("app", "POST", "/organisations/{code}/activities/{activity_id}/applications", "register", auth=True),
+    Route("app", "DELETE", "/organisations/{code}/activities/{activity_id}/applications", "register", auth=True),
+    # checkin: scans and records (app API)
+    Route("app", "POST", "/checkins", "checkin", auth=True),
+    Route("app", "GET", "/me/records/{code}", "checkin", auth=True),
+    Route("app", "POST", "/me/evidence", "checkin", auth=True),
+    Route("app", "GET", "/me/evidence/{code}", "checkin", auth=True),
+    Route("app", "POST", "/me/evidence/{code}/{evidence_id}/submit", "checkin", auth=True),
+    # admin: municipal staff (admin API; every route scoped to the staff member's organisation)
+    Route("admin", "GET", "/staff/me", "admin", auth=True),
+    Route("admin", "GET", "/activities", "admin", auth=True),
+    Route("admin", "POST", "/activities", "admin", auth=True),
+    Route("admin", "GET", "/activities/{activity_id}", "admin", auth=True),
+    Route("admin", "PATCH", "/activities/{activity_id}", "admin", auth=True),
+    Route("admin", "POST", "/activities/{activity_id}/cancel", "admin", auth=True),
+    Route("admin", "GET", "/activities/{activity_id}/checkin-code", "admin", auth=True),
+    Route("admin", "GET", "/activities/{activity_id}/records", "admin", auth=True),
+    Route("admin", "POST", "/activities/{activity_id}/records", "admin", auth=True),
+    Route("admin", "POST", "/prelaunch-imports", "admin", auth=True),
+    Route("admin", "GET", "/activities/{activity_id}/applications", "admin", auth=True),
+    Route("admin", "PUT", "/activities/{activity_id}/applications/{user_id}/decision", "admin", auth=True),
+    Route("admin", "GET", "/evidence", "admin", auth=True),
+    Route("admin", "GET", "/evidence/{user_id}/{evidence_id}", "admin", auth=True),
+    Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/accept", "admin", auth=True),
+    Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/reject", "admin", auth=True),
 )
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))

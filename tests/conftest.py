@@ -14,6 +14,9 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "ORGANISATION_CACHE_SECONDS": "0",
+        "CHECKIN_KEYS_SECRET": "furusato-test/checkin-signing-keys",
+        "SECRET_CACHE_SECONDS": "0",
+        "EVIDENCE_BUCKET": "furusato-test-evidence",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

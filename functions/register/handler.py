@@ -9,13 +9,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from shared import wiring
 from shared.api.resolver import COGNITO, create_resolver, current_user_id
-from shared.config import settings
-from shared.dal import aws
-from shared.dal.idempotency import SingleTablePersistenceLayer
-from shared.dal.repository import Repository
+from shared.domain.activities import Application, OpenActivity
 from shared.domain.models import (
     Card,
     MyRegistrations,
@@ -26,8 +24,7 @@ from shared.domain.models import (
     RegisterResponse,
     WithdrawResponse,
 )
-from shared.logic.access import AccessRecorder
-from shared.logic.registration import RegisterCommand, RegistrationService
+from shared.logic.registration import RegisterCommand
 from shared.observability import logger, metrics, tracer
 
 app = create_resolver("ふるさと住民登録 app API: register")
@@ -35,21 +32,9 @@ SIGNED_IN = [{COGNITO: []}]
 LgCodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
 
 
-@lru_cache(maxsize=1)
-def service() -> RegistrationService:
-    config = settings()
-    dynamodb = aws.client("dynamodb")
-    return RegistrationService(
-        Repository(dynamodb, config.table_name),
-        SingleTablePersistenceLayer(config.table_name, boto3_client=dynamodb),
-        idempotency_ttl_seconds=config.idempotency_ttl_seconds,
-        cache_seconds=config.organisation_cache_seconds,
-    )
-
-
-@lru_cache(maxsize=1)
-def access() -> AccessRecorder:
-    return AccessRecorder(Repository(aws.client("dynamodb"), settings().table_name))
+service = lru_cache(maxsize=1)(wiring.registration_service)
+access = lru_cache(maxsize=1)(wiring.access_recorder)
+recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
 
 
 def signed_in_user() -> str:
@@ -113,6 +98,54 @@ def card(code: LgCodePath) -> Card:
 @app.delete("/me/registrations/<code>", tags=["registrations"], summary="Withdraw a registration", security=SIGNED_IN)
 def withdraw(code: LgCodePath) -> WithdrawResponse:
     return service().withdraw(signed_in_user(), code)
+
+
+class OpenActivities(BaseModel):
+    activities: list[OpenActivity]
+
+
+class MyApplications(BaseModel):
+    applications: list[Application]
+
+
+class ApplicationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str | None = Field(default=None, max_length=500, description="A note to the organisation")
+
+
+ActivityIdPath = Annotated[str, Path(pattern=r"^a[0-9a-f]{16}$")]
+
+
+@app.get("/me/recruitment", tags=["recruitment"], summary="Open activities of my organisations (R-BAS-7)", security=SIGNED_IN)
+def open_activities() -> OpenActivities:
+    return OpenActivities(activities=recruitment().open_activities_for(signed_in_user()))
+
+
+@app.get("/me/applications", tags=["recruitment"], summary="My applications", security=SIGNED_IN)
+def my_applications() -> MyApplications:
+    return MyApplications(applications=recruitment().my_applications(signed_in_user()))
+
+
+@app.post(
+    "/organisations/<code>/activities/<activity_id>/applications",
+    tags=["recruitment"],
+    summary="Apply to take part (R-BAS-7)",
+    security=SIGNED_IN,
+)
+def apply(code: LgCodePath, activity_id: ActivityIdPath, request: Annotated[ApplicationRequest, Body()]) -> Response[Application]:
+    application = recruitment().apply(signed_in_user(), code, activity_id, request.message)
+    return Response(status_code=201, content_type="application/json", body=application)
+
+
+@app.delete(
+    "/organisations/<code>/activities/<activity_id>/applications",
+    tags=["recruitment"],
+    summary="Withdraw my application",
+    security=SIGNED_IN,
+)
+def withdraw_application(code: LgCodePath, activity_id: ActivityIdPath):  # 204: no body, no model
+    recruitment().withdraw(signed_in_user(), code, activity_id)
+    return Response(status_code=204)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

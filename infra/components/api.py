@@ -1,16 +1,23 @@
 """A REST API built from the route table (`shared.routes.ROUTES`): one method per route, Lambda proxy integration to
-the route's function, the Cognito authorizer on routes with auth=True, and API Gateway's own errors answered with the
-same RFC 9457 problem JSON the functions return (shared/api/resolver.py)."""
+the route's function, the Cognito authorizer on routes with auth=True, an optional resource policy (the admin API's
+source-IP allow-list), and API Gateway's own errors answered with the same RFC 9457 problem JSON the functions return
+(shared/api/resolver.py)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import RemovalPolicy, Size, aws_apigateway as apigateway, aws_cognito as cognito, aws_iam as iam
-from aws_cdk import aws_lambda as lambda_, aws_logs as logs
+from aws_cdk import RemovalPolicy, Size
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from shared.routes import Route
@@ -31,11 +38,13 @@ class Problem:
     status: int
     slug: str
     title: str  # Japanese, shown by the app as is
+    detail: str | None = None  # fixed English detail; None: API Gateway's own message
 
     def template(self) -> str:
-        """Gateway response body: the resolver's problem JSON; `detail` is API Gateway's own (English) message."""
+        """Gateway response body: the resolver's problem JSON; `detail` is API Gateway's own (English) message unless
+        the problem fixes one."""
         body = {"type": constants.PROBLEM_TYPE_BASE + self.slug, "title": self.title, "status": self.status}
-        text = json.dumps({**body, "detail": "@DETAIL@"}, ensure_ascii=False, separators=(",", ":"))  # as the resolver
+        text = json.dumps({**body, "detail": self.detail or "@DETAIL@"}, ensure_ascii=False, separators=(",", ":"))
         return text.replace('"@DETAIL@"', "$context.error.messageString")  # a JSON string literal already
 
 
@@ -45,7 +54,12 @@ _RETRY_LATER = "しばらくしてからもう一度お試しください"
 _T = apigateway.ResponseType
 GATEWAY_RESPONSES: dict[apigateway.ResponseType, Problem] = {
     _T.UNAUTHORIZED: Problem(401, "unauthenticated", "ログインが必要です"),
-    _T.ACCESS_DENIED: Problem(403, "forbidden", "この操作は許可されていません"),
+    # The admin API's resource policy refusing the caller's address (the only source of ACCESS_DENIED here: no IAM or
+    # Lambda authorizers). Not the domain's `forbidden` (a staff role that does not allow an operation). A fixed
+    # detail: API Gateway's message would name the API's ARN (account id) to a caller outside the allow-list.
+    _T.ACCESS_DENIED: Problem(
+        403, "access-denied", "アクセスが許可されていません", "this API cannot be called from the caller's network"
+    ),
     # API Gateway answers an unknown path or method with MISSING_AUTHENTICATION_TOKEN (403): report it as the
     # resolver reports an unknown route.
     _T.MISSING_AUTHENTICATION_TOKEN: Problem(404, "not-found", "ページが見つかりません"),
@@ -86,9 +100,47 @@ class ApiGatewayAccount(Construct):
         )
 
 
+def allowed_cidrs(value: Any) -> tuple[str, ...]:
+    """The admin API's allow-list from the CDK context: a JSON list (cdk.json), or from the command line
+    (`-c adminAllowedCidrs=...`) a JSON list or comma-separated string. Refuses nothing, malformed or 'everyone'."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else [part for part in text.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"context {constants.ADMIN_ALLOWED_CIDRS_CONTEXT} must list at least one CIDR, got {value!r}")
+    cidrs: list[str] = []
+    for item in value:
+        network = ipaddress.ip_network(str(item).strip(), strict=True)  # ValueError on host bits or garbage
+        if network.prefixlen == 0:
+            raise ValueError(f"{network} allows every address: the admin API allow-list must be specific")
+        cidrs.append(str(network))
+    return tuple(dict.fromkeys(cidrs))
+
+
+def source_ip_allow_list(cidrs: Sequence[str]) -> iam.PolicyDocument:
+    """Resource policy: anyone may invoke (the Cognito authorizer still applies), but an explicit Deny refuses every
+    request whose source address is outside `cidrs`. API Gateway answers those with ACCESS_DENIED (403)."""
+    anyone, everything = iam.AnyPrincipal(), "execute-api:/*"
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="AllowInvoke", principals=[anyone], actions=["execute-api:Invoke"], resources=[everything]
+            ),
+            iam.PolicyStatement(
+                sid="DenyOutsideAllowList",
+                effect=iam.Effect.DENY,
+                principals=[anyone],
+                actions=["execute-api:Invoke"],
+                resources=[everything],
+                conditions={"NotIpAddress": {"aws:SourceIp": list(cidrs)}},
+            ),
+        ]
+    )
+
+
 class RouteApi(Construct):
-    """One REST API (`spec`) with the given routes. `policy` is the API's resource policy (the admin API will pass
-    its IP allow-list); `user_pool` backs the Cognito authorizer of the routes with auth=True."""
+    """One REST API (`spec`) with the given routes. `policy` is the API's resource policy (the admin API passes its
+    source-IP allow-list); `user_pool` backs the Cognito authorizer of the routes with auth=True."""
 
     def __init__(
         self,
@@ -106,6 +158,9 @@ class RouteApi(Construct):
         foreign = [r for r in routes if r.api != spec.key]
         if foreign or not routes:
             raise ValueError(f"{spec.key} API given no routes or routes of another API: {foreign}")
+        public = [r for r in routes if not r.auth]
+        if public and not spec.public_routes:
+            raise ValueError(f"the {spec.key} API allows no public routes (auth=False): {public}")
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=constants.LOG_RETENTION)
         self.api = apigateway.RestApi(
             self,
@@ -115,6 +170,7 @@ class RouteApi(Construct):
             endpoint_types=[apigateway.EndpointType.REGIONAL],  # callers are in Japan; WAF attaches to the stage
             cloud_watch_role=False,  # ApiGatewayAccount sets it once for the region
             policy=policy,
+            binary_media_types=list(spec.binary_media_types) or None,
             min_compression_size=Size.bytes(constants.MIN_COMPRESSION_BYTES),
             deploy_options=apigateway.StageOptions(
                 stage_name=spec.stage,

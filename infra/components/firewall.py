@@ -1,11 +1,10 @@
-"""Regional AWS WAF web ACL for a REST API stage: AWS's common rule set and a per-IP rate limit."""
+"""Regional AWS WAF web ACL for a REST API stage (one per API): AWS's common rule set and a per-IP rate limit."""
 
 from __future__ import annotations
 
-from aws_cdk import aws_apigateway as apigateway, aws_wafv2 as wafv2
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
-
-from .. import constants
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -15,7 +14,16 @@ def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
 
 
 class RegionalWebAcl(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, name: str, stage: apigateway.Stage) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        stage: apigateway.Stage,
+        rate_limit_per_5_min: int,
+        allows_large_bodies: bool = False,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.web_acl = wafv2.CfnWebACL(
             self,
@@ -31,7 +39,15 @@ class RegionalWebAcl(Construct):
                     override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                            vendor_name="AWS",
+                            name="AWSManagedRulesCommonRuleSet",
+                            rule_action_overrides=[
+                                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                    name="SizeRestrictions_BODY", action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                                )
+                            ]
+                            if allows_large_bodies
+                            else None,
                         )
                     ),
                     visibility_config=_visibility(f"{name}-common"),
@@ -42,7 +58,7 @@ class RegionalWebAcl(Construct):
                     action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            limit=constants.WAF_RATE_LIMIT_PER_5_MIN,
+                            limit=rate_limit_per_5_min,
                             aggregate_key_type="IP",
                             evaluation_window_sec=300,
                         )

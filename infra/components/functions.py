@@ -1,113 +1,100 @@
 """One Lambda function per function folder (`shared.routes.FUNCTIONS`), all made by `FunctionFactory.create`.
 
-Code is bundled without Docker: CDK calls `CopyApplicationCode.try_bundle` (local bundling), which copies the
-application packages into the asset directory; the Docker image is never used ("none"). Dependencies come from AWS's
-Powertools layer (Powertools, pydantic v2, X-Ray SDK); boto3 comes with the runtime."""
+Code is bundled without Docker (bundling.py). Dependencies come from AWS's Powertools layer (Powertools, pydantic v2,
+X-Ray SDK) plus the pure-Python packages of `constants.BUNDLED_REQUIREMENTS` in the bundle; boto3 comes with the
+runtime. Each function's role allows exactly its `constants.FUNCTION_ACCESS` entry."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
-from pathlib import Path
 
-import jsii
-from aws_cdk import (
-    AssetHashType,
-    BundlingOptions,
-    DockerImage,
-    ILocalBundling,
-    aws_iam as iam,
-    aws_lambda as lambda_,
-    aws_logs as logs,
-    aws_ssm as ssm,
-)
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import constants
 from ..nag import acknowledge
+from .bundling import application_code
+from .evidence import EvidenceBucket
+from .signing_keys import CheckinSigningKeys
 from .table import DataTable
 
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
-
-
-def copy_application_code(root: Path, function: str, output_dir: Path) -> None:
-    """What one function's zip holds: `shared/` (with its data files), `functions/__init__.py`, `functions/<name>/`."""
-    source = root / "functions" / function
-    if not (source / "handler.py").is_file():
-        raise FileNotFoundError(f"{source}/handler.py does not exist (function {function!r} in shared/routes.py)")
-    shutil.copytree(root / "shared", output_dir / "shared", ignore=_SKIP, dirs_exist_ok=True)
-    (output_dir / "functions").mkdir(exist_ok=True)
-    shutil.copy2(root / "functions" / "__init__.py", output_dir / "functions" / "__init__.py")
-    shutil.copytree(source, output_dir / "functions" / function, ignore=_SKIP, dirs_exist_ok=True)
-
-
-@jsii.implements(ILocalBundling)
-class CopyApplicationCode:
-    """Local bundling: CDK calls `try_bundle` before it would start Docker; returning True means "done here"."""
-
-    def __init__(self, root: Path, function: str) -> None:
-        self._root = root
-        self._function = function
-
-    def try_bundle(self, output_dir: str, *_args: object, **_options: object) -> bool:
-        copy_application_code(self._root, self._function, Path(output_dir))
-        return True
-
-
-def application_code(function: str, root: Path = constants.ROOT) -> lambda_.Code:
-    return lambda_.Code.from_asset(
-        str(root),
-        # Hash the bundle, not the source folder: the source is the repository root (it would fingerprint .venv).
-        asset_hash_type=AssetHashType.OUTPUT,
-        bundling=BundlingOptions(
-            image=DockerImage.from_registry("none"),  # never pulled: local bundling always succeeds
-            local=CopyApplicationCode(root, function),
-        ),
-    )
-
-
-# DynamoDB actions the data layer uses (shared/dal/repository.py, shared/dal/idempotency.py). TransactWriteItems
-# has no IAM action of its own: each Put/Update/Delete in a transaction is authorized as PutItem/UpdateItem/DeleteItem
-# (a ConditionCheck item would need dynamodb:ConditionCheckItem; the code has none). Query only runs on indexes.
-TABLE_ITEM_ACTIONS = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-)
-INDEX_ACTIONS = ("dynamodb:Query",)
 # DynamoDB calls KMS on the caller's behalf for the table key (only via DynamoDB: kms:ViaService).
-KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt")
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt")
 
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
 
 
-class FunctionFactory(Construct):
-    """Makes every function the same way; each gets its own role with only the table access it needs."""
+def powertools_layer(scope: Construct, construct_id: str) -> lambda_.ILayerVersion:
+    """AWS's public Powertools layer of the pinned release, its ARN read from AWS's SSM parameter at deploy time."""
+    layer_arn = ssm.StringParameter.value_for_string_parameter(scope, constants.POWERTOOLS_LAYER_PARAMETER)
+    return lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, layer_arn)
 
-    def __init__(self, scope: Construct, construct_id: str, *, data: DataTable) -> None:
+
+def acknowledge_pinned_runtime(function: lambda_.Function) -> None:
+    acknowledge(
+        function,
+        "AwsSolutions-L1",
+        "The runtime is pinned to python3.12 on purpose: it matches the Powertools layer build "
+        "(AWSLambdaPowertoolsPythonV3-python312) and the version the code is tested with; moving to a newer "
+        "runtime is a deliberate change of constants.RUNTIME together with the layer.",
+    )
+
+
+class FunctionFactory(Construct):
+    """Makes every function the same way; each gets its own role with only the access it needs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: DataTable,
+        signing_keys: CheckinSigningKeys,
+        evidence: EvidenceBucket,
+        powertools: lambda_.ILayerVersion,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._data = data
+        self._signing_keys = signing_keys
+        self._evidence = evidence
+        self.powertools = powertools
         self.functions: dict[str, lambda_.Function] = {}
-        layer_arn = ssm.StringParameter.value_for_string_parameter(self, constants.POWERTOOLS_LAYER_PARAMETER)
-        self.powertools = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
 
     def create(self, name: str) -> lambda_.Function:
         if name in self.functions:
             raise ValueError(f"function {name!r} created twice")
+        access = constants.FUNCTION_ACCESS.get(name)
+        if access is None:
+            raise ValueError(f"function {name!r} has no entry in constants.FUNCTION_ACCESS: declare what it may do")
         scope = Construct(self, _pascal(name))
         log_group = logs.LogGroup(scope, "Logs", retention=constants.LOG_RETENTION)
         role = iam.Role(
             scope,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"furusato {name} function: its log group, X-Ray, the table",
+            description=f"furusato {name} function: its log group, X-Ray, the table"
+            + (", the check-in signing keys (read)" if access.reads_signing_keys else ""),
         )
         log_group.grant_write(role)
-        self._grant_table(role)
+        self._grant_table(role, access)
+        environment = {
+            "TABLE_NAME": self._data.table.table_name,
+            "POWERTOOLS_SERVICE_NAME": name,
+            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
+        }
+        if access.reads_signing_keys:
+            self._signing_keys.grant_read(role)
+            environment["CHECKIN_KEYS_SECRET"] = self._signing_keys.secret.secret_arn
+        if access.evidence:
+            self._evidence.grant(role, access.evidence)
+            environment["EVIDENCE_BUCKET"] = self._evidence.bucket.bucket_name
         function = lambda_.Function(
             scope,
             "Function",
@@ -122,42 +109,40 @@ class FunctionFactory(Construct):
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            environment={
-                "TABLE_NAME": self._data.table.table_name,
-                "POWERTOOLS_SERVICE_NAME": name,
-                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
-            },
+            environment=environment,
         )
+        if access.reads_signing_keys:
+            # Created (and so invocable) only once the bootstrap has written the first key set.
+            function.node.add_dependency(self._signing_keys.bootstrap)
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "Active tracing: X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions, "
             "so CDK grants them on '*'. No other statement of this role has a wildcard.",
         )
-        acknowledge(
-            function,
-            "AwsSolutions-L1",
-            "The runtime is pinned to python3.12 on purpose: it matches the Powertools layer build "
-            "(AWSLambdaPowertoolsPythonV3-python312) and the version the code is tested with; moving to a newer "
-            "runtime is a deliberate change of constants.RUNTIME together with the layer.",
-        )
+        acknowledge_pinned_runtime(function)
         self.functions[name] = function
         return function
 
     def create_all(self, names: Sequence[str]) -> dict[str, lambda_.Function]:
+        stale = sorted(set(constants.FUNCTION_ACCESS) - set(names))
+        if stale:
+            raise ValueError(f"constants.FUNCTION_ACCESS declares functions that do not exist: {stale}")
         return {name: self.create(name) for name in names}
 
-    def _grant_table(self, role: iam.Role) -> None:
+    def _grant_table(self, role: iam.Role, access: constants.FunctionAccess) -> None:
         data = self._data
-        role.add_to_policy(
-            iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[data.table.table_arn])
-        )
-        role.add_to_policy(iam.PolicyStatement(actions=list(INDEX_ACTIONS), resources=data.index_arns))
+        role.add_to_policy(iam.PolicyStatement(actions=sorted(access.table_actions), resources=[data.table.table_arn]))
+        if access.queried_indexes:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:Query"], resources=[data.index_arn(name) for name in access.queried_indexes]
+                )
+            )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=list(KEY_ACTIONS),
+                actions=list(TABLE_KEY_ACTIONS),
                 resources=[data.key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{data.table.stack.region}.amazonaws.com"}},
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
             )
         )

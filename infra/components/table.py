@@ -3,7 +3,9 @@ data layer use, so the deployed table cannot drift from the code."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack, aws_dynamodb as dynamodb, aws_kms as kms
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from shared.dal import table as definition
@@ -57,7 +59,8 @@ class DataTable(Construct):
                 non_key_attributes=list(index.non_key_attributes),
             )
 
-    @property
-    def index_arns(self) -> list[str]:
-        """One ARN per index (no `index/*`): a function may query exactly the indexes the data layer defines."""
-        return [f"{self.table.table_arn}/index/{index.name}" for index in definition.INDEXES]
+    def index_arn(self, name: str) -> str:
+        """One index's ARN (never `index/*`): a function may query exactly the indexes it names."""
+        if name not in {index.name for index in definition.INDEXES}:
+            raise ValueError(f"the table has no index {name!r}")
+        return f"{self.table.table_arn}/index/{name}"

@@ -25,6 +25,55 @@ def registrations_by_user(user_id: str) -> dict[str, str]:
     return {"user_pk": f"USER#{user_id}"}
 
 
+def activity(code: str, activity_id: str) -> dict[str, str]:
+    """Activities live in their organisation's partition: a few thousand at most, written by staff."""
+    return {"pk": f"{ORG}{code}", "sk": f"ACTIVITY#{activity_id}"}
+
+
+ACTIVITY_PREFIX = "ACTIVITY#"
+
+
+def record(code: str, user_id: str, day: str, activity_id: str) -> dict[str, str]:
+    """An attendance record, in the person's partition of the organisation it counts for: the 12-month count is
+    one Query on that partition (sort key starts with the day)."""
+    return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": f"{RECORD_PREFIX}{day}#{activity_id}"}
+
+
+RECORD_PREFIX = "RECORD#"
+
+
+def records_by_activity(activity_id: str) -> str:
+    return f"ACT#{activity_id}"
+
+
+def unclaimed_record(uploader_code: str, person_key: str, row_key: str) -> dict[str, str]:
+    """A pre-launch participation (R-ACT-5) not yet claimed by a registrant, kept (with the participant's details)
+    in the area of the organisation that uploaded it; grouped by person so a claim is one Query."""
+    return {"pk": f"{ORG}{uploader_code}#UNCLAIMED#{person_key}", "sk": f"PRELAUNCH#{row_key}"}
+
+
+def application(code: str, user_id: str, activity_id: str) -> dict[str, str]:
+    """An application to an activity (R-BAS-7), in the person's partition of the recruiting organisation."""
+    return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": f"APPLICATION#{activity_id}"}
+
+
+def open_recruitment(code: str) -> str:
+    return f"RECRUIT#{code}"
+
+
+def applications_by_activity(activity_id: str) -> str:
+    return f"APPS#{activity_id}"
+
+
+def evidence(code: str, user_id: str, evidence_id: str) -> dict[str, str]:
+    """Evidence of attendance (R-ACT-3), in the person's partition of the organisation that designated the activity."""
+    return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": f"EVIDENCE#{evidence_id}"}
+
+
+def evidence_to_review(code: str) -> str:
+    return f"REVIEW#{code}"
+
+
 def account(user_id: str) -> dict[str, str]:
     return {"pk": f"{NATIONAL}USER#{user_id}", "sk": "ACCOUNT"}
 

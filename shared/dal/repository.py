@@ -64,6 +64,17 @@ def _registration(item: dict[str, Any]) -> Registration:
     )
 
 
+def query_all(client, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a Query, page after page (each page is one round trip), deserialised."""
+    items: list[dict[str, Any]] = []
+    while True:
+        response = client.query(**kwargs)
+        items += [_load(i) for i in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            return items
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def _cancellation_codes(error: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
 
@@ -127,38 +138,28 @@ class Repository:
 
     def joined_organisation_codes(self) -> list[str]:
         """All joined organisations, from the sparse joined_organisations index (never a Scan)."""
-        codes: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": JOINED_ORGANISATIONS.name,
-            "KeyConditionExpression": "joined_pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": keys.JOINED_PARTITION}},
-            "ProjectionExpression": "joined_sk",
-        }
-        while True:
-            response = self._client.query(**kwargs)
-            codes += [i["joined_sk"]["S"] for i in response["Items"]]
-            if "LastEvaluatedKey" not in response:
-                return codes
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            IndexName=JOINED_ORGANISATIONS.name,
+            KeyConditionExpression="joined_pk = :p",
+            ExpressionAttributeValues={":p": {"S": keys.JOINED_PARTITION}},
+            ProjectionExpression="joined_sk",
+        )
+        return [i["joined_sk"] for i in items]
 
     # --- registrations -------------------------------------------------------------------------------------------
 
     def list_registrations_of_user(self, user_id: str) -> list[Registration]:
         """The user's registrations, from the registrations_by_user index (keys and non-personal attributes)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": REGISTRATIONS_BY_USER.name,
-            "KeyConditionExpression": "user_pk = :u",
-            "ExpressionAttributeValues": {":u": {"S": keys.registrations_by_user(user_id)["user_pk"]}},
-        }
-        result: list[Registration] = []
-        while True:
-            response = self._client.query(**kwargs)
-            result += [_registration(_load(i)) for i in response["Items"]]
-            if "LastEvaluatedKey" not in response:
-                return result
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            IndexName=REGISTRATIONS_BY_USER.name,
+            KeyConditionExpression="user_pk = :u AND begins_with(user_sk, :org)",
+            ExpressionAttributeValues={":u": {"S": keys.registrations_by_user(user_id)["user_pk"]}, ":org": {"S": "ORG#"}},
+        )
+        return [_registration(i) for i in items]
 
     def create_registration(self, registration: Registration, link_prefecture: Registration | None) -> None:
         """One transaction: the new registration (refused if it exists) and, for a co-registration, the prefecture

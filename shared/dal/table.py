@@ -23,7 +23,8 @@ REGISTRATIONS_BY_USER = Index(
     name="registrations_by_user",
     partition_key="user_pk",
     sort_key="user_sk",
-    non_key_attributes=("org_code", "level", "since", "direct", "via", "resident"),
+    # Registrations (user_sk ORG#…) and applications (user_sk APPLICATION#…) of a person.
+    non_key_attributes=("org_code", "level", "since", "direct", "via", "resident", "activity_id", "status", "applied_at"),
 )
 JOINED_ORGANISATIONS = Index(
     name="joined_organisations",
@@ -31,7 +32,45 @@ JOINED_ORGANISATIONS = Index(
     sort_key="joined_sk",
     non_key_attributes=("org_code", "joined_at"),
 )
-INDEXES: tuple[Index, ...] = (REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS)
+# One attendance item per activity is projected (the venue's record, not its prefecture copy), so staff list an
+# activity's participants with one Query. Records carry no personal data.
+RECORDS_BY_ACTIVITY = Index(
+    name="records_by_activity",
+    partition_key="activity_pk",
+    sort_key="activity_sk",
+    non_key_attributes=(
+        "org_code", "user_id", "activity_id", "designated_by", "venue_code", "day", "source",
+        "recorded_at", "recorded_by",
+    ),
+)
+# Sparse: only activities open for applications carry the keys (R-BAS-7), sorted by their end, so "open now" is a
+# key condition (end > now), never a filter.
+OPEN_RECRUITMENT = Index(
+    name="open_recruitment",
+    partition_key="recruit_pk",
+    sort_key="recruit_sk",
+    non_key_attributes=(
+        "id", "org_code", "name", "description", "kind", "starts_at", "ends_at", "place", "venue_code", "capacity",
+        "conditions", "external_url",
+    ),
+)
+APPLICATIONS_BY_ACTIVITY = Index(
+    name="applications_by_activity",
+    partition_key="application_pk",
+    sort_key="application_sk",
+    non_key_attributes=("org_code", "activity_id", "user_id", "status", "message", "applied_at", "decided_at"),
+)
+# Sparse: only evidence waiting for a staff decision (R-ACT-3), oldest first, per organisation.
+EVIDENCE_TO_REVIEW = Index(
+    name="evidence_to_review",
+    partition_key="review_pk",
+    sort_key="review_sk",
+    non_key_attributes=("id", "org_code", "user_id", "activity_id", "day", "content_type", "size_bytes", "note", "submitted_at"),
+)
+INDEXES: tuple[Index, ...] = (
+    REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS, RECORDS_BY_ACTIVITY, OPEN_RECRUITMENT, APPLICATIONS_BY_ACTIVITY,
+    EVIDENCE_TO_REVIEW,
+)
 
 
 def create_table_request(table_name: str) -> dict:

@@ -85,3 +85,86 @@ class IdempotencyKeyReused(DomainError):
     status = 422
     type_slug = "idempotency-key-reused"
     title = "同じ Idempotency-Key が別の内容のリクエストに使われています"
+
+
+class Forbidden(DomainError):
+    """Signed in, but the role or organisation does not allow it."""
+
+    status = 403
+    type_slug = "forbidden"
+    title = "この操作を行う権限がありません"
+
+
+class ActivityNotFound(DomainError):
+    status = 404
+    type_slug = "activity-not-found"
+    title = "指定された活動が見つかりません"
+
+
+class ActivityCancelled(DomainError):
+    status = 409
+    type_slug = "activity-cancelled"
+    title = "この活動は中止されました"
+
+
+class NotRegisteredWithOrganisation(DomainError):
+    """Check-in to an activity of an organisation the person has not registered with (decision: refuse, with the
+    way forward; registering needs the survey of R-BAS-2, so it cannot happen implicitly)."""
+
+    status = 409
+    type_slug = "not-registered"
+    title = "この活動の自治体に登録していません。先にふるさと住民登録をしてください"
+
+
+class ActivityNotRunning(DomainError):
+    status = 409
+    type_slug = "activity-not-running"
+    title = "活動時間外のため、この操作はできません"
+
+
+class ApplicationsClosed(DomainError):
+    status = 409
+    type_slug = "applications-closed"
+    title = "この活動は現在参加者を募集していません"
+
+
+class ApplyExternally(DomainError):
+    status = 409
+    type_slug = "apply-externally"
+    title = "この活動は外部のページから申し込んでください"
+
+
+class AlreadyApplied(DomainError):
+    status = 409
+    type_slug = "already-applied"
+    title = "この活動にはすでに申し込んでいます"
+
+
+class CapacityReached(DomainError):
+    status = 409
+    type_slug = "capacity-reached"
+    title = "定員に達したため申し込めません"
+
+
+class ApplicationNotFound(DomainError):
+    status = 404
+    type_slug = "application-not-found"
+    title = "申し込みが見つかりません"
+
+
+class EvidenceNotFound(DomainError):
+    status = 404
+    type_slug = "evidence-not-found"
+    title = "証明書類が見つかりません"
+
+
+class EvidenceNotUploaded(DomainError):
+    status = 409
+    type_slug = "evidence-not-uploaded"
+    title = "ファイルがアップロードされていないか、申告と異なります"
+
+
+class EvidenceAlreadyDecided(DomainError):
+    status = 409
+    type_slug = "evidence-already-decided"
+    title = "この証明書類はすでに審査済みです"

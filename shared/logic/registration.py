@@ -26,7 +26,6 @@ from ..domain.errors import (
     OrganisationNotPublished,
     RegistrationNotFound,
     RequestInProgress,
-    UnknownOrganisation,
     UnknownPostalCode,
 )
 from ..domain.models import (
@@ -35,6 +34,7 @@ from ..domain.models import (
     CoRegistration,
     MyRegistrations,
     OrganisationDetail,
+    OrganisationProfile,
     OrganisationRef,
     OrganisationSummary,
     RegisterRequest,
@@ -46,7 +46,7 @@ from ..domain.models import (
 )
 from ..domain.survey import COMMON_SURVEY_VERSION, survey_for, validate_answers
 from ..organisations import catalog
-from ..organisations.catalog import Organisation
+from .organisations import known_organisation, organisation_ref
 
 ATTEMPTS_ON_CONCURRENT_UPDATE = 3
 LEVEL_LABELS = {"basic": "ベーシック登録", "premium": "プレミアム登録"}
@@ -56,19 +56,6 @@ class RegisterCommand(BaseModel):
     user_id: str
     idempotency_key: str | None = None
     request: RegisterRequest
-
-
-def organisation_ref(org: Organisation) -> OrganisationRef:
-    return OrganisationRef(
-        code=org.code, name=org.name, kind=org.kind, prefecture_code=org.prefecture_code, prefecture_name=org.prefecture_name
-    )
-
-
-def _known(code: str) -> Organisation:
-    org = catalog.get(code)
-    if org is None:
-        raise UnknownOrganisation(f"no prefecture or municipality has the code {code}", organisation_code=code)
-    return org
 
 
 @dataclass
@@ -116,7 +103,7 @@ class RegistrationService:
         self, query: str | None, prefecture_code: str | None, include_not_joined: bool, limit: int
     ) -> list[OrganisationSummary]:
         if prefecture_code is not None:
-            pref = _known(prefecture_code)
+            pref = known_organisation(prefecture_code)
             if not pref.is_prefecture:
                 raise InvalidInput(f"{prefecture_code} is not a prefecture", parameter="prefecture")
         joined = self.joined_codes()
@@ -142,7 +129,7 @@ class RegistrationService:
         return cached.profile
 
     def organisation_detail(self, code: str) -> OrganisationDetail:
-        org = _known(code)
+        org = known_organisation(code)
         profile = self._published_profile(code)
         if profile is None:
             raise OrganisationNotPublished(f"{org.name} ({code}) has not joined", organisation_code=code)
@@ -187,7 +174,7 @@ class RegistrationService:
 
     def _register_attempt(self, command: RegisterCommand) -> RegisterResponse:
         request, user_id = command.request, command.user_id
-        target = _known(request.organisation_code)
+        target = known_organisation(request.organisation_code)
         prefecture = target if target.is_prefecture else catalog.get(target.prefecture_code)
         assert prefecture is not None  # the catalogue guarantees every municipality's prefecture
         profiles, registrations = self._repo.registration_context(
@@ -245,11 +232,11 @@ class RegistrationService:
 
     def _view(self, registration: Registration) -> RegistrationView:
         return RegistrationView(
-            organisation=organisation_ref(_known(registration.organisation_code)),
+            organisation=organisation_ref(known_organisation(registration.organisation_code)),
             level=registration.level,
             since=registration.since,
             direct=registration.direct,
-            via=[organisation_ref(_known(c)) for c in sorted(registration.via)],
+            via=[organisation_ref(known_organisation(c)) for c in sorted(registration.via)],
             resident=registration.resident,
         )
 
@@ -257,7 +244,7 @@ class RegistrationService:
         return MyRegistrations(registrations=[self._view(r) for r in self._repo.list_registrations_of_user(user_id)])
 
     def card(self, user_id: str, code: str) -> Card:
-        org = _known(code)
+        org = known_organisation(code)
         profiles, registrations = self._repo.registration_context(user_id, [code], [code])
         registration = registrations.get(code)
         if registration is None:
@@ -276,7 +263,7 @@ class RegistrationService:
         )
 
     def withdraw(self, user_id: str, code: str) -> WithdrawResponse:
-        org = _known(code)
+        org = known_organisation(code)
         prefecture_code = org.prefecture_code
         for attempt in range(ATTEMPTS_ON_CONCURRENT_UPDATE):
             registrations = self._repo.get_registrations(user_id, {code, prefecture_code})

@@ -17,16 +17,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Api:
-    def __init__(self, base: str, moto: str) -> None:
+    def __init__(self, base: str, moto: str, admin: str) -> None:
         self.base = base
         self.moto = moto
+        self.admin = admin
         self.http = requests.Session()
 
-    def __call__(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+    def __call__(self, method: str, path: str, token: str | None = None, base: str | None = None, **kwargs) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = token
-        return self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+        return self.http.request(method, (base or self.base) + path, headers=headers, timeout=30, **kwargs)
+
+    def admin_call(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        return self(method, path, token, base=self.admin, **kwargs)
+
+    def staff_sign_in(self, organisation_code: str, role: str = "editor") -> str:
+        email = f"{role}@{organisation_code}.example.lg.jp"
+        body = {"email": email, "password": "Staff-Passw0rd!", "organisation_code": organisation_code, "role": role}
+        response = self("POST", "/local/sign-in", base=self.admin, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()["id_token"]
 
     def sign_in(self, email: str, password: str = "Furusato-2026") -> str:
         response = self("POST", "/local/sign-in", json={"email": email, "password": password})
@@ -43,7 +54,7 @@ def api():
     )
     deadline = time.monotonic() + 60
     lines = []
-    base = moto = None
+    base = admin = moto = None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
@@ -51,13 +62,13 @@ def api():
         lines.append(line)
         if line.startswith("READY "):
             parts = line.split()
-            base, moto = parts[1], parts[2].removeprefix("moto=")
+            base, admin, moto = parts[1], parts[2].removeprefix("admin="), parts[3].removeprefix("moto=")
             break
     if base is None:
         process.kill()
         pytest.fail("local runtime did not start:\n" + "".join(lines))
     # Keep draining its output so the runtime never blocks on a full pipe.
     threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-    yield Api(base, moto)
+    yield Api(base, moto, admin)
     process.terminate()
     process.wait(timeout=10)

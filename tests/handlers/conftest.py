@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -15,7 +16,9 @@ from local.events import FakeLambdaContext, api_gateway_event
 from local.seed import seed
 from shared import clock
 from shared.dal import aws
+from shared.dal.evidence import create_evidence_bucket
 from shared.dal.repository import Repository
+from shared.dal.secrets import create_signing_keys_secret
 from shared.dal.table import create_table
 from shared.routes import ROUTES
 
@@ -49,13 +52,18 @@ class Caller:
         self.function = function
         self.handler = handler
 
-    def __call__(self, method: str, path: str, user: str | None = None, body=None, headers=None, query: str = "") -> HttpResponse:
+    def __call__(
+        self, method: str, path: str, user: str | None = None, body=None, headers=None, query: str = "", claims=None
+    ) -> HttpResponse:
         route, params = _route_for(self.function, method, path)
-        claims = {"sub": user, "token_use": "id", "cognito:username": user} if user else None
+        if claims is None and user:
+            claims = {"sub": user, "token_use": "id", "cognito:username": user}
         event = api_gateway_event(method, route.path, path, params, query, headers, body, claims)
         result = self.handler.lambda_handler(event, FakeLambdaContext(self.function))
         text = result.get("body") or ""
         headers = {**(result.get("headers") or {}), **{k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}}
+        if result.get("isBase64Encoded"):
+            return HttpResponse(result["statusCode"], headers, base64.b64decode(text))
         parsed = json.loads(text) if text and "json" in headers.get("Content-Type", "") else text
         return HttpResponse(result["statusCode"], headers, parsed)
 
@@ -66,6 +74,8 @@ def moto():
         aws.reset()
         client = aws.client("dynamodb")
         create_table(client, os.environ["TABLE_NAME"])
+        create_signing_keys_secret(aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"])
+        create_evidence_bucket(aws.client("s3"), os.environ["EVIDENCE_BUCKET"])
         yield client
         aws.reset()
 
@@ -79,11 +89,42 @@ def repo(moto) -> Repository:
 
 @pytest.fixture
 def register_api(repo):
-    from functions.register import handler
+    caller, caches = _function_caller("register")
+    yield caller
+    for cache in caches:
+        cache.cache_clear()
+    clock.reset()
 
-    handler.service.cache_clear()
-    handler.access.cache_clear()
-    yield Caller("register", handler)
-    handler.service.cache_clear()
-    handler.access.cache_clear()
+
+def staff_claims(code: str, role: str = "editor", user: str | None = None) -> dict:
+    """What the staff pool's ID token carries, as API Gateway's authorizer passes it (groups as a string)."""
+    return {"sub": user or f"staff-{code}-{role}", "custom:lg_code": code, "cognito:groups": f"[{role}]", "token_use": "id"}
+
+
+def _function_caller(name: str):
+    import importlib
+
+    handler = importlib.import_module(f"functions.{name}.handler")
+    # Every per-container cache of the module (services, recorders): each test starts a new "container" on a new moto.
+    caches = [v for v in vars(handler).values() if callable(getattr(v, "cache_clear", None))]
+    for cache in caches:
+        cache.cache_clear()
+    return Caller(name, handler), caches
+
+
+@pytest.fixture
+def admin_api(repo):
+    caller, caches = _function_caller("admin")
+    yield caller
+    for cache in caches:
+        cache.cache_clear()
+    clock.reset()
+
+
+@pytest.fixture
+def checkin_api(repo):
+    caller, caches = _function_caller("checkin")
+    yield caller
+    for cache in caches:
+        cache.cache_clear()
     clock.reset()

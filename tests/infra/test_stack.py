@@ -5,31 +5,71 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 
+from infra import constants
 from shared.api.resolver import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthenticated
+from shared.api.staff import ROLES
 from shared.dal import table as definition
+from shared.domain import errors
 from shared.routes import FUNCTIONS, ROUTES, Route
 
 from .conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_ROUTES = [route for route in ROUTES if route.api == "app"]
+CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+API_NAMES = {"app": "furusato-app", "admin": "furusato-admin"}
+POOL_NAMES = {"app": "furusato-citizens", "admin": "furusato-staff"}  # whose ID tokens each API accepts
 
-# What the data layer calls (shared/dal/repository.py, shared/dal/idempotency.py): item reads/writes on the table
-# (TransactWriteItems is authorized per item as Put/Update/Delete), Query on the two indexes only.
-TABLE_ACTIONS = {
-    "dynamodb:BatchGetItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
+# What each function's code calls (read from the code, independently of infra/constants.py; both must agree).
+# Table: base-table actions (TransactWriteItems is authorized per item: Put/Update/Delete/ConditionCheck).
+# Indexes: dynamodb:Query on exactly these index ARNs. Secret: reads the check-in signing keys.
+EXPECTED_ACCESS: dict[str, tuple[set[str], set[str], bool]] = {
+    "register": (
+        {
+            "dynamodb:BatchGetItem",
+            "dynamodb:ConditionCheckItem",  # applying: registered with the recruiting organisation
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        },
+        {"registrations_by_user", "joined_organisations", "open_recruitment"},
+        False,
+    ),
+    "checkin": (
+        {
+            "dynamodb:BatchGetItem",  # activity names for my records
+            "dynamodb:ConditionCheckItem",  # attendance transaction: activity running, registration exists
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",  # my records: the person's partition on the base table
+            "dynamodb:UpdateItem",  # last access
+        },
+        set(),
+        True,
+    ),
+    "admin": (
+        {
+            "dynamodb:BatchGetItem",  # pre-launch import: rows stored before
+            "dynamodb:BatchWriteItem",  # pre-launch import: new rows
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",  # activity edits, application decisions
+        },
+        {"records_by_activity", "applications_by_activity", "evidence_to_review"},
+        True,
+    ),
 }
-INDEX_ACTIONS = {"dynamodb:Query"}
 
 # Every acknowledged cdk-nag finding. A new one must be added here and to docs/infra.md, with its reason.
 ACKNOWLEDGED = {
@@ -38,7 +78,9 @@ ACKNOWLEDGED = {
     "AwsSolutions-COG4",
     "AwsSolutions-APIG4",
     "AwsSolutions-L1",
+    "AwsSolutions-SMG4",
     "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/evidence/*]",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
 }
 
@@ -90,9 +132,30 @@ def _function(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
     return _only({k: r for k, r in functions.items() if r["Properties"]["Handler"] == handler})
 
 
-def _methods(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
-    """API Gateway methods by (full path, HTTP method), the path rebuilt from the Resource parent chain."""
+def _apis(synth: Synth) -> dict[str, str]:
+    """Logical id of each RestApi by route API key ("app", "admin")."""
+    by_name = {r["Properties"]["Name"]: k for k, r in synth.of_type("AWS::ApiGateway::RestApi").items()}
+    return {key: by_name[name] for key, name in API_NAMES.items() if name in by_name}
+
+
+def _pool(synth: Synth, api: str) -> tuple[str, dict[str, Any]]:
+    pools = synth.of_type("AWS::Cognito::UserPool")
+    return _only({k: r for k, r in pools.items() if r["Properties"]["UserPoolName"] == POOL_NAMES[api]})
+
+
+def _stage(synth: Synth, api: str) -> tuple[str, dict[str, Any]]:
+    stages = synth.of_type("AWS::ApiGateway::Stage")
+    return _only({k: s for k, s in stages.items() if s["Properties"]["RestApiId"] == {"Ref": _apis(synth)[api]}})
+
+
+def _secret(synth: Synth) -> tuple[str, dict[str, Any]]:
+    return _only(synth.of_type("AWS::SecretsManager::Secret"))
+
+
+def _methods(synth: Synth) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """API Gateway methods by (API key, full path, HTTP method), the path rebuilt from the Resource parent chain."""
     resources = synth.of_type("AWS::ApiGateway::Resource")
+    api_of = {logical: key for key, logical in _apis(synth).items()}
 
     def path_of(resource_id: Any) -> str:
         logical = _ref(resource_id)
@@ -102,7 +165,7 @@ def _methods(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
         return f"{path_of(props['ParentId'])}/{props['PathPart']}"
 
     return {
-        (path_of(m["Properties"]["ResourceId"]) or "/", m["Properties"]["HttpMethod"]): m
+        (api_of[_ref(m["Properties"]["RestApiId"])], path_of(m["Properties"]["ResourceId"]) or "/", m["Properties"]["HttpMethod"]): m
         for m in synth.of_type("AWS::ApiGateway::Method").values()
     }
 
@@ -122,10 +185,23 @@ def _problem(template: str, detail: str = "from API Gateway") -> dict[str, Any]:
     return json.loads(template.replace("$context.error.messageString", json.dumps(detail)))
 
 
-def _asset_dir(synth: Synth, name: str) -> Path:
-    _, function = _function(synth, name)
+def _asset_dir(synth: Synth, name: str, handler: str = "functions.{name}.handler.lambda_handler") -> Path:
+    functions = synth.of_type("AWS::Lambda::Function")
+    _, function = _only({k: f for k, f in functions.items() if f["Properties"]["Handler"] == handler.format(name=name)})
     key = function["Properties"]["Code"]["S3Key"]
     return synth.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def _resource_pairs(statements: list[dict[str, Any]], prefix: str) -> set[tuple[str, str]]:
+    """(action, resource as JSON) for every action starting with `prefix`: independent of how IAM statements are
+    merged (@aws-cdk/aws-iam:minimizePolicies)."""
+    return {
+        (action, json.dumps(resource, sort_keys=True))
+        for s in statements
+        for action in _as_list(s["Action"])
+        if action.startswith(prefix)
+        for resource in _as_list(s["Resource"])
+    }
 
 
 # --- table ---------------------------------------------------------------------------------------------------------
@@ -164,18 +240,18 @@ def test_table_is_protected_encrypted_and_expires_items(synth: Synth) -> None:
     assert key["DeletionPolicy"] == "Retain"
 
 
-# --- API -----------------------------------------------------------------------------------------------------------
+# --- APIs ----------------------------------------------------------------------------------------------------------
 
 
-def test_every_app_route_and_nothing_else_is_a_method(synth: Synth) -> None:
-    assert set(_methods(synth)) == {(route.path, route.method) for route in APP_ROUTES}
-    apis = synth.of_type("AWS::ApiGateway::RestApi")
-    assert [api["Properties"]["Name"] for api in apis.values()] == ["furusato-app"]
+def test_every_route_and_nothing_else_is_a_method_of_its_api(synth: Synth) -> None:
+    assert set(_apis(synth)) == {"app", "admin"} == {route.api for route in ROUTES}
+    assert len(synth.of_type("AWS::ApiGateway::RestApi")) == 2
+    assert set(_methods(synth)) == {(route.api, route.path, route.method) for route in ROUTES}
 
 
-@pytest.mark.parametrize("route", APP_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.api} {r.method} {r.path}")
 def test_route_method_has_its_authorization_and_function(synth: Synth, route: Route) -> None:
-    method = _methods(synth)[(route.path, route.method)]["Properties"]
+    method = _methods(synth)[(route.api, route.path, route.method)]["Properties"]
     function_id, _ = _function(synth, route.function)
 
     integration = method["Integration"]
@@ -186,10 +262,12 @@ def test_route_method_has_its_authorization_and_function(synth: Synth, route: Ro
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
         authorizer = synth.resources[_ref(method["AuthorizerId"])]["Properties"]
         assert authorizer["Type"] == "COGNITO_USER_POOLS"
+        assert authorizer["RestApiId"] == method["RestApiId"]  # the API's own authorizer
         assert authorizer["IdentitySource"] == "method.request.header.Authorization"
-        pool_id, _ = _only(synth.of_type("AWS::Cognito::UserPool"))
+        pool_id, _ = _pool(synth, route.api)  # citizens' pool for the app API, staff pool for the admin API
         assert _logical_ids_in(authorizer["ProviderARNs"]) == {pool_id}
     else:
+        assert route.api == "app"  # the admin API has no public route
         assert method["AuthorizationType"] == "NONE"
         assert "AuthorizerId" not in method
 
@@ -199,19 +277,62 @@ def test_route_method_has_its_authorization_and_function(synth: Synth, route: Ro
     assert method.get("RequestParameters", {}) == {f"method.request.path.{p}": True for p in path_parameters}
 
 
+def test_admin_api_only_answers_the_allow_listed_networks(synth: Synth) -> None:
+    apis = _apis(synth)
+    assert "Policy" not in synth.resources[apis["app"]]["Properties"]  # the app API is for everyone's phones
+    policy = synth.resources[apis["admin"]]["Properties"]["Policy"]
+    allow, deny = policy["Statement"]
+    assert allow["Effect"] == "Allow" and "Condition" not in allow
+    assert deny["Effect"] == "Deny"
+    for statement in (allow, deny):
+        assert statement["Principal"] == {"AWS": "*"}
+        assert statement["Action"] == "execute-api:Invoke" and statement["Resource"] == "execute-api:/*"
+    assert deny["Condition"] == {"NotIpAddress": {"aws:SourceIp": CDK_CONTEXT["adminAllowedCidrs"]}}
+    assert CDK_CONTEXT["adminAllowedCidrs"] == ["203.0.113.0/24"]  # documentation range until LGWAN ranges are known
+
+
+def test_admin_api_returns_png_as_binary(synth: Synth) -> None:
+    apis = _apis(synth)
+    assert synth.resources[apis["admin"]]["Properties"]["BinaryMediaTypes"] == [
+        "image/png",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+    assert "BinaryMediaTypes" not in synth.resources[apis["app"]]["Properties"]
+    # the route that serves it (?format=png) exists on the admin API
+    assert ("admin", "/activities/{activity_id}/checkin-code", "GET") in _methods(synth)
+    assert 'content_type="image/png"' in (ROOT / "functions/admin/handler.py").read_text(encoding="utf-8")
+
+
 REQUIRED_GATEWAY_RESPONSES = {
     "DEFAULT_4XX": 400,
     "DEFAULT_5XX": 500,
     "UNAUTHORIZED": 401,
-    "ACCESS_DENIED": 403,
+    "ACCESS_DENIED": 403,  # the admin API's resource policy refusing the caller's address
     "MISSING_AUTHENTICATION_TOKEN": 404,  # API Gateway's answer to an unknown path or method: a not-found problem
 }
 
 
-def test_gateway_responses_are_the_resolvers_problem_json(synth: Synth) -> None:
+def _application_problem_titles() -> dict[str, str]:
+    """slug -> title of every problem the functions return: domain errors and the resolver's own."""
+    titles: dict[str, str] = {}
+    pending = [errors.DomainError]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if cls is not errors.DomainError:
+            titles[cls.type_slug] = cls.title
+    resolver = (ROOT / "shared/api/resolver.py").read_text(encoding="utf-8")
+    titles |= dict(re.findall(r'problem\(\d+, "([\w-]+)", "([^"]+)"', resolver))
+    return titles
+
+
+@pytest.mark.parametrize("api", ["app", "admin"])
+def test_gateway_responses_are_the_resolvers_problem_json(synth: Synth, api: str) -> None:
     defined = synth.of_type("AWS::ApiGateway::GatewayResponse").values()
-    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in defined}
+    mine = [r["Properties"] for r in defined if r["Properties"]["RestApiId"] == {"Ref": _apis(synth)[api]}]
+    responses = {props["ResponseType"]: props for props in mine}
     assert set(REQUIRED_GATEWAY_RESPONSES) <= set(responses)
+    application = _application_problem_titles()
     for response_type, props in responses.items():
         assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": f"'{PROBLEM_JSON}'"}
         status = int(props["StatusCode"])
@@ -221,15 +342,26 @@ def test_gateway_responses_are_the_resolvers_problem_json(synth: Synth) -> None:
         assert body["type"].startswith(PROBLEM_TYPE_BASE) and body["type"] != PROBLEM_TYPE_BASE
         assert body["status"] == status, response_type  # the body never contradicts the HTTP status
         assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", body["title"]), f"{response_type}: title not Japanese"
-        assert body["detail"] == "from API Gateway"
+        slug = body["type"].removeprefix(PROBLEM_TYPE_BASE)
+        assert body["title"] == application.get(slug, body["title"]), f"{slug}: same type, different title"
+        if response_type != "ACCESS_DENIED":
+            assert body["detail"] == "from API Gateway"
     unauthorized = _problem(responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"])
     assert unauthorized["type"] == PROBLEM_TYPE_BASE + Unauthenticated.type_slug  # same problem as the resolver's
     assert unauthorized["title"] == Unauthenticated.title == "ログインが必要です"
     assert unauthorized["status"] == Unauthenticated.status == 401
 
+    denied_template = responses["ACCESS_DENIED"]["ResponseTemplates"]["application/json"]
+    denied = _problem(denied_template)
+    assert denied["type"] == PROBLEM_TYPE_BASE + "access-denied" and denied["title"] == "アクセスが許可されていません"
+    assert "$context" not in denied_template  # API Gateway's message would name the API's ARN (account id)
+    assert "access-denied" not in application  # not the domain's `forbidden` (a staff role), a problem of its own
 
-def test_stage_v1_logs_traces_throttles_and_sits_behind_waf(synth: Synth) -> None:
-    stage_id, stage = _only(synth.of_type("AWS::ApiGateway::Stage"))
+
+@pytest.mark.parametrize("api", ["app", "admin"])
+def test_stage_v1_logs_traces_throttles_and_sits_behind_its_waf(synth: Synth, api: str) -> None:
+    spec = {"app": constants.APP_API, "admin": constants.ADMIN_API}[api]
+    stage_id, stage = _stage(synth, api)
     props = stage["Properties"]
     assert props["StageName"] == "v1"
     assert props["TracingEnabled"] is True
@@ -239,29 +371,39 @@ def test_stage_v1_logs_traces_throttles_and_sits_behind_waf(synth: Synth) -> Non
     (settings,) = [s for s in props["MethodSettings"] if s["HttpMethod"] == "*" and s["ResourcePath"] == "/*"]
     assert settings["LoggingLevel"] in ("ERROR", "INFO")
     assert settings["DataTraceEnabled"] is False  # request/response bodies (personal data) stay out of the logs
-    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
-    assert any(r["Type"] == "AWS::ApiGateway::Account" for r in synth.resources.values())
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (spec.rate_limit_rps, spec.burst_limit)
+    assert _only(synth.of_type("AWS::ApiGateway::Account"))
 
-    _, association = _only(synth.of_type("AWS::WAFv2::WebACLAssociation"))
-    assert stage_id in _logical_ids_in(association["Properties"]["ResourceArn"])
+    associations = synth.of_type("AWS::WAFv2::WebACLAssociation").values()
+    (association,) = [a for a in associations if stage_id in _logical_ids_in(a["Properties"]["ResourceArn"])]
     acl = synth.resources[_ref(association["Properties"]["WebACLArn"])]["Properties"]
-    assert acl["Scope"] == "REGIONAL"
+    assert acl["Scope"] == "REGIONAL" and acl["Name"] == f"Furusato-{api}"  # one web ACL per API
     statements = [rule["Statement"] for rule in acl["Rules"]]
-    assert {"ManagedRuleGroupStatement": {"Name": "AWSManagedRulesCommonRuleSet", "VendorName": "AWS"}} in statements
-    assert any(s.get("RateBasedStatement", {}).get("AggregateKeyType") == "IP" for s in statements)
+    (common,) = [s["ManagedRuleGroupStatement"] for s in statements if "ManagedRuleGroupStatement" in s]
+    assert (common["VendorName"], common["Name"]) == ("AWS", "AWSManagedRulesCommonRuleSet")
+    overrides = {o["Name"]: o["ActionToUse"] for o in common.get("RuleActionOverrides", [])}
+    # Only an API taking file uploads counts (not blocks) the rule set's 8 KB body limit; nothing else is relaxed.
+    assert overrides == ({"SizeRestrictions_BODY": {"Count": {}}} if spec.allows_large_bodies else {})
+    (rate,) = [s["RateBasedStatement"] for s in statements if "RateBasedStatement" in s]
+    assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == spec.waf_rate_limit_per_5_min
 
 
 # --- functions -----------------------------------------------------------------------------------------------------
 
 
-def _pinned_powertools() -> str:
+def _pinned(package: str) -> str:
     text = (ROOT / "requirements.txt").read_text(encoding="utf-8")
-    return re.search(r"^aws-lambda-powertools(?:\[[^\]]*\])?==(\S+)", text, flags=re.MULTILINE).group(1)
+    return re.search(rf"^{package}(?:\[[^\]]*\])?==(\S+)", text, flags=re.MULTILINE).group(1)
+
+
+def test_every_function_has_declared_access() -> None:
+    assert set(constants.FUNCTION_ACCESS) == set(FUNCTIONS) == set(EXPECTED_ACCESS)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None:
     table_id, _ = _table(synth)
+    secret_id, _ = _secret(synth)
     _, function = _function(synth, name)
     props = function["Properties"]
     assert props["Runtime"] == "python3.12"
@@ -272,16 +414,25 @@ def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None
     assert env["POWERTOOLS_SERVICE_NAME"] == name and env["POWERTOOLS_METRICS_NAMESPACE"] == "Furusato"
     assert synth.resources[_ref(props["LoggingConfig"]["LogGroup"])]["Properties"]["RetentionInDays"] > 0
 
+    reads_keys = EXPECTED_ACCESS[name][2]
+    if reads_keys:  # shared/config.py: CHECKIN_KEYS_SECRET, the secret's ARN; the first key set exists before it runs
+        assert env["CHECKIN_KEYS_SECRET"] == {"Ref": secret_id}
+        (bootstrap_id, _) = _only(synth.of_type("Custom::CheckinSigningKeys"))
+        assert bootstrap_id in function.get("DependsOn", [])
+    else:
+        assert "CHECKIN_KEYS_SECRET" not in env
+
     # AWS's Powertools layer for exactly the pinned release, resolved from AWS's public SSM parameter at deploy time.
     (layer,) = props["Layers"]
     parameter = synth.template["Parameters"][_ref(layer)]
     assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
-    assert parameter["Default"] == f"/aws/service/powertools/python/{architecture}/python3.12/{_pinned_powertools()}"
+    assert parameter["Default"] == f"/aws/service/powertools/python/{architecture}/python3.12/{_pinned('aws-lambda-powertools')}"
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
-    table_id, _ = _table(synth)
+    table_id, table = _table(synth)
+    secret_id, secret = _secret(synth)
     _, function = _function(synth, name)
     role = _ref(function["Properties"]["Role"])
     assert "ManagedPolicyArns" not in synth.resources[role]["Properties"]
@@ -293,79 +444,235 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     actions = [a for s in statements for a in _as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
 
-    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
-    assert {a for s in dynamodb for a in _as_list(s["Action"])} == TABLE_ACTIONS | INDEX_ACTIONS
+    # DynamoDB: exactly what the code calls, on the table and on the indexes it queries (named, never index/*)
+    table_actions, indexes, reads_keys = EXPECTED_ACCESS[name]
+    declared = constants.FUNCTION_ACCESS[name]
+    assert (set(declared.table_actions), set(declared.queried_indexes), declared.reads_signing_keys) == EXPECTED_ACCESS[name]
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
-    index_arns = [{"Fn::Join": ["", [table_arn, f"/index/{i.name}"]]} for i in definition.INDEXES]
-    for statement in dynamodb:
-        resources = _as_list(statement["Resource"])
-        if set(_as_list(statement["Action"])) <= INDEX_ACTIONS:
-            assert sorted(map(json.dumps, resources)) == sorted(map(json.dumps, index_arns))
-        else:
-            assert resources == [table_arn]
+    expected = {(a, json.dumps(table_arn, sort_keys=True)) for a in table_actions} | {
+        ("dynamodb:Query", json.dumps({"Fn::Join": ["", [table_arn, f"/index/{i}"]]}, sort_keys=True)) for i in indexes
+    }
+    assert _resource_pairs(statements, "dynamodb:") == expected
 
-    kms = [s for s in statements if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
-    (key_id,) = {_ref(r) for s in kms for r in _as_list(s["Resource"])}
-    assert _ref(_table(synth)[1]["Properties"]["SSESpecification"]["KMSMasterKeyId"]) == key_id
-    assert {a for s in kms for a in _as_list(s["Action"])} == {"kms:Decrypt", "kms:Encrypt"}
-    assert all(s["Condition"]["StringEquals"]["kms:ViaService"].startswith("dynamodb.") for s in kms)
+    # KMS: the table key only through DynamoDB; the signing keys' key only through Secrets Manager for that secret
+    table_key = _ref(table["Properties"]["SSESpecification"]["KMSMasterKeyId"])
+    secret_key = _ref(secret["Properties"]["KmsKeyId"])
+    assert table_key != secret_key
+    # (actions, key, service it must come through): the table's key also encrypts the evidence bucket
+    evidence = constants.FUNCTION_ACCESS[name].evidence
+    kms_grants = set()
+    for statement in statements:
+        if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
+            condition = statement["Condition"]["StringEquals"]
+            kms_grants.add((frozenset(_as_list(statement["Action"])), _ref(statement["Resource"]), condition["kms:ViaService"]))
+            if condition["kms:ViaService"].startswith("secretsmanager."):
+                assert condition["kms:EncryptionContext:SecretARN"] == {"Ref": secret_id}
+    expected_kms = {(frozenset({"kms:Decrypt", "kms:Encrypt"}), table_key, "dynamodb.ap-northeast-1.amazonaws.com")}
+    if reads_keys:
+        expected_kms.add((frozenset({"kms:Decrypt"}), secret_key, "secretsmanager.ap-northeast-1.amazonaws.com"))
+    if evidence:
+        s3_kms = {"kms:Decrypt", "kms:GenerateDataKey"} if evidence == "upload" else {"kms:Decrypt"}
+        expected_kms.add((frozenset(s3_kms), table_key, "s3.ap-northeast-1.amazonaws.com"))
+    assert kms_grants == expected_kms
+
+    # S3: only objects under evidence/ of the evidence bucket; uploads may put, staff only read
+    (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
+    s3_pairs = {(a, r) for a, r in _resource_pairs(statements, "s3:")}
+    s3_actions = {"upload": {"s3:PutObject", "s3:GetObject"}, "view": {"s3:GetObject"}, None: set()}[evidence]
+    assert {a for a, _ in s3_pairs} == s3_actions
+    assert all(bucket_id in r and "/evidence/*" in r for _, r in s3_pairs)
+
+    secrets = _resource_pairs(statements, "secretsmanager:")
+    assert secrets == ({("secretsmanager:GetSecretValue", json.dumps({"Ref": secret_id}))} if reads_keys else set())
 
     # the only statement on "*" is X-Ray's (no resource-level permissions); cdk-nag IAM5 is acknowledged for it
     anywhere = [s for s in statements if "*" in _as_list(s["Resource"])]
     assert {a for s in anywhere for a in _as_list(s["Action"])} <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
+VENDORED = {"segno": _pinned("segno"), "openpyxl": _pinned("openpyxl")}  # not in the Powertools layer
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_bundle_holds_the_shared_package_and_only_its_function(synth: Synth, name: str) -> None:
+def test_bundle_holds_shared_its_function_and_the_pure_python_dependencies(synth: Synth, name: str) -> None:
     bundle = _asset_dir(synth, name)
-    assert sorted(p.name for p in bundle.iterdir()) == ["functions", "shared"]
+    top = sorted(p.name for p in bundle.iterdir())
+    et_xmlfile = next(n for n in top if n.startswith("et_xmlfile-")).removeprefix("et_xmlfile-").removesuffix(".dist-info")
+    assert top == sorted(
+        ["functions", "shared", "segno", "openpyxl", "et_xmlfile"]
+        + [f"{package}-{version}.dist-info" for package, version in {**VENDORED, "et_xmlfile": et_xmlfile}.items()]
+    )
+    assert et_xmlfile == metadata.version("et-xmlfile")  # openpyxl's dependency, as installed for the tests
     assert (bundle / "shared/organisations/data/organisations.json").is_file()
     assert (bundle / "shared/organisations/data/postal_codes.tsv.gz").is_file()
     assert (bundle / "functions/__init__.py").is_file()
     assert (bundle / f"functions/{name}/handler.py").is_file()
-    assert sorted(p.name for p in (bundle / "functions").iterdir()) == ["__init__.py", name]
-    assert not [p for p in bundle.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
-    source = [p for p in (ROOT / "shared").rglob("*") if p.is_file() and p.suffix != ".pyc"]
+    assert sorted(p.name for p in (bundle / "functions").iterdir()) == ["__init__.py", name]  # its own code only
+    assert not [p for p in bundle.rglob("*") if p.name == "__pycache__" or p.suffix in (".pyc", ".so", ".pyd")]
+    source = [p for p in (ROOT / "shared").rglob("*") if p.is_file() and p.suffix != ".pyc" and "__pycache__" not in p.parts]
     shared = {p.relative_to(ROOT).as_posix() for p in source}
     bundled = {p.relative_to(bundle).as_posix() for p in (bundle / "shared").rglob("*") if p.is_file()}
     assert bundled == shared
 
 
+def test_bundled_dependencies_import_from_the_bundle_alone(synth: Synth) -> None:
+    """Without site-packages (-S): segno draws a PNG through shared/qr.py and openpyxl writes and reads a workbook."""
+    bundle = _asset_dir(synth, "admin")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import io, openpyxl, segno; from shared.qr import qr_png\n"
+        "assert all(m.__file__.startswith(sys.argv[1]) for m in (openpyxl, segno))\n"
+        "assert qr_png('https://furusato.example.jp/c/x').startswith(b'\\x89PNG')\n"
+        "book = openpyxl.Workbook(); book.active['A1'] = '活動'; buffer = io.BytesIO(); book.save(buffer)\n"
+        "assert openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active['A1'].value == '活動'\n"
+    )
+    subprocess.run([sys.executable, "-S", "-c", script, str(bundle)], check=True, capture_output=True, timeout=120)
+
+
+# --- check-in signing keys -----------------------------------------------------------------------------------------
+
+
+def test_signing_keys_secret_is_generated_in_aws_encrypted_and_retained(synth: Synth) -> None:
+    secret_id, secret = _secret(synth)
+    props = secret["Properties"]
+    assert "SecretString" not in props  # no key material in the template
+    assert props["GenerateSecretString"]  # a random placeholder; the bootstrap custom resource writes the key set
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
+    key = synth.resources[_ref(props["KmsKeyId"])]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+
+    (_, bootstrap) = _only(synth.of_type("Custom::CheckinSigningKeys"))
+    assert bootstrap["Properties"]["SecretId"] == {"Ref": secret_id}
+    function_id = _ref(bootstrap["Properties"]["ServiceToken"])
+    function = synth.resources[function_id]["Properties"]
+    assert function["Handler"] == constants.SIGNING_KEYS_BOOTSTRAP_HANDLER
+    assert "Environment" not in function
+    # the bootstrap can write the first key set but not read the secret
+    statements = _statements(synth, _ref(function["Role"]))
+    assert _resource_pairs(statements, "secretsmanager:") == {
+        ("secretsmanager:DescribeSecret", json.dumps({"Ref": secret_id})),
+        ("secretsmanager:PutSecretValue", json.dumps({"Ref": secret_id})),
+    }
+    assert {a for a, _ in _resource_pairs(statements, "kms:")} == {"kms:GenerateDataKey"}
+    assert not [s for s in statements if "*" in _as_list(s["Resource"])]
+
+
+def test_only_checkin_and_admin_can_read_the_signing_keys(synth: Synth) -> None:
+    secret_id, secret = _secret(synth)
+    secret_key = _ref(secret["Properties"]["KmsKeyId"])
+    readers, decrypters = set(), set()
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        roles = {_ref(r) for r in policy["Properties"]["Roles"]}
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = set(_as_list(statement["Action"]))
+            resources = {_ref(r) for r in _as_list(statement["Resource"])}
+            if actions & {"secretsmanager:GetSecretValue", "secretsmanager:*"} and secret_id in resources:
+                readers |= roles
+            if actions & {"kms:Decrypt", "kms:*"} and secret_key in resources:
+                decrypters |= roles
+    expected = {_ref(_function(synth, name)[1]["Properties"]["Role"]) for name in ("checkin", "admin")}
+    assert readers == decrypters == expected
+    assert "ResourcePolicy" not in json.dumps(synth.template)  # no secret resource policy widening it
+
+
+def test_bootstrap_bundle_holds_shared_and_the_custom_resource_only(synth: Synth) -> None:
+    bundle = _asset_dir(synth, "", handler=constants.SIGNING_KEYS_BOOTSTRAP_HANDLER)
+    assert sorted(p.name for p in bundle.iterdir()) == ["infra", "shared"]
+    assert sorted(p.name for p in (bundle / "infra").iterdir()) == ["__init__.py", "custom_resources"]
+    assert (bundle / "infra/custom_resources/signing_keys.py").is_file()
+    assert (bundle / "shared/domain/checkin_token.py").is_file()
+
+
 # --- identity ------------------------------------------------------------------------------------------------------
+
+PASSWORD_POLICY = {
+    "MinimumLength": 12,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "RequireUppercase": True,
+    "TemporaryPasswordValidityDays": 3,
+}
+
+
+def _client(synth: Synth, pool_id: str) -> dict[str, Any]:
+    clients = synth.of_type("AWS::Cognito::UserPoolClient")
+    _, client = _only({k: c for k, c in clients.items() if c["Properties"]["UserPoolId"] == {"Ref": pool_id}})
+    return client["Properties"]
 
 
 def test_citizen_user_pool_and_app_client(synth: Synth) -> None:
-    pool_id, pool = _only(synth.of_type("AWS::Cognito::UserPool"))
+    pool_id, pool = _pool(synth, "app")
     props = pool["Properties"]
-    assert props["Policies"]["PasswordPolicy"] == {
-        "MinimumLength": 12,
-        "RequireLowercase": True,
-        "RequireNumbers": True,
-        "RequireSymbols": True,
-        "RequireUppercase": True,
-        "TemporaryPasswordValidityDays": 3,
-    }
+    assert props["Policies"]["PasswordPolicy"] == PASSWORD_POLICY
     assert props["UsernameAttributes"] == ["email"] and props["AutoVerifiedAttributes"] == ["email"]
     assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False  # citizens sign up themselves
     assert props["MfaConfiguration"] == "OPTIONAL" and props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     assert props["DeletionProtection"] == "ACTIVE" and pool["DeletionPolicy"] == "Retain"
 
-    _, client = _only(synth.of_type("AWS::Cognito::UserPoolClient"))
-    assert client["Properties"]["UserPoolId"] == {"Ref": pool_id}
-    assert client["Properties"]["GenerateSecret"] is False
-    assert set(client["Properties"]["ExplicitAuthFlows"]) == {
+    client = _client(synth, pool_id)
+    assert client["ClientName"] == "furusato-app" and client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_USER_SRP_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
 
 
+def test_staff_user_pool_groups_and_admin_client(synth: Synth) -> None:
+    pool_id, pool = _pool(synth, "admin")
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True  # no self sign-up
+    assert "{username}" in props["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailMessage"]
+    assert props["UsernameAttributes"] == ["email"] and props["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert props["MfaConfiguration"] == "ON" and props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]  # TOTP required
+    assert props["Policies"]["PasswordPolicy"] == PASSWORD_POLICY
+    assert props["UserPoolTier"] == "ESSENTIALS"  # as the citizens' pool (COG8 acknowledged)
+    assert props["DeletionProtection"] == "ACTIVE" and pool["DeletionPolicy"] == "Retain"
+    (lg_code,) = [a for a in props["Schema"] if a["Name"] == "lg_code"]
+    assert lg_code == {
+        "Name": "lg_code",
+        "AttributeDataType": "String",
+        "Mutable": False,  # an account never moves to another organisation
+        "StringAttributeConstraints": {"MinLength": "6", "MaxLength": "6"},
+    }
+    # the claim and the roles the admin function reads (shared/api/staff.py)
+    staff = (ROOT / "shared/api/staff.py").read_text(encoding="utf-8")
+    assert 'claims.get("custom:lg_code")' in staff and 'claims.get("cognito:groups")' in staff
+
+    groups = synth.of_type("AWS::Cognito::UserPoolGroup").values()
+    assert sorted(g["Properties"]["GroupName"] for g in groups) == sorted(ROLES) == ["editor", "viewer"]
+    assert all(g["Properties"]["UserPoolId"] == {"Ref": pool_id} for g in groups)
+
+    client = _client(synth, pool_id)
+    assert client["ClientName"] == "furusato-admin" and client["GenerateSecret"] is False
+    assert "custom:lg_code" in client["ReadAttributes"]  # in the ID token the authorizer passes on
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    assert client["RefreshTokenValidity"] == 12 * 60 and client["TokenValidityUnits"]["RefreshToken"] == "minutes"
+
+
 def test_outputs(synth: Synth) -> None:
     outputs = synth.template["Outputs"]
-    assert set(outputs) == {"AppApiUrl", "CitizenUserPoolId", "AppClientId", "TableName"}
+    assert set(outputs) == {
+        "AppApiUrl",
+        "CitizenUserPoolId",
+        "AppClientId",
+        "AdminApiUrl",
+        "StaffUserPoolId",
+        "AdminClientId",
+        "CheckinKeysSecretArn",
+        "TableName",
+    }
     table_id, _ = _table(synth)
     assert outputs["TableName"]["Value"] == {"Ref": table_id}
-    synth.assertions.has_output("AppApiUrl", {"Value": {"Fn::Join": ["", Match.array_with(["https://"])]}})
+    assert outputs["CheckinKeysSecretArn"]["Value"] == {"Ref": _secret(synth)[0]}
+    assert outputs["StaffUserPoolId"]["Value"] == {"Ref": _pool(synth, "admin")[0]}
+    for name in ("AppApiUrl", "AdminApiUrl"):
+        synth.assertions.has_output(name, {"Value": {"Fn::Join": ["", Match.array_with(["https://"])]}})
 
 
 # --- cdk-nag -------------------------------------------------------------------------------------------------------
@@ -384,19 +691,38 @@ def test_every_acknowledgment_is_expected_and_has_a_reason(synth: Synth) -> None
             acknowledged.setdefault(rule["id"], set()).add(logical_id)
     assert set(acknowledged) == ACKNOWLEDGED  # proves cdk-nag ran and no acknowledgment slipped in unnoticed
 
-    # "no authorization" is acknowledged on exactly the public routes' methods
+    # "no authorization" is acknowledged on exactly the public routes' methods (all on the app API)
     methods = synth.of_type("AWS::ApiGateway::Method")
     public = {k for k, m in methods.items() if m["Properties"]["AuthorizationType"] == "NONE"}
-    assert len(public) == len([r for r in APP_ROUTES if not r.auth])
+    assert len(public) == len([r for r in ROUTES if not r.auth])
     for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
         assert acknowledged[rule] & set(methods) == public
+    # the only secret-rotation acknowledgment is on the signing keys (rotated by an operator)
+    assert acknowledged["AwsSolutions-SMG4"] == {_secret(synth)[0]}
+    # MFA optional only for citizens
+    assert _pool(synth, "admin")[0] not in acknowledged["AwsSolutions-COG2"]
 
 
-def test_admin_routes_are_refused_until_the_admin_api_exists(monkeypatch: pytest.MonkeyPatch) -> None:
-    import infra.stack
-    from aws_cdk import App
-
-    admin = Route("admin", "GET", "/organisations/{code}/registrations", "register", auth=True)
-    monkeypatch.setattr(infra.stack, "ROUTES", (*ROUTES, admin))
-    with pytest.raises(ValueError, match="admin"):
-        infra.stack.FurusatoStack(App(), "Refused")
+def test_evidence_bucket_is_private_encrypted_ssl_only_logged_and_expiring(synth: Synth) -> None:
+    """R-ACT-3 evidence holds personal data: private, the table's KMS key, SSL only, access logs, lifecycle."""
+    table_id, table = _table(synth)
+    (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
+    props = synth.resources[bucket_id]["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert _ref(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == _ref(table["Properties"]["SSESpecification"]["KMSMasterKeyId"])
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+    }
+    assert props["LoggingConfiguration"]["LogFilePrefix"] == "evidence/"
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    (lifecycle,) = props["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["ExpirationInDays"] == constants.EVIDENCE_RETENTION_DAYS
+    policies = [p for p in synth.of_type("AWS::S3::BucketPolicy").values() if _ref(p["Properties"]["Bucket"]) == bucket_id]
+    (policy,) = policies
+    denies = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
+    assert synth.resources[bucket_id]["DeletionPolicy"] == "Retain"
+    for name in FUNCTIONS:
+        env = _function(synth, name)[1]["Properties"]["Environment"]["Variables"]
+        assert ("EVIDENCE_BUCKET" in env) == (constants.FUNCTION_ACCESS[name].evidence is not None)

@@ -1,0 +1,219 @@
+"""admin function (admin API, municipal staff): designated activities, their check-in codes, records.
+Every route is scoped to the staff member's organisation from the token (R-PRIV-2, R-ADM-2, R-ACT-1..4)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, Field
+
+from shared import qr, wiring
+from shared.api.resolver import COGNITO, create_resolver
+from shared.api.staff import current_staff
+from shared.domain.activities import Activity, ActivityInput, ActivityPatch, ActivityRecord, Application, Evidence
+from shared.domain.models import OrganisationRef
+from shared.logic.activities import AttendanceResult
+from shared.logic.evidence import EvidenceDecision, EvidenceForReview
+from shared.logic.organisations import organisation_ref
+from shared.logic.prelaunch import ImportResult
+from shared.observability import logger, metrics, tracer
+
+app = create_resolver("ふるさと住民登録 admin API")
+STAFF = [{COGNITO: []}]
+ActivityId = Annotated[str, Path(pattern=r"^a[0-9a-f]{16}$")]
+
+
+service = lru_cache(maxsize=1)(wiring.activity_service)
+
+
+importer = lru_cache(maxsize=1)(wiring.prelaunch_importer)
+recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
+evidence = lru_cache(maxsize=1)(wiring.evidence_service)
+
+
+class StaffInfo(BaseModel):
+    user_id: str
+    organisation: OrganisationRef
+    roles: list[str]
+
+
+class ActivityList(BaseModel):
+    activities: list[Activity]
+
+
+class RecordList(BaseModel):
+    records: list[ActivityRecord]
+
+
+class RecordEntry(BaseModel):
+    user_id: str = Field(min_length=1, max_length=100, description="The registrant (app user id)")
+    day: date
+
+
+@app.get("/staff/me", tags=["staff"], summary="Who I am: organisation and roles", security=STAFF)
+def whoami() -> StaffInfo:
+    staff = current_staff(app)
+    return StaffInfo(user_id=staff.user_id, organisation=organisation_ref(staff.organisation), roles=sorted(staff.roles))
+
+
+@app.get("/activities", tags=["activities"], summary="My organisation's designated activities", security=STAFF)
+def list_activities() -> ActivityList:
+    return ActivityList(activities=service().list(current_staff(app)))
+
+
+@app.post("/activities", tags=["activities"], summary="Designate an activity (R-ACT-1)", security=STAFF)
+def create_activity(data: Annotated[ActivityInput, Body()]) -> Response[Activity]:
+    activity = service().create(current_staff(app), data)
+    return Response(status_code=201, content_type="application/json", body=activity)
+
+
+@app.get("/activities/<activity_id>", tags=["activities"], summary="One activity", security=STAFF)
+def get_activity(activity_id: ActivityId) -> Activity:
+    return service().get(current_staff(app), activity_id)
+
+
+@app.patch("/activities/<activity_id>", tags=["activities"], summary="Edit an activity", security=STAFF)
+def edit_activity(activity_id: ActivityId, patch: Annotated[ActivityPatch, Body()]) -> Activity:
+    return service().edit(current_staff(app), activity_id, patch)
+
+
+@app.post("/activities/<activity_id>/cancel", tags=["activities"], summary="Cancel an activity", security=STAFF)
+def cancel_activity(activity_id: ActivityId) -> Activity:
+    return service().cancel(current_staff(app), activity_id)
+
+
+@app.get(
+    "/activities/<activity_id>/checkin-code",
+    tags=["activities"],
+    summary="The check-in QR code (R-ACT-2): printed (valid in the activity's window) or rotating (every minute)",
+    security=STAFF,
+    responses={
+        200: {
+            "description": "The code: JSON (its URL and validity), PNG, SVG, or a printable HTML page",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CheckinCode"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+def checkin_code(
+    activity_id: ActivityId,
+    kind: Annotated[Literal["printed", "rotating"], Query()] = "printed",
+    format: Annotated[Literal["json", "png", "svg", "html"], Query()] = "json",
+):  # no return annotation: the body is JSON, PNG, SVG or HTML (documented in `responses`)
+    activity, code = service().checkin_code(current_staff(app), activity_id, kind)
+    if format == "png":
+        return Response(status_code=200, content_type="image/png", body=qr.qr_png(code.url))
+    if format == "svg":
+        return Response(status_code=200, content_type="image/svg+xml", body=qr.qr_svg(code.url))
+    if format == "html":
+        page = qr.printable_page(
+            activity.name, current_staff(app).organisation.name, activity.place, activity.starts_at, activity.ends_at, code.url
+        )
+        return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
+    return Response(status_code=200, content_type="application/json", body=code)
+
+
+@app.get("/activities/<activity_id>/records", tags=["records"], summary="Who attended (R-ACT-3)", security=STAFF)
+def activity_records(activity_id: ActivityId) -> RecordList:
+    return RecordList(records=service().records_of_activity(current_staff(app), activity_id))
+
+
+@app.post(
+    "/activities/<activity_id>/records", tags=["records"], summary="Enter a registrant's attendance (R-ACT-3)", security=STAFF
+)
+def enter_record(activity_id: ActivityId, entry: Annotated[RecordEntry, Body()]) -> Response[AttendanceResult]:
+    result = service().enter_record(current_staff(app), activity_id, entry.user_id, entry.day)
+    return Response(status_code=201 if result.created else 200, content_type="application/json", body=result)
+
+
+@app.post(
+    "/prelaunch-imports",
+    tags=["records"],
+    summary="Import the pre-launch activity records template, .xlsx or CSV, as the request body (R-ACT-5)",
+    security=STAFF,
+)
+def import_prelaunch_records(
+    venue_code: Annotated[
+        str | None, Query(pattern=r"^\d{6}$", description="Municipality where the activities took place (required for a prefecture)")
+    ] = None,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+) -> ImportResult:
+    event = app.current_event
+    raw = event.body or ""
+    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    hint = filename or event.headers.get("content-type") or event.headers.get("Content-Type")
+    return importer().import_file(current_staff(app), hint, data, venue_code)
+
+
+class ApplicationList(BaseModel):
+    applications: list[Application]
+
+
+class Decision(BaseModel):
+    status: Literal["accepted", "declined"]
+
+
+@app.get("/activities/<activity_id>/applications", tags=["recruitment"], summary="Applicants (R-BAS-7)", security=STAFF)
+def applications(activity_id: ActivityId) -> ApplicationList:
+    return ApplicationList(applications=recruitment().applicants(current_staff(app), activity_id))
+
+
+@app.put(
+    "/activities/<activity_id>/applications/<user_id>/decision",
+    tags=["recruitment"],
+    summary="Accept or decline an applicant",
+    security=STAFF,
+)
+def decide(
+    activity_id: ActivityId, user_id: Annotated[str, Path(min_length=1, max_length=100)], decision: Annotated[Decision, Body()]
+) -> Application:
+    return recruitment().decide(current_staff(app), activity_id, user_id, decision.status)
+
+
+class EvidenceList(BaseModel):
+    evidence: list[Evidence]
+
+
+class Rejection(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="Shown to the registrant")
+
+
+UserIdPath = Annotated[str, Path(min_length=1, max_length=100)]
+EvidenceIdPath = Annotated[str, Path(pattern=r"^e[0-9a-f]{16}$")]
+
+
+@app.get("/evidence", tags=["records"], summary="Evidence waiting for review (R-ACT-3)", security=STAFF)
+def evidence_to_review() -> EvidenceList:
+    return EvidenceList(evidence=evidence().to_review(current_staff(app)))
+
+
+@app.get("/evidence/<user_id>/<evidence_id>", tags=["records"], summary="One piece of evidence and a link to view it", security=STAFF)
+def view_evidence(user_id: UserIdPath, evidence_id: EvidenceIdPath) -> EvidenceForReview:
+    return evidence().view(current_staff(app), user_id, evidence_id)
+
+
+@app.post("/evidence/<user_id>/<evidence_id>/accept", tags=["records"], summary="Accept: it becomes a record", security=STAFF)
+def accept_evidence(user_id: UserIdPath, evidence_id: EvidenceIdPath) -> EvidenceDecision:
+    return evidence().accept(current_staff(app), user_id, evidence_id)
+
+
+@app.post("/evidence/<user_id>/<evidence_id>/reject", tags=["records"], summary="Reject with a reason", security=STAFF)
+def reject_evidence(user_id: UserIdPath, evidence_id: EvidenceIdPath, rejection: Annotated[Rejection, Body()]) -> EvidenceDecision:
+    return evidence().reject(current_staff(app), user_id, evidence_id, rejection.reason)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,101 @@
+"""checkin function (app API): scanning an activity's code, and my records. Rules: R-ACT-2..4, R-PRIV-2."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, Field
+
+from shared import wiring
+from shared.api.resolver import COGNITO, create_resolver, current_user_id
+from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
+from shared.logic.activities import AttendanceResult
+from shared.logic.evidence import EvidenceCreated
+from shared.observability import logger, metrics, tracer
+
+app = create_resolver("ふるさと住民登録 app API: checkin")
+SIGNED_IN = [{COGNITO: []}]
+
+
+service = lru_cache(maxsize=1)(wiring.activity_service)
+
+
+access = lru_cache(maxsize=1)(wiring.access_recorder)
+evidence = lru_cache(maxsize=1)(wiring.evidence_service)
+
+
+def signed_in_user() -> str:
+    user_id = current_user_id(app)
+    access().note(user_id)
+    return user_id
+
+
+class CheckinRequest(BaseModel):
+    code: str = Field(min_length=1, max_length=2000, description="The text read from the QR code (URL or token)")
+
+
+class MyRecords(BaseModel):
+    organisation_code: str
+    first_day: date
+    last_day: date
+    count_last_12_months: int = Field(description="Toward premium registration's 3 a year (R-PRE-1)")
+    records: list[ActivityRecord]
+
+
+@app.post("/checkins", tags=["records"], summary="Record attendance by scanning an activity's code", security=SIGNED_IN)
+def check_in(request: Annotated[CheckinRequest, Body()]) -> Response[AttendanceResult]:
+    result = service().check_in(signed_in_user(), request.code)
+    if result.created:
+        metrics.add_metric(name="CheckIns", unit="Count", value=1)
+    return Response(status_code=201 if result.created else 200, content_type="application/json", body=result)
+
+
+@app.get("/me/records/<code>", tags=["records"], summary="My records for an organisation, last 12 months", security=SIGNED_IN)
+def my_records(code: Annotated[str, Path(pattern=r"^\d{6}$")]) -> MyRecords:
+    records, first, last = service().my_records(signed_in_user(), code)
+    return MyRecords(organisation_code=code, first_day=first, last_day=last, count_last_12_months=len(records), records=records)
+
+
+class MyEvidence(BaseModel):
+    evidence: list[Evidence]
+
+
+EvidenceIdPath = Annotated[str, Path(pattern=r"^e[0-9a-f]{16}$")]
+
+
+@app.post(
+    "/me/evidence",
+    tags=["records"],
+    summary="Start an evidence upload for an attended activity (R-ACT-3): returns a presigned upload form",
+    security=SIGNED_IN,
+)
+def start_evidence(request: Annotated[EvidenceRequest, Body()]) -> Response[EvidenceCreated]:
+    created = evidence().start(signed_in_user(), request)
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@app.post(
+    "/me/evidence/<code>/<evidence_id>/submit",
+    tags=["records"],
+    summary="Submit uploaded evidence for the organisation's review",
+    security=SIGNED_IN,
+)
+def submit_evidence(code: Annotated[str, Path(pattern=r"^\d{6}$")], evidence_id: EvidenceIdPath) -> Evidence:
+    return evidence().submit(signed_in_user(), code, evidence_id)
+
+
+@app.get("/me/evidence/<code>", tags=["records"], summary="My evidence for an organisation and its status", security=SIGNED_IN)
+def my_evidence(code: Annotated[str, Path(pattern=r"^\d{6}$")]) -> MyEvidence:
+    return MyEvidence(evidence=evidence().mine(signed_in_user(), code))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    return app.resolve(event, context)

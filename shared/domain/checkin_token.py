@@ -1,0 +1,378 @@
+"""Check-in tokens for designated activities (R-ACT-2): what the QR code staff show or print carries.
+
+A token is `v1.<kid>.<payload>.<sig>`: `payload` is the base64url (unpadded) of the claims in a fixed field order,
+`activity_id|organisation_code|venue_code|p or r|not_before|expires|issued_at|attendance_day` (times in epoch
+seconds, the day as YYYYMMDD or empty), and `sig` the base64url HMAC-SHA256 (full 256 bits) of `v1.<kid>.<payload>`
+with the key `kid`: version and key id are signed too. About 155 characters for a 17-character activity id (the
+check-in URL about 185, a version 10 QR code), so the code stays small and easy to scan. Free text (the activity's
+name) is deliberately not carried: it would triple the length.
+
+Two kinds:
+- printed: valid for the activity's time window plus a margin on both sides; printed on paper ahead of time.
+- rotating: shown on a staff device from the admin page, a new code every period (60 s), each valid for
+  `periods_valid` periods (2: tolerates clock skew and a slow scan), never outside the activity window + margin.
+  Always signed by the server: the staff device never holds the key.
+
+Keys (`SigningKeys`) live in the platform's secret store as `to_secret_string()`. `rotated()` adds a new current key
+and keeps the previous one, so tokens already issued stay valid until they expire. A key leaves the set after the
+next-but-one rotation: rotate less often than the longest printed-token lifetime (printing lead time + activity).
+
+Pure: stdlib and pydantic only. Times are aware datetimes from the one clock (`shared.clock`), passed in as `now`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..clock import TOKYO
+from .errors import DomainError
+
+TokenKind = Literal["printed", "rotating"]
+
+VERSION = "v1"
+CHECKIN_URL_BASE = "https://furusato.example.jp/c/"
+MIN_SECRET_BYTES = 32
+MAX_KEYS = 3
+DEFAULT_MARGIN = timedelta(minutes=30)
+DEFAULT_PERIOD = timedelta(seconds=60)
+MAX_TOKEN_CHARS = 300  # longer scanned text is refused before any parsing
+
+_KIND_CODE: dict[str, str] = {"printed": "p", "rotating": "r"}
+_CODE_KIND: dict[str, str] = {v: k for k, v in _KIND_CODE.items()}
+_ID = r"[A-Za-z0-9_-]"
+_KID_RE = re.compile(rf"{_ID}{{1,16}}")
+_TOKEN_RE = re.compile(rf"{VERSION}\.({_ID}{{1,16}})\.({_ID}{{8,200}})\.({_ID}{{43}})")
+_TIME, _CODE = r"([0-9]{1,11})", r"([0-9]{6})"
+_PAYLOAD_RE = re.compile(rf"({_ID}{{1,64}})\|{_CODE}\|{_CODE}\|([pr])\|{_TIME}\|{_TIME}\|{_TIME}\|([0-9]{{8}})?")
+
+ActivityId = Annotated[str, Field(pattern=rf"^{_ID}{{1,64}}$", description="URL-safe, at most 64 characters")]
+LgCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="全国地方公共団体コード (6 digits)")]
+
+
+# --- errors (docs/problems.md) -------------------------------------------------------------------------------
+
+
+class InvalidCheckinToken(DomainError):
+    """Malformed, unknown key, bad signature or altered payload: deliberately one error with one detail, so a
+    forger learns nothing about which check failed. `reason` is for server-side logs only (not in the response)."""
+
+    status = 422
+    type_slug = "invalid-checkin-code"
+    title = "このQRコードは使えません。活動の会場に掲示されたQRコードを読み取ってください"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__("the scanned text is not a valid check-in token")
+        self.reason = reason
+
+
+class CheckinTokenExpired(DomainError):
+    status = 422
+    type_slug = "checkin-code-expired"
+    title = "このQRコードの有効期限が切れています"
+
+    def __init__(self, claims: CheckinClaims) -> None:
+        hint = "scan the code on the staff screen again" if claims.kind == "rotating" else "the activity is over"
+        super().__init__(f"the check-in token expired; {hint}", expired_at=claims.expires.isoformat(), kind=claims.kind)
+
+
+class CheckinTokenNotYetValid(DomainError):
+    status = 422
+    type_slug = "checkin-code-not-yet-valid"
+    title = "まだ受付時間前です。活動の開始時刻が近づいてから読み取ってください"
+
+    def __init__(self, claims: CheckinClaims) -> None:
+        super().__init__("the check-in token is not valid yet", valid_from=claims.not_before.isoformat())
+
+
+class UnknownSigningKey(InvalidCheckinToken):
+    """A well-formed token signed with a key id not in the key set: the same response as any invalid token, but a
+    caller holding keys cached from the secret store can refetch them once and verify again (a rotation that has not
+    reached this container yet), before giving up."""
+
+
+class OutsideActivityWindow(ValueError):
+    """Staff asked for a rotating code while the activity (+- margin) is not running. A ValueError, not a problem type:
+    the logic layer maps it to its own domain error (activity-not-running)."""
+
+    def __init__(self, detail: str, window_start: datetime, window_end: datetime) -> None:
+        super().__init__(detail)
+        self.window_start, self.window_end = window_start, window_end
+
+
+# --- claims ------------------------------------------------------------------------------------------------------
+
+
+class CheckinClaims(BaseModel):
+    """What a token asserts. Datetimes are normalised to Asia/Tokyo, whole seconds (what the token can carry)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    activity_id: ActivityId
+    organisation_code: LgCode = Field(description="the organisation (municipality or prefecture) that designated it")
+    venue_code: LgCode = Field(description="the municipality where it takes place (R-ACT-4)")
+    kind: TokenKind
+    not_before: datetime
+    expires: datetime
+    issued_at: datetime
+    attendance_day: date | None = Field(
+        default=None,
+        description="The day the attendance counts for (a single-day activity); None: the day of the scan "
+        "(multi-day or blanket activities, R-PRE-2)",
+    )
+
+    @field_validator("not_before", "expires", "issued_at")
+    @classmethod
+    def _aware_tokyo_seconds(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be timezone-aware")
+        return value.astimezone(TOKYO).replace(microsecond=0)
+
+    @model_validator(mode="after")
+    def _window(self) -> CheckinClaims:
+        if self.expires <= self.not_before:
+            raise ValueError("expires must be after not_before")
+        return self
+
+    def is_valid_at(self, now: datetime) -> bool:
+        return self.not_before <= now < self.expires
+
+
+def printed_claims(
+    activity_id: str,
+    organisation_code: str,
+    venue_code: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    margin: timedelta = DEFAULT_MARGIN,
+    attendance_day: date | None = None,
+) -> CheckinClaims:
+    """Claims for a printed code: valid from `starts_at - margin` until `ends_at + margin` (R-ACT-2), whenever it
+    is printed (a code printed after the end is simply expired)."""
+    start, end = _window(starts_at, ends_at, margin)
+    return CheckinClaims(
+        activity_id=activity_id,
+        organisation_code=organisation_code,
+        venue_code=venue_code,
+        kind="printed",
+        not_before=start,
+        expires=end,
+        issued_at=now,
+        attendance_day=attendance_day,
+    )
+
+
+def rotating_claims(
+    activity_id: str,
+    organisation_code: str,
+    venue_code: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    period: timedelta = DEFAULT_PERIOD,
+    periods_valid: int = 2,
+    margin: timedelta = DEFAULT_MARGIN,
+    attendance_day: date | None = None,
+) -> CheckinClaims:
+    """Claims for the code on the staff screen (R-ACT-2): `not_before` is the start of the current period (periods
+    are aligned on the epoch, so every device and container agrees), `expires` `periods_valid` periods later; both
+    clamped to the activity window +- margin. Refused when the activity is not running now."""
+    step = period.total_seconds()
+    if step < 1 or step != int(step):
+        raise ValueError("period must be a whole number of seconds, at least 1")
+    if periods_valid < 1:
+        raise ValueError("periods_valid must be at least 1")
+    start, end = _window(starts_at, ends_at, margin)
+    if not start <= now < end:
+        raise OutsideActivityWindow("the activity is not running now; no rotating code is shown", start, end)
+    epoch = int(now.timestamp())
+    period_start = datetime.fromtimestamp(epoch - epoch % int(step), TOKYO)
+    not_before = max(period_start, start)
+    expires = min(period_start + periods_valid * period, end)
+    return CheckinClaims(
+        activity_id=activity_id,
+        organisation_code=organisation_code,
+        venue_code=venue_code,
+        kind="rotating",
+        not_before=not_before,
+        expires=expires,
+        issued_at=now,
+        attendance_day=attendance_day,
+    )
+
+
+def _window(starts_at: datetime, ends_at: datetime, margin: timedelta) -> tuple[datetime, datetime]:
+    for value in (starts_at, ends_at):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("activity times must be timezone-aware")
+    if ends_at <= starts_at:
+        raise ValueError("the activity must end after it starts")
+    if margin < timedelta(0):
+        raise ValueError("margin must not be negative")
+    return (starts_at - margin).astimezone(TOKYO), (ends_at + margin).astimezone(TOKYO)
+
+
+# --- keys --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The signing keys: `current` signs, every key in `keys` verifies. Oldest first, at most MAX_KEYS.
+    The secrets never appear in repr (logs)."""
+
+    current: str
+    keys: Mapping[str, bytes] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        keys = dict(self.keys)
+        if not keys or len(keys) > MAX_KEYS:
+            raise ValueError(f"between 1 and {MAX_KEYS} keys")
+        for kid, secret in keys.items():
+            if not _KID_RE.fullmatch(kid):
+                raise ValueError("a key id is 1-16 characters of A-Z a-z 0-9 _ -")
+            if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+                raise ValueError(f"each secret must be at least {MIN_SECRET_BYTES} bytes")
+        if self.current not in keys:
+            raise ValueError("the current key id is not among the keys")
+        object.__setattr__(self, "keys", MappingProxyType(keys))
+
+    @classmethod
+    def generate(cls) -> SigningKeys:
+        kid = _new_kid(set())
+        return cls(current=kid, keys={kid: secrets.token_bytes(MIN_SECRET_BYTES)})
+
+    def rotated(self, keep: int = 2) -> SigningKeys:
+        """A new current key; the newest `keep - 1` keys before it still verify (tokens they signed stay valid)."""
+        if not 2 <= keep <= MAX_KEYS:
+            raise ValueError(f"keep between 2 and {MAX_KEYS}")
+        kid = _new_kid(set(self.keys))
+        previous = [k for k in self.keys if k != self.current] + [self.current]  # the current one is the newest
+        kept = {k: self.keys[k] for k in previous[-(keep - 1) :]}
+        return SigningKeys(current=kid, keys={**kept, kid: secrets.token_bytes(MIN_SECRET_BYTES)})
+
+    def to_secret_string(self) -> str:
+        """JSON for the secret store: {"v": 1, "current": kid, "keys": {kid: base64 secret, ...}}, oldest first."""
+        keys = {kid: base64.b64encode(secret).decode("ascii") for kid, secret in self.keys.items()}
+        return json.dumps({"v": 1, "current": self.current, "keys": keys}, separators=(",", ":"))
+
+    @classmethod
+    def from_secret_string(cls, text: str) -> SigningKeys:
+        """Raises ValueError on anything but what `to_secret_string` writes (a configuration error, not the user's)."""
+        try:
+            data = json.loads(text)
+            if data.get("v") != 1 or not isinstance(data.get("keys"), dict) or not isinstance(data.get("current"), str):
+                raise ValueError("unexpected shape")
+            keys = {kid: base64.b64decode(value, validate=True) for kid, value in data["keys"].items()}
+        except (ValueError, TypeError, AttributeError, binascii.Error) as e:
+            raise ValueError(f"not a check-in signing key set: {type(e).__name__}") from None
+        return cls(current=data["current"], keys=keys)
+
+
+def _new_kid(taken: set[str]) -> str:
+    while (kid := secrets.token_hex(3)) in taken:
+        pass
+    return kid
+
+
+# --- issue and verify --------------------------------------------------------------------------------------------
+
+
+def issue(claims: CheckinClaims, keys: SigningKeys) -> str:
+    fields = (
+        claims.activity_id,
+        claims.organisation_code,
+        claims.venue_code,
+        _KIND_CODE[claims.kind],
+        str(int(claims.not_before.timestamp())),
+        str(int(claims.expires.timestamp())),
+        str(int(claims.issued_at.timestamp())),
+        claims.attendance_day.strftime("%Y%m%d") if claims.attendance_day else "",
+    )
+    signing_input = f"{VERSION}.{keys.current}.{_b64(('|'.join(fields)).encode('ascii'))}"
+    return f"{signing_input}.{_sign(keys.keys[keys.current], signing_input)}"
+
+
+def verify(token: str, keys: SigningKeys, now: datetime) -> CheckinClaims:
+    """The claims of a genuine token valid at `now`. Signature first: nothing of the payload is read before."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware (shared.clock.now())")
+    claims = _authentic_claims(token, keys)
+    if now < claims.not_before:
+        raise CheckinTokenNotYetValid(claims)
+    if now >= claims.expires:
+        raise CheckinTokenExpired(claims)
+    return claims
+
+
+def _authentic_claims(token: str, keys: SigningKeys) -> CheckinClaims:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        raise InvalidCheckinToken("not a string or too long")
+    match = _TOKEN_RE.fullmatch(token)
+    if not match:
+        raise InvalidCheckinToken("malformed")
+    kid, payload, sig = match.groups()
+    secret = keys.keys.get(kid)
+    if secret is None:
+        raise UnknownSigningKey("unknown key id")
+    # Compare the base64url text, not decoded bytes: non-canonical encodings of the same bytes are refused too.
+    if not hmac.compare_digest(_sign(secret, token[: match.end(2)]), sig):
+        raise InvalidCheckinToken("bad signature")
+    try:
+        fields = _PAYLOAD_RE.fullmatch(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("ascii"))
+        if not fields:
+            raise ValueError("payload fields")
+        activity_id, organisation_code, venue_code, kind, not_before, expires, issued_at, day = fields.groups()
+        return CheckinClaims(
+            activity_id=activity_id,
+            organisation_code=organisation_code,
+            venue_code=venue_code,
+            kind=_CODE_KIND[kind],
+            not_before=datetime.fromtimestamp(int(not_before), TOKYO),
+            expires=datetime.fromtimestamp(int(expires), TOKYO),
+            issued_at=datetime.fromtimestamp(int(issued_at), TOKYO),
+            attendance_day=datetime.strptime(day, "%Y%m%d").date() if day else None,
+        )
+    except (ValueError, ValidationError, UnicodeDecodeError, binascii.Error, OverflowError, OSError):
+        raise InvalidCheckinToken("signed payload unreadable") from None  # only with a leaked key or a bug
+
+
+def _sign(secret: bytes, signing_input: str) -> str:
+    return _b64(hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+# --- what the QR code encodes ------------------------------------------------------------------------------------
+
+
+def checkin_url(token: str, base: str = CHECKIN_URL_BASE) -> str:
+    """The universal link the QR code encodes; the app opens it and takes the token from the last path segment."""
+    return base + token
+
+
+def token_from_scanned_text(text: str, base: str = CHECKIN_URL_BASE) -> str:
+    """The token in what the app scanned: the check-in URL or a bare token (surrounding whitespace ignored).
+    Only the shape is checked here; `verify` checks the rest."""
+    if not isinstance(text, str) or len(text) > MAX_TOKEN_CHARS + len(base) + 16:
+        raise InvalidCheckinToken("not a string or too long")
+    text = text.strip()
+    if text.startswith(base):
+        text = text[len(base) :]
+    if not _TOKEN_RE.fullmatch(text):
+        raise InvalidCheckinToken("not a check-in code")
+    return text

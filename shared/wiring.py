@@ -1,0 +1,74 @@
+"""Builds the services a function uses from its validated settings and the AWS clients. Each handler module keeps
+what it builds in its own cache (`lru_cache` in the handler): one per container, like its module-level state."""
+
+from __future__ import annotations
+
+from .config import settings
+from .dal import aws
+from .dal.activities import ActivityRepository
+from .dal.repository import Repository
+from .logic.access import AccessRecorder
+from .logic.activities import ActivityService
+
+
+def access_recorder() -> AccessRecorder:
+    return AccessRecorder(Repository(aws.client("dynamodb"), settings().table_name))
+
+
+def activity_service() -> ActivityService:
+    from .dal.secrets import SigningKeyStore
+
+    config = settings()
+    if not config.checkin_keys_secret:
+        raise RuntimeError("CHECKIN_KEYS_SECRET is not set")
+    keys = SigningKeyStore(config.checkin_keys_secret, config.secret_cache_seconds)
+    return ActivityService(ActivityRepository(aws.client("dynamodb"), config.table_name), keys)
+
+
+def registration_service():
+    from .dal.idempotency import SingleTablePersistenceLayer
+    from .logic.registration import RegistrationService
+
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return RegistrationService(
+        Repository(dynamodb, config.table_name),
+        SingleTablePersistenceLayer(config.table_name, boto3_client=dynamodb),
+        idempotency_ttl_seconds=config.idempotency_ttl_seconds,
+        cache_seconds=config.organisation_cache_seconds,
+    )
+
+
+def prelaunch_importer():
+    from .dal.prelaunch import PrelaunchRepository
+    from .logic.prelaunch import PrelaunchImportService
+
+    return PrelaunchImportService(PrelaunchRepository(aws.client("dynamodb"), settings().table_name))
+
+
+def recruitment_service():
+    from .dal.activities import ActivityRepository
+    from .logic.recruitment import RecruitmentService
+
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return RecruitmentService(ActivityRepository(dynamodb, config.table_name), Repository(dynamodb, config.table_name))
+
+
+def evidence_service():
+    from .dal.activities import ActivityRepository
+    from .dal.evidence import EvidenceFiles, EvidenceRepository
+    from .logic.evidence import EvidenceService
+
+    config = settings()
+    if not config.evidence_bucket:
+        raise RuntimeError("EVIDENCE_BUCKET is not set")
+    dynamodb = aws.client("dynamodb")
+    registrations = Repository(dynamodb, config.table_name)
+    return EvidenceService(
+        EvidenceRepository(dynamodb, config.table_name),
+        EvidenceFiles(aws.client("s3"), config.evidence_bucket),
+        ActivityRepository(dynamodb, config.table_name),
+        activity_service(),
+        is_registered=lambda code, user: code in registrations.get_registrations(user, [code]),
+    )

@@ -1,0 +1,124 @@
+"""Least privilege, checked against behaviour: every route of every function is exercised on moto (success and
+the refused paths), every DynamoDB action each function calls is recorded (transaction items by their own
+action, as IAM authorises them), and the set must equal what the stack grants (infra/constants.FUNCTION_ACCESS):
+nothing missing (AccessDenied in production), nothing unused."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import requests
+
+from infra.constants import FUNCTION_ACCESS
+from shared import clock
+from shared.dal import aws
+from tests.handlers.conftest import staff_claims
+from tests.unit.test_prelaunch import SAMPLE_BYTES
+
+HIDA = "212172"
+ANSWERS = {"relationship": ["birthplace"], "interests": ["local_news"]}
+TRANSACTION_ITEMS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.current = ""
+        self.table: dict[str, set[str]] = defaultdict(set)
+        self.indexes: dict[str, set[str]] = defaultdict(set)
+
+    def __call__(self, params, model, **_):
+        name = model.name
+        if name == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                self.table[self.current] |= {f"dynamodb:{TRANSACTION_ITEMS[k]}" for k in item}
+        elif name == "Query" and "IndexName" in params:
+            self.indexes[self.current].add(params["IndexName"])
+        else:
+            self.table[self.current].add(f"dynamodb:{name}")
+
+
+def test_each_function_is_granted_exactly_the_dynamodb_actions_it_uses(register_api, checkin_api, admin_api):
+    recorder = Recorder()
+    aws.client("dynamodb").meta.events.register("provide-client-params.dynamodb", recorder)
+
+    def as_(function, caller):
+        def call(*args, **kwargs):
+            recorder.current = function
+            response = caller(*args, **kwargs)
+            assert response.status < 500, (args, response.body)
+            return response
+        return call
+
+    register, checkin, admin = as_("register", register_api), as_("checkin", checkin_api), as_("admin", admin_api)
+    staff = staff_claims(HIDA)
+    start = datetime(2026, 12, 5, 10, 0, tzinfo=clock.TOKYO)
+    clock.freeze(start - timedelta(days=3))
+
+    # register: browse, register (with and without a key, retried), list, card, withdraw, recruitment
+    register("GET", "/organisations")
+    register("GET", f"/organisations/{HIDA}")
+    register("GET", "/postal-codes/5090000")
+    register("POST", "/registrations", user="u1", body={"organisation_code": HIDA, "answers": ANSWERS}, headers={"Idempotency-Key": "k"})
+    register("POST", "/registrations", user="u1", body={"organisation_code": HIDA, "answers": ANSWERS}, headers={"Idempotency-Key": "k"})
+    register("POST", "/registrations", user="u2", body={"organisation_code": HIDA, "answers": ANSWERS})
+    register("GET", "/me/registrations", user="u1")
+    register("GET", f"/me/registrations/{HIDA}/card", user="u1")
+
+    # admin: activities, codes, records, import, applications
+    body = {"name": "草刈り", "kind": "project", "place": "飛騨市", "recruiting": True, "capacity": 5,
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+    activity = admin("POST", "/activities", body=body, claims=staff).body
+    aid = activity["id"]
+    admin("GET", "/staff/me", claims=staff)
+    admin("GET", "/activities", claims=staff)
+    admin("GET", f"/activities/{aid}", claims=staff)
+    admin("PATCH", f"/activities/{aid}", body={"capacity": 6}, claims=staff)
+    code = admin("GET", f"/activities/{aid}/checkin-code", claims=staff).body["url"]
+    admin("GET", f"/activities/{aid}/checkin-code", query="format=png", claims=staff)
+
+    register("GET", "/me/recruitment", user="u1")
+    register("POST", f"/organisations/{HIDA}/activities/{aid}/applications", user="u1", body={})
+    register("POST", f"/organisations/{HIDA}/activities/{aid}/applications", user="u1", body={})  # twice: refused
+    register("GET", "/me/applications", user="u1")
+    register("DELETE", f"/organisations/{HIDA}/activities/{aid}/applications", user="u1")
+    register("POST", f"/organisations/{HIDA}/activities/{aid}/applications", user="u2", body={})
+    admin("GET", f"/activities/{aid}/applications", claims=staff)
+    admin("PUT", f"/activities/{aid}/applications/u2/decision", body={"status": "accepted"}, claims=staff)
+
+    # checkin: scan, scan again, refused scans, my records
+    clock.freeze(start + timedelta(minutes=5))
+    checkin("POST", "/checkins", user="u1", body={"code": code})
+    checkin("POST", "/checkins", user="u1", body={"code": code})
+    checkin("POST", "/checkins", user="stranger", body={"code": code})
+    checkin("GET", f"/me/records/{HIDA}", user="u1")
+    admin("GET", f"/activities/{aid}/records", claims=staff)
+    admin("POST", f"/activities/{aid}/records", body={"user_id": "u2", "day": "2026-12-05"}, claims=staff)
+    clock.freeze(start + timedelta(minutes=6))
+    checkin("POST", "/checkins", user="u2", body={"code": code})
+
+    # evidence: start, upload, submit, review, accept / reject
+    clock.freeze(start + timedelta(days=1))
+    for user in ("u1", "u2"):
+        created = checkin(
+            "POST", "/me/evidence", user=user,
+            body={"organisation_code": HIDA, "activity_id": aid, "day": "2026-12-05", "content_type": "image/png", "size_bytes": 4},
+        ).body
+        form = created["upload"]
+        requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG")}, timeout=10)
+        checkin("POST", f"/me/evidence/{HIDA}/{created['evidence']['id']}/submit", user=user)
+        checkin("GET", f"/me/evidence/{HIDA}", user=user)
+    queue = admin("GET", "/evidence", claims=staff).body["evidence"]
+    admin("GET", f"/evidence/{queue[0]['user_id']}/{queue[0]['id']}", claims=staff)
+    admin("POST", f"/evidence/{queue[0]['user_id']}/{queue[0]['id']}/reject", body={"reason": "x"}, claims=staff)
+    admin("POST", f"/evidence/{queue[1]['user_id']}/{queue[1]['id']}/accept", claims=staff)
+
+    admin("POST", f"/activities/{aid}/cancel", claims=staff)
+    checkin("POST", "/checkins", user="u2", body={"code": code})  # cancelled: the refusal reads the activity
+    clock.freeze(datetime(2027, 4, 1, 9, 0, tzinfo=clock.TOKYO))
+    admin("POST", "/prelaunch-imports", body=SAMPLE_BYTES, headers={"Content-Type": "text/csv"}, claims=staff)
+    register("DELETE", f"/me/registrations/{HIDA}", user="u1")
+
+    for function, access in FUNCTION_ACCESS.items():
+        assert recorder.table[function] == set(access.table_actions), function
+        assert recorder.indexes[function] == set(access.queried_indexes), function
