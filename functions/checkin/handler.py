@@ -12,7 +12,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
 from shared import wiring
-from shared.api.resolver import COGNITO, create_resolver, current_user_id
+from shared.api import resolver
+from shared.api.resolver import COGNITO, create_resolver
 from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceCreated
@@ -30,9 +31,7 @@ evidence = lru_cache(maxsize=1)(wiring.evidence_service)
 
 
 def signed_in_user() -> str:
-    user_id = current_user_id(app)
-    access().note(user_id)
-    return user_id
+    return resolver.signed_in_user(app, access().note)
 
 
 class CheckinRequest(BaseModel):

@@ -12,7 +12,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import wiring
-from shared.api.resolver import COGNITO, create_resolver, current_user_id
+from shared.api import resolver
+from shared.api.resolver import COGNITO, create_resolver
 from shared.domain.activities import Application, OpenActivity
 from shared.domain.models import (
     Card,
@@ -38,9 +39,7 @@ recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
 
 
 def signed_in_user() -> str:
-    user_id = current_user_id(app)
-    access().note(user_id)
-    return user_id
+    return resolver.signed_in_user(app, access().note)
 
 
 class OrganisationList(BaseModel):

@@ -81,3 +81,10 @@ def current_user_id(app: APIGatewayRestResolver) -> str:
     if not subject:
         raise Unauthenticated("a valid Cognito ID token is required")
     return subject
+
+
+def signed_in_user(app: APIGatewayRestResolver, note_access) -> str:
+    """The signed-in citizen, noting the day's access for the inactivity rule (R-BAS-5) on the way."""
+    user_id = current_user_id(app)
+    note_access(user_id)
+    return user_id

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,44 +89,40 @@ def repo(moto) -> Repository:
     return repository
 
 
-@pytest.fixture
-def register_api(repo):
-    caller, caches = _function_caller("register")
-    yield caller
-    for cache in caches:
-        cache.cache_clear()
-    clock.reset()
-
-
 def staff_claims(code: str, role: str = "editor", user: str | None = None) -> dict:
     """What the staff pool's ID token carries, as API Gateway's authorizer passes it (groups as a string)."""
     return {"sub": user or f"staff-{code}-{role}", "custom:lg_code": code, "cognito:groups": f"[{role}]", "token_use": "id"}
 
 
-def _function_caller(name: str):
-    import importlib
-
+@contextmanager
+def _function(name: str):
+    """One function's handler as a fresh "container": every per-container cache of the module (services,
+    recorders) is emptied before and after, since each test runs on a new moto."""
     handler = importlib.import_module(f"functions.{name}.handler")
-    # Every per-container cache of the module (services, recorders): each test starts a new "container" on a new moto.
     caches = [v for v in vars(handler).values() if callable(getattr(v, "cache_clear", None))]
     for cache in caches:
         cache.cache_clear()
-    return Caller(name, handler), caches
+    try:
+        yield Caller(name, handler)
+    finally:
+        for cache in caches:
+            cache.cache_clear()
+        clock.reset()
+
+
+@pytest.fixture
+def register_api(repo):
+    with _function("register") as caller:
+        yield caller
 
 
 @pytest.fixture
 def admin_api(repo):
-    caller, caches = _function_caller("admin")
-    yield caller
-    for cache in caches:
-        cache.cache_clear()
-    clock.reset()
+    with _function("admin") as caller:
+        yield caller
 
 
 @pytest.fixture
 def checkin_api(repo):
-    caller, caches = _function_caller("checkin")
-    yield caller
-    for cache in caches:
-        cache.cache_clear()
-    clock.reset()
+    with _function("checkin") as caller:
+        yield caller
