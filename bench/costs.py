@@ -1,6 +1,11 @@
-"""DynamoDB cost of each scenario at one table size: a fresh in-process moto, the table, other people's data,
-a fresh container (handler caches cleared), then the scenarios in order through `lambda_handler`, with API
-Gateway-shaped events, counting the calls on the client the handler uses."""
+"""DynamoDB cost of each scenario at one table size: a fresh in-process moto, the table and the check-in signing
+keys secret, other people's data, a fresh container per function (handler caches cleared), the clock frozen at
+BENCH_NOW, then the scenarios in order through each function's `lambda_handler`, with API Gateway-shaped events.
+
+Every function gets its DynamoDB client from `shared.dal.aws.client("dynamodb")`, one client per process (per
+container when deployed): the calls are counted on it, scenario by scenario, so each figure is one request of one
+function. Secrets Manager calls are counted on `aws.client("secretsmanager")`, which the signing key store uses,
+and S3 calls on `aws.client("s3")` (evidence files)."""
 
 from __future__ import annotations
 
@@ -9,25 +14,26 @@ import io
 import json
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-from unittest import mock
 
 import boto3
 from moto import mock_aws
-from moto.dynamodb.models.table import Table
 
 from local.events import FakeLambdaContext, api_gateway_event
+from shared import clock
 from shared.dal import aws
+from shared.dal.evidence import create_evidence_bucket
+from shared.dal.secrets import create_signing_keys_secret
 from shared.dal.table import create_table
 
 from . import dataset
-from .environment import REGION, TABLE_NAME
-from .recorder import CallRecorder, Cost
-from .scenarios import SCENARIOS, Request, Scenario
+from .environment import CHECKIN_KEYS_SECRET, EVIDENCE_BUCKET, REGION, TABLE_NAME
+from .motopatch import without_whole_table_work
+from .recorder import CallRecorder, Cost, OperationCounter
+from .scenarios import BENCH_NOW, SCENARIOS, Request, Scenario, Upload
 
 
 class ScenarioFailed(AssertionError):
@@ -54,10 +60,19 @@ def handler_module(function: str) -> ModuleType:
 
 
 def new_container(module: ModuleType) -> None:
-    """Forget what a warm container keeps: the module's lru_cache'd factories (service, access...)."""
+    """Forget what a warm container keeps: the module's lru_cache'd factories (service, access, signing keys...),
+    whether defined in the handler or wrapped there around shared factories (`lru_cache(...)(wiring.x)`)."""
     for value in vars(module).values():
-        if getattr(value, "__module__", None) == module.__name__ and hasattr(value, "cache_clear"):
+        if callable(value) and hasattr(value, "cache_clear") and hasattr(value, "cache_info"):
             value.cache_clear()
+
+
+def staff_claims(code: str, role: str = "editor") -> dict[str, str]:
+    """What the staff pool's ID token carries, as API Gateway's authorizer passes it (groups as a string)."""
+    sub = f"bench-staff-{code}-{role}"
+    return {
+        "sub": sub, "token_use": "id", "cognito:username": sub, "custom:lg_code": code, "cognito:groups": f"[{role}]"
+    }
 
 
 def invoke(request: Request) -> tuple[int, Any]:
@@ -65,6 +80,8 @@ def invoke(request: Request) -> tuple[int, Any]:
     and Powertools warns on requests without metrics or idempotency key: both silenced here."""
     route = request.route
     claims = {"sub": request.user, "token_use": "id", "cognito:username": request.user} if request.user else None
+    if request.staff:
+        claims = staff_claims(request.staff)
     event = api_gateway_event(
         route.method,
         resource=route.path,
@@ -79,6 +96,8 @@ def invoke(request: Request) -> tuple[int, Any]:
         warnings.simplefilter("ignore")
         response = handler_module(route.function).lambda_handler(event, FakeLambdaContext(route.function))
     body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        return response["statusCode"], body  # an image: left encoded, never inspected
     return response["statusCode"], json.loads(body) if body.startswith(("{", "[")) else body
 
 
@@ -91,7 +110,9 @@ def _field(body: Any, path: str) -> Any:
     return body
 
 
-def checked(request: Request, name: str) -> int:
+def checked(request: Request, name: str, saved: dict[str, Any]) -> int:
+    """Run the request (its Refs resolved from `saved`), check what it says it does, save what it says to save."""
+    request = request.resolved(saved)
     status, body = invoke(request)
     problems = [f"status {status}, expected {request.expect_status}"] if status != request.expect_status else []
     problems += [
@@ -99,36 +120,34 @@ def checked(request: Request, name: str) -> int:
         for path, value in request.expect.items()
         if _field(body, path) != value
     ]
+    problems += [
+        f"{path} missing, to save as {key!r}" for key, path in request.save.items() if _field(body, path) == "<missing>"
+    ]
     if problems:
-        raise ScenarioFailed(f"{name}: {request.route.method} {request.path}: {'; '.join(problems)}\n{body}")
+        what = f"{name}: {request.route.method} {request.path}"
+        raise ScenarioFailed(f"{what}: {'; '.join(problems)}\n{str(body)[:2000]}")
+    saved.update({key: _field(body, path) for key, path in request.save.items()})
     return status
 
 
-@contextmanager
-def no_table_backups_in_transactions() -> Iterator[None]:
-    """moto deep-copies the whole table before each item of a TransactWriteItems, to roll back a cancelled
-    transaction: O(table size) per call (~15 s a copy at 100,000 registrations), something DynamoDB does not do.
-    The measured transactions all succeed (`_no_cancelled_transaction` stops the run otherwise), so the backups
-    are never used: while measuring, a table's "deep copy" is the table itself. Counting is not affected: it
-    happens on the client, before moto."""
-    with mock.patch.object(Table, "__deepcopy__", lambda table, memo: table, create=True):
-        yield
+def _upload(upload: Upload, saved: dict[str, Any]) -> None:
+    """What the app does with the presigned POST: the file lands in the bucket (with a client of its own)."""
+    s3 = boto3.client("s3", region_name=REGION)
+    photo = b"\xff\xd8\xff" + bytes(2048)  # a JPEG's first bytes
+    s3.put_object(Bucket=EVIDENCE_BUCKET, Key=saved[upload.key], Body=photo, ContentType=upload.content_type)
 
 
-def _no_cancelled_transaction(cost: Cost, name: str) -> None:
-    cancelled = [c.label for c in cost.calls if c.operation == "TransactWriteItems" and c.error]
-    if cancelled:
-        raise ScenarioFailed(f"{name}: a transaction was cancelled ({cancelled}); the bench expects none")
-
-
-def _run(scenarios: tuple[Scenario, ...], recorder: CallRecorder) -> list[Measurement]:
+def _run(
+    scenarios: tuple[Scenario, ...], recorder: CallRecorder, secrets: OperationCounter, s3: OperationCounter
+) -> list[Measurement]:
     measurements = []
+    saved: dict[str, Any] = {}
     for scenario in scenarios:
-        recorder.take()
-        status = checked(scenario.request, scenario.name)
-        cost = Cost(recorder.take())
-        _no_cancelled_transaction(cost, scenario.name)
-        measurements.append(Measurement(scenario, status, cost))
+        if scenario.upload:
+            _upload(scenario.upload, saved)
+        recorder.take(), secrets.take(), s3.take()
+        status = checked(scenario.request, scenario.name, saved)
+        measurements.append(Measurement(scenario, status, Cost(recorder.take(), secrets.take(), s3.take())))
     return measurements
 
 
@@ -137,15 +156,24 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         aws.reset()
         loader = boto3.client("dynamodb", region_name=REGION)  # not the handler's client: loading is not counted
         create_table(loader, TABLE_NAME)
+        create_signing_keys_secret(boto3.client("secretsmanager", region_name=REGION), CHECKIN_KEYS_SECRET)
+        create_evidence_bucket(boto3.client("s3", region_name=REGION), EVIDENCE_BUCKET)
         data = dataset.load(loader, TABLE_NAME, size, dataset.joined_profiles(), load_method)
         modules = {handler_module(s.request.route.function) for s in scenarios}
         for module in modules:
             new_container(module)
         started = time.perf_counter()
+        clock.freeze(BENCH_NOW)
         try:
-            with no_table_backups_in_transactions():
-                measurements = _run(scenarios, CallRecorder(aws.client("dynamodb")))
+            with without_whole_table_work():  # moto's whole-table copies and sorts: not DynamoDB's cost
+                counters = (
+                    CallRecorder(aws.client("dynamodb")),
+                    OperationCounter(aws.client("secretsmanager")),
+                    OperationCounter(aws.client("s3")),
+                )
+                measurements = _run(scenarios, *counters)
         finally:
+            clock.reset()
             for module in modules:
                 new_container(module)
             aws.reset()

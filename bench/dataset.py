@@ -3,8 +3,14 @@ writes it: registration items come from the repository's own item builder, co-re
 planning rules (a municipality registration also creates or links its prefecture's, unless opted out or the
 prefecture has not joined), about half carry personal data, and every user has an account item.
 
-The joined organisations are the same at every size (the seeded ones plus a fixed sample), so only the number of
-registrations changes between sizes."""
+Activities and attendance too, from the data layer's own item builders: every joined organisation has designated
+the same activities at every size (a prefecture's take place in one of its municipalities), and a share of the
+people attended 1 to 10 activities of organisations they are registered with, each attendance being two records
+(the venue municipality's and its prefecture's, R-ACT-4), the first projected to the records_by_activity index.
+
+The joined organisations and their activities are the same at every size (the seeded ones plus a fixed sample),
+and so is one regular attendee the scenarios read (`scenarios.REGULAR`), so only the number of registrations, and
+with it the people and their records, changes between sizes."""
 
 from __future__ import annotations
 
@@ -22,12 +28,18 @@ from moto.dynamodb.models import dynamodb_backends
 from local.seed import DEFAULT_PROFILES, JOINED_AT
 from shared.clock import TOKYO
 from shared.dal import keys
-from shared.dal.repository import Repository, _dump, _registration_item  # the exact items the API writes
+from shared.dal.activities import _activity_item, _record_item  # the exact items the API writes
+from shared.dal.repository import Repository, _dump, _registration_item
+from shared.domain import activities as activity_rules
 from shared.domain import registration as rules
+from shared.domain.activities import Activity, ActivityRecord
 from shared.domain.models import CardDesign, Intro, OrganisationProfile, PersonalInfo, Registration
 from shared.domain.survey import COMMON_QUESTIONS, COMMON_SURVEY_VERSION
 from shared.organisations import catalog
 from shared.organisations.catalog import Organisation
+
+from .motopatch import incremental_item_sizes
+from .scenarios import BENCH_NOW, CAROL, GIFU, HIDA, REGULAR
 
 SEED = 20260401
 EXTRA_JOINED_MUNICIPALITIES = 250
@@ -44,6 +56,18 @@ HOME_POSTAL_CODES = (
 )
 SURNAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田")
 GIVEN_NAMES = ("花子", "太郎", "陽菜", "蓮", "結衣", "大翔", "美咲", "悠真", "さくら", "健一")
+
+ACTIVITIES_PER_ORGANISATION = 12  # designated so far, at every size
+FIRST_ACTIVITY_DAY = activity_rules.RECORDS_COUNT_FROM  # R-ACT-5: nothing before 2026-04 counts
+ATTENDING_SHARE = 0.3  # people who attended at least one activity
+# How many activities an attendee attended (each makes two records).
+ATTENDANCES_PER_ATTENDEE = {1: 30, 2: 20, 3: 14, 4: 10, 5: 8, 6: 6, 7: 4, 8: 3, 9: 3, 10: 2}
+RECORD_SOURCES = {"qr_printed": 0.6, "qr_rotating": 0.25, "staff_entry": 0.15}
+ACTIVITY_NAMES = (
+    "森林整備ボランティア", "海岸清掃", "祭り運営サポート", "雪下ろし", "農業体験ボランティア",
+    "観光PR大使の活動", "地域防災訓練", "移住相談会スタッフ", "伝統工芸ワークショップ補助", "子ども食堂の手伝い",
+)
+ACTIVITY_KINDS = ("project", "project", "project", "side_job", "public_interest_group", "public_post")
 
 
 def joined_profiles() -> tuple[OrganisationProfile, ...]:
@@ -67,6 +91,60 @@ def joined_profiles() -> tuple[OrganisationProfile, ...]:
     )
 
 
+def activity_pool(profiles: tuple[OrganisationProfile, ...]) -> dict[str, list[Activity]]:
+    """The activities each joined organisation designated, the same at every size: single-day activities between
+    2026-04-01 and the day before BENCH_NOW (so some are older than the 12-month window)."""
+    rng = random.Random(SEED + 1)
+    days = (BENCH_NOW.date() - FIRST_ACTIVITY_DAY).days
+    pool: dict[str, list[Activity]] = {}
+    for profile in profiles:
+        org = catalog.get(profile.code)
+        venues = list(catalog.municipalities_of(org.code)) if org.is_prefecture else [org]
+        activities = []
+        for _ in range(ACTIVITIES_PER_ORGANISATION):
+            venue = rng.choice(venues)
+            day = FIRST_ACTIVITY_DAY + timedelta(days=rng.randrange(days))
+            starts = datetime(day.year, day.month, day.day, rng.randint(8, 14), rng.choice((0, 30)), tzinfo=TOKYO)
+            created = starts - timedelta(days=rng.randint(7, 60))
+            activities.append(
+                Activity(
+                    id=f"a{rng.getrandbits(64):016x}",
+                    organisation_code=org.code,
+                    venue_code=venue.code,
+                    name=f"{venue.name} {rng.choice(ACTIVITY_NAMES)}",
+                    kind=rng.choice(ACTIVITY_KINDS),
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=rng.randint(2, 4)),
+                    place=f"{venue.name} 公民館",
+                    capacity=rng.choice((None, 20, 30, 50)),
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+        pool[org.code] = sorted(activities, key=lambda a: a.starts_at)
+    return pool
+
+
+def _attendance(
+    activity: Activity, user_id: str, source: str, recorded_at: datetime
+) -> Iterator[dict[str, Any]]:
+    """The items of one attendance, as ActivityRepository.record_attendance writes them."""
+    venue = catalog.get(activity.venue_code)
+    for index, code in enumerate(activity_rules.counted_for(venue)):
+        record = ActivityRecord(
+            organisation_code=code,
+            user_id=user_id,
+            activity_id=activity.id,
+            designated_by=activity.organisation_code,
+            venue_code=venue.code,
+            day=activity.starts_at.date(),
+            source=source,
+            recorded_at=recorded_at,
+            recorded_by=f"staff-{activity.organisation_code}" if source == "staff_entry" else None,
+        )
+        yield _dump(_record_item(record, project_to_activity=index == 0))
+
+
 @dataclass
 class Dataset:
     joined_organisations: int
@@ -74,11 +152,17 @@ class Dataset:
     accounts: int = 0
     co_registered_prefectures: int = 0  # prefecture registrations created through a municipality only
     with_personal_data: int = 0
-    load_seconds: float = 0.0  # generating and writing the registrations and accounts
+    activities: int = 0
+    attendees: int = 0  # people with at least one attendance
+    attendances: int = 0
+    records: int = 0  # two per attendance
+    regular_attendances: int = 0  # the regular attendee's (scenarios.REGULAR): every 飛騨市 activity
+    load_seconds: float = 0.0  # generating and writing everything
 
     @property
     def items(self) -> int:
-        return self.registrations + self.accounts
+        regular = 6 + 2 * self.regular_attendances  # the regular and Carol: 2 registrations and an account each
+        return self.registrations + self.accounts + self.activities + self.records + regular
 
 
 class _People:
@@ -91,7 +175,8 @@ class _People:
         seeded = {p.code for p in DEFAULT_PROFILES}
         self.seeded = [o for o in joined if o.code in seeded]
         self.others = [o for o in joined if o.code not in seeded]
-        self.now = datetime(2026, 10, 1, 12, 0, tzinfo=TOKYO)
+        self.now = BENCH_NOW
+        self.attendance_rng = random.Random(SEED + 2)  # its own stream: the registrations stay as they were
 
     def _organisation(self) -> Organisation:
         return self.rng.choice(self.seeded if self.rng.random() < SEEDED_SHARE else self.others)
@@ -166,8 +251,52 @@ class _People:
         return user_id, list(registrations.values())
 
 
+    def attendances(self, registrations: list[Registration], pool: dict[str, list[Activity]]) -> list[Activity]:
+        """The activities a person attended: only of organisations they are registered with (a scan needs it)."""
+        rng = self.attendance_rng
+        if rng.random() >= ATTENDING_SHARE:
+            return []
+        candidates = [a for r in registrations for a in pool.get(r.organisation_code, ())]
+        wanted = rng.choices(list(ATTENDANCES_PER_ATTENDEE), list(ATTENDANCES_PER_ATTENDEE.values()))[0]
+        return rng.sample(candidates, min(wanted, len(candidates)))
+
+    def source(self) -> str:
+        return self.attendance_rng.choices(list(RECORD_SOURCES), list(RECORD_SOURCES.values()))[0]
+
+
+def _hida_citizen(user_id: str) -> Iterator[dict[str, Any]]:
+    """Registered with 飛騨市 (岐阜県 co-registered), with an account."""
+    since = datetime(2026, 4, 2, 9, 0, tzinfo=TOKYO)
+    yield _dump(_registration_item(Registration(
+        organisation_code=HIDA, user_id=user_id, since=since, direct=True, survey_version=COMMON_SURVEY_VERSION,
+        answers={"relationship": ["type3_community_work"], "interests": ["volunteer_recruitment"]},
+    )))
+    yield _dump(_registration_item(Registration(
+        organisation_code=GIFU, user_id=user_id, since=since, direct=False, via=frozenset({HIDA}),
+    )))
+    yield _dump({**keys.account(user_id), "type": "Account", "last_access": "2027-05-30"})
+
+
+def _regular(pool: dict[str, list[Activity]], dataset: Dataset) -> Iterator[dict[str, Any]]:
+    """The people the scenarios read, the same at every size and not counted among the registrations: the regular
+    attendee, registered with 飛騨市 and present at every 飛騨市 activity of the pool, and Carol, registered with
+    飛騨市, who will send evidence instead of scanning."""
+    yield from _hida_citizen(CAROL)
+    yield from _hida_citizen(REGULAR)
+    for activity in pool[HIDA]:
+        dataset.regular_attendances += 1
+        yield from _attendance(activity, REGULAR, "qr_printed", activity.starts_at + timedelta(minutes=5))
+
+
 def items(count: int, profiles: tuple[OrganisationProfile, ...], dataset: Dataset) -> Iterator[dict[str, Any]]:
-    """DynamoDB items (wire format) of exactly `count` registrations and their users' accounts; fills `dataset`."""
+    """DynamoDB items (wire format): the pool of activities, the regular attendee, exactly `count` registrations,
+    their users' accounts and attendance records; fills `dataset`."""
+    pool = activity_pool(profiles)
+    for activities in pool.values():
+        for activity in activities:
+            dataset.activities += 1
+            yield _dump(_activity_item(activity))
+    yield from _regular(pool, dataset)
     people = _People(profiles)
     while dataset.registrations < count:
         user_id, registrations = people.person(room=count - dataset.registrations)
@@ -181,12 +310,20 @@ def items(count: int, profiles: tuple[OrganisationProfile, ...], dataset: Datase
         last_access = people.now.date() - timedelta(days=people.rng.randrange(400))
         dataset.accounts += 1
         yield _dump({**keys.account(user_id), "type": "Account", "last_access": last_access.isoformat()})
+        attended = people.attendances(registrations, pool)
+        dataset.attendees += bool(attended)
+        for activity in attended:
+            dataset.attendances += 1
+            recorded_at = activity.starts_at + timedelta(minutes=people.attendance_rng.randrange(180))
+            for item in _attendance(activity, user_id, people.source(), recorded_at):
+                dataset.records += 1
+                yield item
 
 
 def load(
     client, table_name: str, count: int, profiles: tuple[OrganisationProfile, ...], method: str = "backend"
 ) -> Dataset:
-    """Publish `profiles` through the repository, then load `count` registrations. `backend` writes into moto's
+    """Publish `profiles` through the repository, then load the rest (`items`). `backend` writes into moto's
     in-process backend directly (no request serialisation: fast); `batch-write` goes through the API, 25 items a
     BatchWriteItem (portable, several times slower)."""
     repository = Repository(client, table_name)
@@ -206,12 +343,14 @@ def load(
 
 
 def _put_into_moto_backend(client, table_name: str, generated: Iterator[dict[str, Any]]) -> None:
-    """moto's backend put_item: the same validation and storage as the API, without HTTP (de)serialisation."""
+    """moto's backend put_item: the same validation and storage as the API, without HTTP (de)serialisation, and
+    with moto's item size check done incrementally (bench/motopatch.py)."""
     region = client.meta.region_name
     account_id = boto3.client("sts", region_name=region).get_caller_identity()["Account"]  # moto's account
     backend = dynamodb_backends[account_id][region]
-    for item in generated:
-        backend.put_item(table_name, item)
+    with incremental_item_sizes():
+        for item in generated:
+            backend.put_item(table_name, item)
 
 
 def _batch_write(client, table_name: str, generated: Iterator[dict[str, Any]]) -> None:

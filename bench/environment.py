@@ -1,5 +1,6 @@
-"""The environment the bench runs handlers in: the tests' fake AWS settings, the deployed organisation cache, and
-a table of its own. Applied around each run and undone afterwards, so the bench can run inside a test session."""
+"""The environment the bench runs handlers in: the tests' fake AWS settings, the deployed cache periods
+(organisations, check-in signing keys), and a table, a signing keys secret and an evidence bucket of its own.
+Applied around each run and undone afterwards, so the bench can run inside a test session."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from shared.config import settings
 
 REGION = "ap-northeast-1"
 TABLE_NAME = "furusato-bench"
+CHECKIN_KEYS_SECRET = "furusato-bench/checkin-signing-keys"
+EVIDENCE_BUCKET = "furusato-bench-evidence"
 
-# What the register function reads at import or at first use. The organisation cache is the deployed default
-# (shared.config), not the tests' 0: the bench measures what a warm container does.
+# What the functions read at import or at first use. The organisation and signing key caches are the deployed
+# defaults (shared.config), not the tests' 0: the bench measures what a warm container does.
 VARIABLES: dict[str, str] = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -21,6 +24,9 @@ VARIABLES: dict[str, str] = {
     "AWS_DEFAULT_REGION": REGION,
     "TABLE_NAME": TABLE_NAME,
     "ORGANISATION_CACHE_SECONDS": "60",
+    "CHECKIN_KEYS_SECRET": CHECKIN_KEYS_SECRET,
+    "SECRET_CACHE_SECONDS": "300",
+    "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
     "POWERTOOLS_TRACE_DISABLED": "true",

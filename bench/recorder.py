@@ -1,7 +1,8 @@
 """Counts what a handler asks of DynamoDB, from botocore's own events on the client it uses: one `before-call`
 per API call (a round trip; botocore's retries of it would not be counted, and moto never throttles), and the
 parsed response from `after-call`, which botocore emits before it raises a ClientError, so failed conditional
-writes are seen too."""
+writes are seen too. Other services a handler calls (Secrets Manager for the check-in signing keys, S3 for evidence
+files) are counted the same way, as calls only."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 @dataclass
 class Call:
     operation: str  # DynamoDB API name: Query, BatchGetItem, TransactWriteItems...
+    index: str | None = None  # the index a Query or Scan reads, if not the table
     items_read: int = 0  # items returned by a read
     items_examined: int = 0  # Query/Scan ScannedCount: what DynamoDB read (and bills) before any filter
     items_written: int = 0  # items a successful write touched (each transaction item counts)
@@ -20,7 +22,7 @@ class Call:
 
     @property
     def label(self) -> str:
-        label = self.operation
+        label = self.operation + (f"@{self.index}" if self.index else "")
         if self.operation.startswith("Transact") and self.items_written:
             label += f"({self.items_written})"
         return f"{label}!{self.error.removesuffix('Exception')}" if self.error else label
@@ -64,9 +66,10 @@ class CallRecorder:
 
     def _parameters(self, model, params, context, **_) -> None:
         context["bench_items_to_write"] = _items_to_write(model.name, params)
+        context["bench_index"] = params.get("IndexName")
 
     def _before(self, model, context, **_) -> None:
-        call = Call(model.name)
+        call = Call(model.name, index=context.get("bench_index"))
         context["bench_call"] = call
         self.calls.append(call)
 
@@ -87,11 +90,28 @@ class CallRecorder:
         return calls
 
 
+class OperationCounter:
+    """Attach to any boto3 client; `operations` grows with the name of every API call made through it."""
+
+    def __init__(self, client) -> None:
+        self.operations: list[str] = []
+        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", self._before)
+
+    def _before(self, model, **_) -> None:
+        self.operations.append(model.name)
+
+    def take(self) -> list[str]:
+        operations, self.operations = self.operations, []
+        return operations
+
+
 @dataclass
 class Cost:
-    """What one API request cost in DynamoDB terms."""
+    """What one API request cost in DynamoDB terms, and its Secrets Manager and S3 calls."""
 
     calls: list[Call] = field(default_factory=list)
+    secret_calls: list[str] = field(default_factory=list)  # e.g. GetSecretValue
+    s3_calls: list[str] = field(default_factory=list)  # e.g. HeadObject (presigned URLs are no calls)
 
     @property
     def round_trips(self) -> int:

@@ -1,23 +1,46 @@
-"""The measured requests: every route of the app API, in the order of one container's life and one user's day.
-The first request of the container shows the cold organisation cache; the user's first signed-in request shows
-the daily access record; every later request is measured on the warm container, as most requests run."""
+"""The measured requests: every route of both APIs, in the order of one container's life per function and one
+day of a few people. The first request of a container shows its cold caches (organisations, signing keys); a
+person's first signed-in request of the day to a function shows the daily access record; later requests run on
+warm containers, as most requests do.
+
+The clock is frozen at BENCH_NOW for the whole run (`shared.clock`), during the activity the scenarios designate,
+so every figure is reproducible. Values that only exist once an earlier request made them (the new activity's id,
+its check-in code URLs) are `Ref`s to what that request saved from its response."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
+from shared.clock import TOKYO
 from shared.routes import ROUTES, Route
 
-# Joined in local.seed: 気仙沼市 and 南三陸町 (宮城県), 岐阜県, 海士町 (島根県).
+# Joined in local.seed: 気仙沼市 and 南三陸町 (宮城県), 飛騨市 (岐阜県), 岐阜県, 海士町 (島根県).
 KESENNUMA, MINAMISANRIKU, MIYAGI, GIFU, AMA = "042056", "046060", "040002", "210005", "325252"
+HIDA = "212172"
 
 COMMON_ANSWERS = {"relationship": ["type2_regular_visits", "birthplace"], "interests": ["tourism_events"]}
 KESENNUMA_ANSWERS = {**COMMON_ANSWERS, "own_fan_club": "member"}
 
-# A Cognito-like subject, stable between runs and never one of the generated users.
-USER = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://furusato.example.jp/bench/alice"))
+# The frozen time of the whole run: a Saturday morning, half an hour into the activity the scenarios designate.
+BENCH_NOW = datetime(2027, 6, 5, 10, 30, tzinfo=TOKYO)
+ACTIVITY_STARTS = BENCH_NOW - timedelta(minutes=30)
+
+
+def _user(name: str) -> str:
+    """A Cognito-like subject, stable between runs and never one of the generated users."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://furusato.example.jp/bench/{name}"))
+
+
+USER = _user("alice")  # registers, withdraws, registers with 飛騨市, checks in
+BOB = _user("bob")  # registers with 飛騨市; his first request of the day to the checkin function is a scan
+STRANGER = _user("stranger")  # registered nowhere
+REGULAR = _user("regular")  # in the dataset at every size: 飛騨市 + 岐阜県, a record for each 飛騨市 activity
+CAROL = _user("carol")  # in the dataset at every size: 飛騨市 + 岐阜県; attends without scanning, sends evidence
 
 
 def route(method: str, path: str) -> Route:
@@ -25,23 +48,60 @@ def route(method: str, path: str) -> Route:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A value an earlier scenario saved from its response (`Request.save`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Request:
     route: Route
-    path_parameters: dict[str, str] = field(default_factory=dict)
+    path_parameters: dict[str, Any] = field(default_factory=dict)
     query: str = ""
-    user: str | None = None
-    body: dict[str, Any] | None = None
+    user: str | None = None  # a citizen (app API)
+    staff: str | None = None  # a staff member (admin API, editor) of this organisation
+    body: Any = None  # dict (JSON), bytes (an upload) or None; dict values may be Refs
     headers: dict[str, str] | None = None
     expect_status: int = 200
     # Response fields ("a.b.0" paths) that prove the request did what the scenario says.
     expect: dict[str, Any] = field(default_factory=dict)
+    save: dict[str, str] = field(default_factory=dict)  # name -> response field path, for later Refs
 
     @property
     def path(self) -> str:
         path = self.route.path
         for name, value in self.path_parameters.items():
-            path = path.replace(f"{{{name}}}", value)
+            path = path.replace(f"{{{name}}}", str(value))
         return path
+
+    def resolved(self, saved: dict[str, Any]) -> Request:
+        """This request with its Refs replaced by the saved values."""
+
+        def value(v: Any) -> Any:
+            if isinstance(v, Ref):
+                if v.name not in saved:
+                    raise KeyError(f"no earlier scenario saved {v.name!r}")
+                return saved[v.name]
+            if isinstance(v, dict):
+                return {k: value(x) for k, x in v.items()}
+            return v
+
+        return replace(
+            self,
+            path_parameters={k: value(v) for k, v in self.path_parameters.items()},
+            body=value(self.body),
+            expect={k: value(v) for k, v in self.expect.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Before the request, a file is put in the evidence bucket (as the app's presigned POST would), at the object
+    key an earlier scenario saved under `key`. Not counted: it is the app talking to S3, not a function."""
+
+    key: str
+    content_type: str = "image/jpeg"
 
 
 @dataclass(frozen=True)
@@ -49,6 +109,9 @@ class Scenario:
     name: str
     request: Request
     note: str = ""
+    # A figure the report states on its own (e.g. "check-in"): scenarios sharing a key are listed together.
+    key: str = ""
+    upload: Upload | None = None
 
 
 LIST = route("GET", "/organisations")
@@ -58,12 +121,39 @@ REGISTER = route("POST", "/registrations")
 MINE = route("GET", "/me/registrations")
 CARD = route("GET", "/me/registrations/{code}/card")
 WITHDRAW = route("DELETE", "/me/registrations/{code}")
+CHECKIN = route("POST", "/checkins")
+MY_RECORDS = route("GET", "/me/records/{code}")
+STAFF_ME = route("GET", "/staff/me")
+ACTIVITIES = route("GET", "/activities")
+CREATE_ACTIVITY = route("POST", "/activities")
+ACTIVITY = route("GET", "/activities/{activity_id}")
+EDIT_ACTIVITY = route("PATCH", "/activities/{activity_id}")
+CANCEL_ACTIVITY = route("POST", "/activities/{activity_id}/cancel")
+CHECKIN_CODE = route("GET", "/activities/{activity_id}/checkin-code")
+ACTIVITY_RECORDS = route("GET", "/activities/{activity_id}/records")
+ENTER_RECORD = route("POST", "/activities/{activity_id}/records")
+PRELAUNCH_IMPORT = route("POST", "/prelaunch-imports")
+RECRUITMENT = route("GET", "/me/recruitment")
+MY_APPLICATIONS = route("GET", "/me/applications")
+APPLY = route("POST", "/organisations/{code}/activities/{activity_id}/applications")
+WITHDRAW_APPLICATION = route("DELETE", "/organisations/{code}/activities/{activity_id}/applications")
+APPLICANTS = route("GET", "/activities/{activity_id}/applications")
+DECIDE = route("PUT", "/activities/{activity_id}/applications/{user_id}/decision")
+START_EVIDENCE = route("POST", "/me/evidence")
+MY_EVIDENCE = route("GET", "/me/evidence/{code}")
+SUBMIT_EVIDENCE = route("POST", "/me/evidence/{code}/{evidence_id}/submit")
+EVIDENCE_TO_REVIEW = route("GET", "/evidence")
+VIEW_EVIDENCE = route("GET", "/evidence/{user_id}/{evidence_id}")
+ACCEPT_EVIDENCE = route("POST", "/evidence/{user_id}/{evidence_id}/accept")
+REJECT_EVIDENCE = route("POST", "/evidence/{user_id}/{evidence_id}/reject")
+
+ACTIVITY_ID = {"activity_id": Ref("activity")}
 
 
-def register(code: str, answers: dict[str, Any], status: str, key: str | None = None) -> Request:
+def register(code: str, answers: dict[str, Any], status: str, key: str | None = None, user: str = USER) -> Request:
     return Request(
         REGISTER,
-        user=USER,
+        user=user,
         body={"organisation_code": code, "answers": answers},
         headers={"Idempotency-Key": key} if key else None,
         expect_status=201,
@@ -73,7 +163,7 @@ def register(code: str, answers: dict[str, Any], status: str, key: str | None = 
 
 IDEMPOTENT_REGISTRATION = register(AMA, COMMON_ANSWERS, "registered", key="bench-1")
 
-SCENARIOS: tuple[Scenario, ...] = (
+REGISTER_SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "list organisations, cold cache",
         Request(LIST),
@@ -98,7 +188,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "user's first request today",
         Request(MINE, user=USER, expect={"registrations": []}),
-        note="any signed-in route; later requests of the day skip the access record (R-BAS-5)",
+        note="any signed-in route; later requests of the day to the same container skip the access record (R-BAS-5)",
     ),
     Scenario(
         "register: municipality + prefecture",
@@ -141,6 +231,350 @@ SCENARIOS: tuple[Scenario, ...] = (
         Request(WITHDRAW, {"code": MINAMISANRIKU}, user=USER, expect={"withdrawn.1.code": MIYAGI}),
         note="the co-registered prefecture goes with its last municipality",
     ),
+    Scenario(
+        "register: 飛騨市, 岐阜県 already direct",
+        register(HIDA, COMMON_ANSWERS, "linked"),
+        note="to check in: 岐阜県 (registered directly above) is linked to 飛騨市",
+    ),
+    Scenario(
+        "register: another person, 1st request today",
+        register(HIDA, COMMON_ANSWERS, "registered", user=BOB),
+        note="Bob: his access record, then 飛騨市 + 岐阜県",
+    ),
+)
+
+ACTIVITY_BODY = {
+    "name": "古川町 森林整備ボランティア",
+    "description": "間伐材の搬出と遊歩道の整備。軍手と長靴をご持参ください。",
+    "kind": "project",
+    "starts_at": ACTIVITY_STARTS.isoformat(),
+    "ends_at": (ACTIVITY_STARTS + timedelta(hours=3)).isoformat(),
+    "place": "飛騨市古川町 市民の森",
+    "capacity": 30,
+    "recruiting": True,
+}
+
+
+def _code(kind: str, save: str | None = None, fmt: str = "json") -> Request:
+    return Request(
+        CHECKIN_CODE,
+        ACTIVITY_ID,
+        query=f"kind={kind}&format={fmt}",
+        staff=HIDA,
+        expect={"kind": kind} if fmt == "json" else {},
+        save={save: "url"} if save else {},
+    )
+
+
+ADMIN_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "staff: who am I",
+        Request(STAFF_ME, staff=HIDA, expect={"organisation.code": HIDA}),
+        note="from the token's claims (custom:lg_code, cognito:groups) and the bundled catalogue",
+    ),
+    Scenario(
+        "staff: designate an activity",
+        Request(
+            CREATE_ACTIVITY, staff=HIDA, body=ACTIVITY_BODY, expect_status=201,
+            expect={"organisation_code": HIDA, "venue_code": HIDA}, save={"activity": "id"},
+        ),
+    ),
+    Scenario(
+        "staff: list activities",
+        Request(ACTIVITIES, staff=HIDA),
+        note="飛騨市's partition, activities only (sort key prefix): the dataset's and the new one",
+    ),
+    Scenario("staff: one activity", Request(ACTIVITY, ACTIVITY_ID, staff=HIDA, expect={"id": Ref("activity")})),
+    Scenario(
+        "staff: edit an activity",
+        Request(EDIT_ACTIVITY, ACTIVITY_ID, staff=HIDA, body={"capacity": 40}, expect={"version": 2}),
+        note="read, then a put conditioned on the version read (optimistic locking)",
+    ),
+    Scenario(
+        "staff: printed code, cold keys",
+        _code("printed", save="printed"),
+        note="the container's first use of the signing keys: one GetSecretValue, then cached (SECRET_CACHE_SECONDS)",
+        key="check-in codes (signing keys from Secrets Manager)",
+    ),
+    Scenario(
+        "staff: rotating code", _code("rotating", save="rotating"), note="keys from the container cache",
+        key="check-in codes (signing keys from Secrets Manager)",
+    ),
+    Scenario("staff: printed code as PNG", _code("printed", fmt="png")),
+)
+
+CHECKIN_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "my records, 1st checkin request today",
+        Request(MY_RECORDS, {"code": HIDA}, user=USER, expect={"count_last_12_months": 0}),
+        note="the access record is per function container: the checkin function writes it once a day too",
+    ),
+    Scenario(
+        "check in: first scan, cold keys",
+        Request(
+            CHECKIN, user=USER, body={"code": Ref("printed")}, expect_status=201,
+            expect={"created": True, "record.user_id": USER, "counted_for.1": GIFU},
+        ),
+        note="one transaction: activity running + registered (condition checks), 飛騨市 and 岐阜県 records",
+        key="check-in",
+    ),
+    Scenario(
+        "check in: same code again",
+        Request(CHECKIN, user=USER, body={"code": Ref("printed")}, expect={"created": False}),
+        note="the cancelled transaction returns the first record (ReturnValuesOnConditionCheckFailure)",
+        key="check-in",
+    ),
+    Scenario(
+        "check in: 1st request today (Bob)",
+        Request(
+            CHECKIN, user=BOB, body={"code": Ref("rotating")}, expect_status=201,
+            expect={"created": True, "record.user_id": BOB, "record.source": "qr_rotating"},
+        ),
+        note="a person's first request of the day to this container: access record + the transaction",
+        key="check-in",
+    ),
+    Scenario(
+        "check in: not registered (refused)",
+        Request(
+            CHECKIN, user=STRANGER, body={"code": Ref("printed")}, expect_status=409,
+            expect={"organisation_code": HIDA},
+        ),
+        note="access record, then the transaction, cancelled by the registration check: nothing written",
+    ),
+    Scenario(
+        "my records: 飛騨市",
+        Request(MY_RECORDS, {"code": HIDA}, user=USER, expect={"count_last_12_months": 1}),
+        note="the person's partition for 飛騨市, records of the last 12 months (key condition), then their names",
+        key="my records",
+    ),
+    Scenario(
+        "my records: 岐阜県",
+        Request(MY_RECORDS, {"code": GIFU}, user=USER, expect={"count_last_12_months": 1}),
+        key="my records",
+    ),
+    Scenario(
+        "my records: a regular, 1st today",
+        Request(MY_RECORDS, {"code": GIFU}, user=REGULAR),
+        note="the dataset's regular attendee (same at every size), first request of the day",
+    ),
+    Scenario(
+        "my records: a regular, 飛騨市",
+        Request(MY_RECORDS, {"code": HIDA}, user=REGULAR),
+        note="a record for every 飛騨市 activity of the dataset; older ones are outside the key condition",
+        key="my records",
+    ),
+)
+
+APPLICATION = {"code": HIDA, "activity_id": Ref("activity")}
+
+RECRUITMENT_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "recruiting activities of my organisations",
+        Request(RECRUITMENT, user=USER, expect={"activities.0.id": Ref("activity")}),
+        note="the person's registrations (one Query), then one Query per organisation registered with (4 here)",
+    ),
+    Scenario(
+        "apply to an activity",
+        Request(
+            APPLY, APPLICATION, user=USER, body={"message": "軍手を持参します"}, expect_status=201,
+            expect={"status": "applied"},
+        ),
+        note="one transaction: the activity's applicant count (capacity), the registration check, the application",
+    ),
+    Scenario(
+        "my applications", Request(MY_APPLICATIONS, user=USER, expect={"applications.0.activity_id": Ref("activity")})
+    ),
+    Scenario(
+        "staff: applicants",
+        Request(APPLICANTS, ACTIVITY_ID, staff=HIDA, expect={"applications.0.user_id": USER}),
+    ),
+    Scenario(
+        "staff: accept an applicant",
+        Request(
+            DECIDE, {**ACTIVITY_ID, "user_id": USER}, staff=HIDA, body={"status": "accepted"},
+            expect={"status": "accepted"},
+        ),
+    ),
+    Scenario(
+        "withdraw an application",
+        Request(WITHDRAW_APPLICATION, APPLICATION, user=USER, expect_status=204),
+        note="one transaction: the application goes, the applicant count goes down",
+    ),
+)
+
+STAFF_RECORD_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "staff: enter a record",
+        Request(
+            ENTER_RECORD, ACTIVITY_ID, staff=HIDA, body={"user_id": REGULAR, "day": BENCH_NOW.date().isoformat()},
+            expect_status=201, expect={"created": True, "record.source": "staff_entry"},
+        ),
+        note="the activity read, then the same transaction as a scan",
+    ),
+    Scenario(
+        "staff: enter it again",
+        Request(
+            ENTER_RECORD, ACTIVITY_ID, staff=HIDA, body={"user_id": REGULAR, "day": BENCH_NOW.date().isoformat()},
+            expect={"created": False},
+        ),
+    ),
+    Scenario(
+        "staff: an activity's records",
+        Request(ACTIVITY_RECORDS, ACTIVITY_ID, staff=HIDA, expect={"records.2.activity_id": Ref("activity")}),
+        note="the activity (scope check, name), then its partition of the records_by_activity index: 3 records",
+        key="staff records",
+    ),
+)
+
+EVIDENCE_BODY = {
+    "organisation_code": HIDA,
+    "activity_id": Ref("activity"),
+    "day": BENCH_NOW.date().isoformat(),
+    "content_type": "image/jpeg",
+    "size_bytes": 350_000,
+    "note": "受付のQRコードを読み取れなかったため、作業中の写真を送ります",
+}
+
+
+def _start_evidence(name: str) -> Request:
+    return Request(
+        START_EVIDENCE, user=CAROL, body=EVIDENCE_BODY, expect_status=201,
+        expect={"evidence.status": "awaiting_upload"},
+        save={name: "evidence.id", f"{name} file": "evidence.object_key"},
+    )
+
+
+def _evidence(name: str, user: bool = True) -> dict[str, Any]:
+    return {"code": HIDA, "evidence_id": Ref(name)} if user else {"user_id": CAROL, "evidence_id": Ref(name)}
+
+
+EVIDENCE_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "evidence: start an upload, 1st today",
+        _start_evidence("evidence"),
+        note="Carol (no scan): access record, the activity, her registration, the evidence item; a presigned POST",
+    ),
+    Scenario(
+        "evidence: submit after uploading",
+        Request(SUBMIT_EVIDENCE, _evidence("evidence"), user=CAROL, expect={"status": "submitted"}),
+        note="the item, the file's type and size (HeadObject), then into the review queue",
+        upload=Upload("evidence file"),
+    ),
+    Scenario(
+        "my evidence", Request(MY_EVIDENCE, {"code": HIDA}, user=CAROL, expect={"evidence.0.status": "submitted"})
+    ),
+    Scenario(
+        "staff: evidence to review",
+        Request(EVIDENCE_TO_REVIEW, staff=HIDA, expect={"evidence.0.id": Ref("evidence")}),
+        note="the organisation's partition of the sparse evidence_to_review index",
+    ),
+    Scenario(
+        "staff: view evidence",
+        Request(VIEW_EVIDENCE, _evidence("evidence", user=False), staff=HIDA, expect={"evidence.id": Ref("evidence")}),
+        note="the item; the viewing link is a presigned GET (no call)",
+    ),
+    Scenario(
+        "staff: accept evidence",
+        Request(
+            ACCEPT_EVIDENCE, _evidence("evidence", user=False), staff=HIDA,
+            expect={"evidence.status": "accepted", "attendance.created": True, "attendance.record.source": "evidence"},
+        ),
+        note="the item, the activity, the attendance transaction (as a scan), then the decision",
+    ),
+    Scenario("evidence: a second upload", _start_evidence("evidence 2")),
+    Scenario(
+        "evidence: submit the second",
+        Request(SUBMIT_EVIDENCE, _evidence("evidence 2"), user=CAROL, expect={"status": "submitted"}),
+        upload=Upload("evidence 2 file"),
+    ),
+    Scenario(
+        "staff: reject evidence",
+        Request(
+            REJECT_EVIDENCE, _evidence("evidence 2", user=False), staff=HIDA,
+            body={"reason": "同じ日の参加はすでに記録されています"}, expect={"evidence.status": "rejected"},
+        ),
+    ),
+)
+
+CLOSING_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "staff: cancel an activity",
+        Request(CANCEL_ACTIVITY, ACTIVITY_ID, staff=HIDA, expect={"status": "cancelled"}),
+    ),
+    Scenario(
+        "check in: cancelled (refused)",
+        Request(CHECKIN, user=BOB, body={"code": Ref("printed")}, expect_status=409),
+        note="the transaction's activity check fails; one more read tells cancelled from not running",
+    ),
+)
+
+
+# --- the pre-launch template (R-ACT-5) ------------------------------------------------------------------------
+
+PRELAUNCH_HEADER = (
+    ("活動情報", "", "", "", "", "", "参加者情報", "", "", "", ""),
+    ("任意", "必須", "必須", "必須", "必須", "任意", "必須", "必須", "必須", "必須", "必須"),
+    ("ID", "活動名", "活動開始日時", "活動終了日時", "活動場所", "参加条件", "氏名", "郵便番号", "住所(除郵便番号)", "生年月日", "性別"),
+)
+PRELAUNCH_ACTIVITIES = (
+    ("EVT-101", "農業ボランティア", datetime(2026, 4, 18, 9, 0), "古川町 契約農園"),
+    ("EVT-102", "古川祭 会場設営", datetime(2026, 4, 19, 8, 30), "古川町 まつり広場"),
+    ("EVT-103", "宮川 河川清掃", datetime(2026, 5, 24, 13, 30), "宮川河川敷"),
+    ("EVT-104", "移住相談会スタッフ", datetime(2026, 6, 14, 10, 0), "飛騨市役所 大会議室"),
+)
+PRELAUNCH_PEOPLE = 10  # per activity: 40 rows, two BatchWriteItems
+_SURNAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤")
+_GIVEN = ("花子", "太郎", "陽菜", "蓮", "結衣", "大翔", "美咲", "悠真", "さくら", "健一")
+_POSTAL = ("509-4235", "500-8833", "460-0008", "100-0001", "530-0001")
+
+
+def _jp(moment: datetime) -> str:
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment.hour}:{moment.minute:02d}"
+
+
+def prelaunch_csv() -> bytes:
+    """The recommended template as CSV (UTF-8): the 3 header rows, then one row per participant."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(PRELAUNCH_HEADER)
+    for event_id, name, starts, place in PRELAUNCH_ACTIVITIES:
+        for i in range(PRELAUNCH_PEOPLE):
+            writer.writerow((
+                event_id, name, _jp(starts), _jp(starts + timedelta(hours=2)), place, "",
+                f"{_SURNAMES[i]} {_GIVEN[(i * 3) % len(_GIVEN)]}", _POSTAL[i % len(_POSTAL)],
+                f"{i + 1}丁目{i + 2}番{i + 3}号", f"{1950 + i * 5}/{i + 1}/{i + 10}", "女性" if i % 2 else "男性",
+            ))
+    return buffer.getvalue().encode("utf-8")
+
+
+PRELAUNCH_ROWS = len(PRELAUNCH_ACTIVITIES) * PRELAUNCH_PEOPLE
+
+
+def _import(stored: int) -> Request:
+    return Request(
+        PRELAUNCH_IMPORT, staff=HIDA, body=prelaunch_csv(), headers={"Content-Type": "text/csv"},
+        expect={"accepted_count": PRELAUNCH_ROWS, "stored_count": stored, "rejected_count": 0},
+    )
+
+
+PRELAUNCH_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        f"staff: import template ({PRELAUNCH_ROWS} rows)",
+        _import(PRELAUNCH_ROWS),
+        note="which rows exist (BatchGetItem, 100 keys a call), then the new ones (BatchWriteItem, 25 a call)",
+    ),
+    Scenario("staff: import it again", _import(0), note="every row known: nothing written"),
+)
+
+SCENARIOS: tuple[Scenario, ...] = (
+    REGISTER_SCENARIOS
+    + ADMIN_SCENARIOS
+    + CHECKIN_SCENARIOS
+    + RECRUITMENT_SCENARIOS
+    + STAFF_RECORD_SCENARIOS
+    + EVIDENCE_SCENARIOS
+    + CLOSING_SCENARIOS
+    + PRELAUNCH_SCENARIOS
 )
 
 

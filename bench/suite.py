@@ -1,4 +1,5 @@
-"""The whole bench: DynamoDB cost per scenario at each table size, then handler import times."""
+"""The whole bench: DynamoDB cost per scenario at each table size, handler import times, and a burst of check-ins
+over HTTP on the local runtime."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from dataclasses import dataclass, field
 
 from shared.routes import FUNCTIONS, Route
 
+from . import burst as burst_mode
 from . import environment
+from .burst import BurstResult
 from .costs import SizeResult, measure
 from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_import, warm_up
 from .scenarios import SCENARIOS, uncovered_routes
 
 DEFAULT_SIZES = (1_000, 100_000)
-DEFAULT_IMPORT_RUNS = 7
+DEFAULT_IMPORT_RUNS = 5
 DEFAULT_IMPORT_TOP = 6
+DEFAULT_BURST = burst_mode.DEFAULT_PEOPLE
+DEFAULT_BURST_WORKERS = burst_mode.DEFAULT_WORKERS
 
 
 @dataclass
@@ -25,6 +30,7 @@ class BenchReport:
     import_profiles: list[ImportProfile] = field(default_factory=list)
     uncovered_routes: list[Route] = field(default_factory=list)
     import_runs: int = 0
+    burst: BurstResult | None = None
     wall_seconds: float = 0.0
 
 
@@ -34,20 +40,33 @@ def run(
     import_top: int = DEFAULT_IMPORT_TOP,
     load_method: str = "backend",
     progress: Callable[[str], None] = lambda message: None,
+    burst: int = 0,
+    burst_workers: int = DEFAULT_BURST_WORKERS,
+    import_variants: Sequence[str] = tuple(VARIANTS),
+    import_warm_up: bool = True,
+    moto_table_copies: bool = False,
 ) -> BenchReport:
-    """Run everything; `import_runs=0` skips the import timings."""
+    """Run everything asked for: `sizes=()` skips the costs, `import_runs=0` the import timings, `burst=0` the
+    burst (N people checking in at once over HTTP on the local runtime, `burst_workers` client threads).
+    `import_warm_up=False` skips the unmeasured first import of each handler (bytecode already cached, e.g. by the
+    costs, which import the handlers in this process)."""
     started = time.perf_counter()
-    report = BenchReport(uncovered_routes=uncovered_routes(SCENARIOS), import_runs=import_runs)
+    report = BenchReport(uncovered_routes=uncovered_routes(SCENARIOS) if sizes else [], import_runs=import_runs)
     with environment.configured():
         for size in sizes:
             progress(f"{size:,} registrations: loading and measuring")
             report.sizes.append(measure(size, load_method))
         if import_runs > 0:
             for function in FUNCTIONS:
-                warm_up(function)
-                for variant in VARIANTS:
+                if import_warm_up:
+                    warm_up(function, import_variants)
+                for variant in import_variants:
                     progress(f"import time of {function} ({variant}): {import_runs} runs")
                     report.imports.append(time_import(function, variant, import_runs))
                     report.import_profiles.append(profile_import(function, variant, import_top))
+    if burst > 0:
+        report.burst = burst_mode.run(
+            burst, burst_workers, progress=progress, moto_table_copies=moto_table_copies,
+        )
     report.wall_seconds = time.perf_counter() - started
     return report

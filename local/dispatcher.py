@@ -1,6 +1,9 @@
-"""Runs our Lambda handlers in-process, as Lambda would: each function has a few "containers" (independent imports
-of its handler module, so module-level state such as the resolver's current event is per container, never shared
-between concurrent requests), and a container serves one invocation at a time.
+"""Runs our Lambda handlers in-process, one invocation at a time in the whole process, as each Lambda execution
+environment does. Not per function: Powertools' resolver keeps the current event on a class attribute
+(`BaseRouter.current_event`) shared by every resolver in the process, so two invocations running at once on two
+threads could read each other's request (seen: a check-in recorded for another person under a burst). Concurrent
+HTTP requests still arrive concurrently and race where it matters, in DynamoDB's conditions. (A handler must not
+wait on another function synchronously: our functions hand work on through Step Functions, asynchronously.)
 
 moto has no Docker here, so its Lambda backend cannot run code itself; `install_into_moto` points moto's
 no-Docker backend at this dispatcher, so `lambda:Invoke` (direct, or from a Step Functions task) runs the real
@@ -8,54 +11,30 @@ handler. That only works when moto runs in this same process (local runtime, tes
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-import queue
-import sys
+import threading
 import traceback
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from local.events import FakeLambdaContext
 
-ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_PREFIX = "furusato-"  # moto function name = prefix + folder name under functions/
 
 
-def _load_container(function: str, index: int) -> ModuleType:
-    path = ROOT / "functions" / function / "handler.py"
-    name = f"functions.{function}.handler" if index == 0 else f"functions.{function}.handler__container{index}"
-    if index == 0:
-        return importlib.import_module(name)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 class LambdaDispatcher:
-    def __init__(self, functions: tuple[str, ...], containers_per_function: int = 4) -> None:
-        self._pools: dict[str, queue.Queue[ModuleType]] = {}
-        for function in functions:
-            pool: queue.Queue[ModuleType] = queue.Queue()
-            for index in range(containers_per_function):
-                pool.put(_load_container(function, index))
-            self._pools[function] = pool
+    def __init__(self, functions: tuple[str, ...]) -> None:
+        self._handlers: dict[str, ModuleType] = {f: importlib.import_module(f"functions.{f}.handler") for f in functions}
+        self._one_at_a_time = threading.Lock()
 
     @property
     def functions(self) -> tuple[str, ...]:
-        return tuple(self._pools)
+        return tuple(self._handlers)
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        pool = self._pools[function]
-        container = pool.get()
-        try:
-            return container.lambda_handler(event, FakeLambdaContext(FUNCTION_PREFIX + function))
-        finally:
-            pool.put(container)
+        with self._one_at_a_time:
+            return self._handlers[function].lambda_handler(event, FakeLambdaContext(FUNCTION_PREFIX + function))
 
     def install_into_moto(self) -> None:
         """Answer moto's no-Docker Lambda invocations with the real handlers (function name or ARN)."""
