@@ -148,6 +148,7 @@ class ActivityRepository:
         registered_with: str | None,
         running_at: datetime | None = None,
         margin: timedelta = timedelta(0),
+        access_day: date | None = None,
     ) -> tuple[bool, ActivityRecord]:
         """One transaction (one round trip): the activity is still active (and, for a scan, running at
         `running_at` ± margin as it is scheduled now: a code printed before a reschedule stops working), the person
@@ -193,8 +194,24 @@ class ActivityRepository:
             }
             for index, record in enumerate(records)
         ]
+        # The day's app access (R-BAS-5), when the caller has not recorded it yet: last, after the conditions.
+        access = (
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _dump(keys.account(records[0].user_id)),
+                        "UpdateExpression": "SET last_access = :d, #type = :type",
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": _dump({":d": access_day.isoformat(), ":type": "Account"}),
+                    }
+                }
+            ]
+            if access_day is not None
+            else []
+        )
         try:
-            self._client.transact_write_items(TransactItems=checks + puts)
+            self._client.transact_write_items(TransactItems=checks + puts + access)
             return True, records[0]
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":

@@ -19,10 +19,16 @@ class AccessRecorder:
         self._seen: set[str] = set()
 
     def note(self, user_id: str) -> None:
+        if self.needs_write(user_id):
+            self._repo.record_access(user_id, clock.today())
+            self.written(user_id)
+
+    def needs_write(self, user_id: str) -> bool:
+        """Whether this container has not recorded the user today (a caller may write it in its own transaction)."""
         today = clock.today()
         if today != self._day or len(self._seen) >= _MAX_REMEMBERED:
             self._day, self._seen = today, set()
-        if user_id in self._seen:
-            return
-        self._repo.record_access(user_id, today)
+        return user_id not in self._seen
+
+    def written(self, user_id: str) -> None:
         self._seen.add(user_id)

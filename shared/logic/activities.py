@@ -157,10 +157,12 @@ class ActivityService:
         result.record.activity_name = activity.name
         return result
 
-    def check_in(self, user_id: str, scanned: str) -> AttendanceResult:
+    def check_in(self, user_id: str, scanned: str, record_access: bool = False) -> AttendanceResult:
         """A citizen scans the code (R-ACT-2): the token is verified, then one transaction records the attendance
         for the venue municipality and its prefecture (R-ACT-4) unless it exists (then the first record is
-        returned), refusing a cancelled activity or a person not registered with the designating organisation."""
+        returned), refusing a cancelled activity or a person not registered with the designating organisation.
+        `record_access`: the day's app access (R-BAS-5) rides in the same transaction, so a scan stays one round
+        trip even for the container's first request of the person that day."""
         now = clock.now()
         token = tokens.token_from_scanned_text(scanned)
         try:
@@ -170,7 +172,10 @@ class ActivityService:
             claims = tokens.verify(token, self.signing_keys(refresh=True), now)
         day = claims.attendance_day or now.date()
         source: RecordSource = "qr_printed" if claims.kind == "printed" else "qr_rotating"
-        return self._attend(claims.organisation_code, claims.activity_id, claims.venue_code, user_id, day, source, None, now)
+        return self._attend(
+            claims.organisation_code, claims.activity_id, claims.venue_code, user_id, day, source, None, now,
+            access_day=now.date() if record_access else None,
+        )
 
     def _attend(
         self,
@@ -182,6 +187,7 @@ class ActivityService:
         source: RecordSource,
         recorded_by: str | None,
         running_at: datetime | None,
+        access_day: date | None = None,
     ) -> AttendanceResult:
         """Records need a registration with the designating organisation (decision: no implicit registration).
         `running_at`: the activity must be running then (a scan; staff entries are made afterwards)."""
@@ -196,7 +202,7 @@ class ActivityService:
         ]
         created, record = self.repository.record_attendance(
             designated_by, activity_id, records, registered_with=designated_by, running_at=running_at,
-            margin=tokens.DEFAULT_MARGIN,
+            margin=tokens.DEFAULT_MARGIN, access_day=access_day,
         )
         names = "・".join(known_organisation(c).name for c in rules.counted_for(venue))
         message = f"参加を記録しました（{names}の活動実績）" if created else "この活動への参加は記録済みです"

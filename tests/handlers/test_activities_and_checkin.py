@@ -269,3 +269,14 @@ def test_r_act_3_staff_enter_a_record_once(admin_api, checkin_api, register_api,
     stranger = admin_api("POST", f"/activities/{hida_activity['id']}/records", body={**entry, "user_id": "nobody"}, claims=staff_claims(HIDA))
     assert stranger.status == 409 and stranger.problem_type == "not-registered"
     assert checkin_api("GET", f"/me/records/{GIFU}", user=user).body["count_last_12_months"] == 1
+
+
+def test_a_scan_is_one_round_trip_and_still_records_the_days_access_r_bas_5(admin_api, checkin_api, register_api, repo, moto, hida_activity):
+    user = registered(register_api, "citizen-10")
+    url = code_url(admin_api, hida_activity["id"])
+    clock.freeze(DURING)
+    calls: list[str] = []
+    moto.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    assert checkin_api("POST", "/checkins", user=user, body={"code": url}).status == 201
+    assert calls == ["TransactWriteItems"]
+    assert repo.get_account(user)["last_access"] == DURING.date().isoformat()
