@@ -138,6 +138,8 @@ MY_APPLICATIONS = route("GET", "/me/applications")
 APPLY = route("POST", "/organisations/{code}/activities/{activity_id}/applications")
 WITHDRAW_APPLICATION = route("DELETE", "/organisations/{code}/activities/{activity_id}/applications")
 APPLICANTS = route("GET", "/activities/{activity_id}/applications")
+REGISTRANT = route("GET", "/registrants/{user_id}")
+REGISTRANT_RECORDS = route("GET", "/registrants/{user_id}/records")
 DECIDE = route("PUT", "/activities/{activity_id}/applications/{user_id}/decision")
 START_EVIDENCE = route("POST", "/me/evidence")
 MY_EVIDENCE = route("GET", "/me/evidence/{code}")
@@ -422,6 +424,17 @@ STAFF_RECORD_SCENARIOS: tuple[Scenario, ...] = (
         "staff: an activity's records",
         Request(ACTIVITY_RECORDS, ACTIVITY_ID, staff=HIDA, expect={"records.2.activity_id": Ref("activity")}),
         note="the activity (scope check, name), then its partition of the records_by_activity index: 3 records",
+        key="staff records",
+    ),
+    Scenario(
+        "staff: one registrant (prefecture view)",
+        Request(REGISTRANT, {"user_id": REGULAR}, staff=GIFU, expect={"registration.organisation_code": GIFU}),
+        note="岐阜県 staff: the registration, then the 飛騨市 registration it came through (R-ORG-3)",
+    ),
+    Scenario(
+        "staff: a registrant's records",
+        Request(REGISTRANT_RECORDS, {"user_id": REGULAR}, staff=HIDA, expect={"user_id": REGULAR}),
+        note="one Query on the registrant's record partition, whatever the table holds",
         key="staff records",
     ),
 )

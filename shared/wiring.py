@@ -72,3 +72,12 @@ def evidence_service():
         activity_service(),
         is_registered=lambda code, user: code in registrations.get_registrations(user, [code]),
     )
+
+
+def registrant_service():
+    from .dal.activities import ActivityRepository
+    from .logic.registrants import RegistrantService
+
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return RegistrantService(Repository(dynamodb, config.table_name), ActivityRepository(dynamodb, config.table_name))

@@ -22,6 +22,7 @@ from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
 from shared.logic.organisations import organisation_ref
 from shared.logic.prelaunch import ImportResult
+from shared.logic.registrants import RegistrantRecords, RegistrantView
 from shared.observability import logger, metrics, tracer
 
 app = create_resolver("ふるさと住民登録 admin API")
@@ -35,6 +36,7 @@ service = lru_cache(maxsize=1)(wiring.activity_service)
 importer = lru_cache(maxsize=1)(wiring.prelaunch_importer)
 recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
 evidence = lru_cache(maxsize=1)(wiring.evidence_service)
+registrants = lru_cache(maxsize=1)(wiring.registrant_service)
 
 
 class StaffInfo(BaseModel):
@@ -190,6 +192,21 @@ class Rejection(BaseModel):
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=100)]
 EvidenceIdPath = Annotated[str, Path(pattern=r"^e[0-9a-f]{16}$")]
+
+
+@app.get(
+    "/registrants/<user_id>",
+    tags=["registrants"],
+    summary="A registrant of my organisation, personal data included (a prefecture: also the municipality registrations it came through, R-ORG-3)",
+    security=STAFF,
+)
+def registrant(user_id: UserIdPath) -> RegistrantView:
+    return registrants().view(current_staff(app), user_id)
+
+
+@app.get("/registrants/<user_id>/records", tags=["registrants"], summary="A registrant's records here, last 12 months", security=STAFF)
+def registrant_records(user_id: UserIdPath) -> RegistrantRecords:
+    return registrants().records(current_staff(app), user_id)
 
 
 @app.get("/evidence", tags=["records"], summary="Evidence waiting for review (R-ACT-3)", security=STAFF)

@@ -93,6 +93,9 @@ def test_each_function_is_granted_exactly_the_dynamodb_actions_it_uses(register_
     checkin("POST", "/checkins", user="stranger", body={"code": code})
     checkin("GET", f"/me/records/{HIDA}", user="u1")
     admin("GET", f"/activities/{aid}/records", claims=staff)
+    admin("GET", "/registrants/u1", claims=staff)
+    admin("GET", "/registrants/u1/records", claims=staff)
+    admin("GET", "/registrants/u1", claims=staff_claims("210005"))  # a prefecture: and the registration it came through
     admin("POST", f"/activities/{aid}/records", body={"user_id": "u2", "day": "2026-12-05"}, claims=staff)
     clock.freeze(start + timedelta(minutes=6))
     checkin("POST", "/checkins", user="u2", body={"code": code})
