@@ -23,35 +23,31 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
 import requests
 
+from local.process import RunningRuntime, RuntimeDidNotStart
+from local.process import local_runtime as process_runtime
 from local.runtime import REGION as RUNTIME_REGION
 from local.runtime import TABLE_NAME as RUNTIME_TABLE
-from shared.config import Settings
 from shared.dal.repository import _dump, _registration_item  # the exact items the API writes
 from shared.domain.models import Registration
 from shared.domain.survey import COMMON_SURVEY_VERSION
 
 from .scenarios import GIFU, HIDA
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PEOPLE = 1_000
 DEFAULT_WORKERS = 48
 SAMPLE = 50  # people whose own record counts are read back
@@ -68,57 +64,16 @@ class BurstFailed(RuntimeError):
     """The runtime or the set-up did not work: nothing was measured."""
 
 
-@dataclass
-class Runtime:
-    app: str
-    admin: str
-    moto: str
-    process: subprocess.Popen
-    startup_seconds: float
-    output: deque[str]  # the runtime's last lines of output
-
-
 @contextmanager
-def local_runtime(moto_table_copies: bool = False) -> Iterator[Runtime]:
-    """The local runtime on free ports in its own process, without this process's AWS/Powertools settings; stopped
-    (SIGTERM, then killed) on the way out. `python -m bench.localrun`: `python -m local` with moto's transactions
-    rolling back by item instead of copying the whole table (`moto_table_copies`: as `python -m local` is)."""
-    settings = {field.alias for field in Settings.model_fields.values()}  # the runtime sets its own
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_")) and k not in settings}
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local" if moto_table_copies else "bench.localrun", "--port", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+def local_runtime(moto_table_copies: bool = False) -> Iterator[RunningRuntime]:
+    """The local runtime on free ports in its own process (local/process.py). `python -m bench.localrun`:
+    `python -m local` with moto's transactions rolling back by item instead of copying the whole table
+    (`moto_table_copies`: as `python -m local` is)."""
     try:
-        lines: list[str] = []
-        ready = None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("READY "):
-                ready = line.split()
-                break
-        if ready is None:
-            raise BurstFailed("the local runtime did not start:\n" + "".join(lines[-40:]))
-        # Keep draining its output (one access log line per request), so it never blocks on a full pipe; the last
-        # lines (tracebacks included) are kept for diagnosis.
-        tail: deque[str] = deque(maxlen=TAIL_LINES)
-        threading.Thread(target=lambda: tail.extend(process.stdout), daemon=True).start()
-        yield Runtime(
-            app=ready[1], admin=ready[2].removeprefix("admin="), moto=ready[3].removeprefix("moto="),
-            process=process, startup_seconds=time.perf_counter() - started, output=tail,
-        )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        with process_runtime("local" if moto_table_copies else "bench.localrun", STARTUP_SECONDS, TAIL_LINES) as runtime:
+            yield runtime
+    except RuntimeDidNotStart as error:
+        raise BurstFailed(str(error)) from error
 
 
 @dataclass
@@ -337,7 +292,7 @@ def run(
 
 
 def _burst(
-    runtime: Runtime, result: BurstResult, http: _Http, people: int, workers: int, sample: int,
+    runtime: RunningRuntime, result: BurstResult, http: _Http, people: int, workers: int, sample: int,
     progress: Callable[[str], None],
 ) -> None:
     result.startup_seconds = runtime.startup_seconds

@@ -164,14 +164,8 @@ def printed_claims(
     is printed (a code printed after the end is simply expired)."""
     start, end = _window(starts_at, ends_at, margin)
     return CheckinClaims(
-        activity_id=activity_id,
-        organisation_code=organisation_code,
-        venue_code=venue_code,
-        kind="printed",
-        not_before=start,
-        expires=end,
-        issued_at=now,
-        attendance_day=attendance_day,
+        activity_id=activity_id, organisation_code=organisation_code, venue_code=venue_code, kind="printed",
+        not_before=start, expires=end, issued_at=now, attendance_day=attendance_day,
     )
 
 
@@ -203,14 +197,8 @@ def rotating_claims(
     not_before = max(period_start, start)
     expires = min(period_start + periods_valid * period, end)
     return CheckinClaims(
-        activity_id=activity_id,
-        organisation_code=organisation_code,
-        venue_code=venue_code,
-        kind="rotating",
-        not_before=not_before,
-        expires=expires,
-        issued_at=now,
-        attendance_day=attendance_day,
+        activity_id=activity_id, organisation_code=organisation_code, venue_code=venue_code, kind="rotating",
+        not_before=not_before, expires=expires, issued_at=now, attendance_day=attendance_day,
     )
 
 

@@ -3,17 +3,10 @@ ports, started once per test session and stopped after it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from local.process import RuntimeDidNotStart, local_runtime
 
 
 class Api:
@@ -47,28 +40,8 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_NAME", "POWERTOOLS_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    deadline = time.monotonic() + 60
-    lines = []
-    base = admin = moto = None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("READY "):
-            parts = line.split()
-            base, admin, moto = parts[1], parts[2].removeprefix("admin="), parts[3].removeprefix("moto=")
-            break
-    if base is None:
-        process.kill()
-        pytest.fail("local runtime did not start:\n" + "".join(lines))
-    # Keep draining its output so the runtime never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-    yield Api(base, moto, admin)
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        with local_runtime() as runtime:
+            yield Api(runtime.app, runtime.moto, runtime.admin)
+    except RuntimeDidNotStart as error:
+        pytest.fail(str(error))
