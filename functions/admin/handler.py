@@ -23,7 +23,7 @@ from shared.logic.evidence import EvidenceDecision, EvidenceForReview
 from shared.logic.organisations import organisation_ref
 from shared.logic.prelaunch import ImportResult
 from shared.logic.registrants import RegistrantRecords, RegistrantView
-from shared.observability import logger, metrics, tracer
+from shared.observability import entry_point
 
 app = create_resolver("ふるさと住民登録 admin API")
 STAFF = [{COGNITO: []}]
@@ -229,8 +229,6 @@ def reject_evidence(user_id: UserIdPath, evidence_id: EvidenceIdPath, rejection:
     return evidence().reject(current_staff(app), user_id, evidence_id, rejection.reason)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry_point(correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context) -> dict:
     return app.resolve(event, context)

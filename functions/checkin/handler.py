@@ -17,7 +17,7 @@ from shared.api.resolver import COGNITO, create_resolver, current_user_id
 from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceCreated
-from shared.observability import logger, metrics, tracer
+from shared.observability import entry_point, metrics
 
 app = create_resolver("ふるさと住民登録 app API: checkin")
 SIGNED_IN = [{COGNITO: []}]
@@ -95,8 +95,6 @@ def my_evidence(code: Annotated[str, Path(pattern=r"^\d{6}$")]) -> MyEvidence:
     return MyEvidence(evidence=evidence().mine(signed_in_user(), code))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry_point(correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context) -> dict:
     return app.resolve(event, context)

@@ -26,7 +26,7 @@ from shared.domain.models import (
     WithdrawResponse,
 )
 from shared.logic.registration import RegisterCommand
-from shared.observability import logger, metrics, tracer
+from shared.observability import entry_point, metrics
 
 app = create_resolver("ふるさと住民登録 app API: register")
 SIGNED_IN = [{COGNITO: []}]
@@ -147,9 +147,7 @@ def withdraw_application(code: LgCodePath, activity_id: ActivityIdPath):  # 204:
     return Response(status_code=204)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry_point(correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context) -> dict:
     service().idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)

@@ -88,6 +88,9 @@ class FunctionFactory(Construct):
             "POWERTOOLS_SERVICE_NAME": name,
             "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
+            # Traces keep no payloads (R-PRIV-1): also for any method a later change decorates with the Tracer.
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
         }
         if access.reads_signing_keys:
             self._signing_keys.grant_read(role)

@@ -412,6 +412,8 @@ def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None
     env = props["Environment"]["Variables"]
     assert env["TABLE_NAME"] == {"Ref": table_id}
     assert env["POWERTOOLS_SERVICE_NAME"] == name and env["POWERTOOLS_METRICS_NAMESPACE"] == "Furusato"
+    # R-PRIV-1: traces keep no handler response or exception (tests/handlers/test_traces_hold_no_personal_data.py)
+    assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false" and env["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
     assert synth.resources[_ref(props["LoggingConfig"]["LogGroup"])]["Properties"]["RetentionInDays"] > 0
 
     reads_keys = EXPECTED_ACCESS[name][2]
