@@ -45,16 +45,25 @@ def in_lambda(function: str) -> dict[str, str]:
 VARIANTS = {"Lambda env, tracing on": in_lambda, "outside Lambda (tests)": outside_lambda}
 
 
+BASELINE = "boto3"  # what every handler is compared with: `import boto3` alone, timed in the same runs
+
+
 @dataclass
 class ImportTiming:
-    function: str
+    function: str  # a function folder, or BASELINE
     variant: str
     seconds: list[float]
     modules: int  # modules the import loaded
+    baseline: ImportTiming | None = None  # `import boto3` in the same environment, the same rounds
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def ratio(self) -> float | None:
+        """Median import time as a multiple of `import boto3`'s: comparable across machines and loads, unlike ms."""
+        return self.median / self.baseline.median if self.baseline else None
 
 
 @dataclass
@@ -96,11 +105,29 @@ def warm_up(function: str, variants: tuple[str, ...] | list[str] = tuple(VARIANT
         _python(["-c", f"import functions.{function}.handler"], VARIANTS[variant](function))
 
 
+def _module(function: str) -> str:
+    return BASELINE if function == BASELINE else f"functions.{function}.handler"
+
+
 def time_import(function: str, variant: str, runs: int) -> ImportTiming:
-    module = f"functions.{function}.handler"
     variables = VARIANTS[variant](function)
-    results = [json.loads(_python(["-c", _TIMED_IMPORT, module], variables).stdout) for _ in range(runs)]
+    results = [json.loads(_python(["-c", _TIMED_IMPORT, _module(function)], variables).stdout) for _ in range(runs)]
     return ImportTiming(function, variant, [r["seconds"] for r in results], results[0]["modules"])
+
+
+def time_imports(functions: list[str] | tuple[str, ...], variant: str, runs: int) -> list[ImportTiming]:
+    """Each handler and `import boto3`, round by round (boto3, then every handler, `runs` times), so that a load on
+    the machine weighs on the baseline as on the handlers; each handler's timing carries that baseline."""
+    names = [BASELINE, *functions]
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    modules: dict[str, int] = {}
+    for _ in range(runs):
+        for name in names:
+            result = json.loads(_python(["-c", _TIMED_IMPORT, _module(name)], VARIANTS[variant](name)).stdout)
+            seconds[name].append(result["seconds"])
+            modules.setdefault(name, result["modules"])
+    baseline = ImportTiming(BASELINE, variant, seconds[BASELINE], modules[BASELINE])
+    return [ImportTiming(name, variant, seconds[name], modules[name], baseline) for name in functions]
 
 
 def profile_import(function: str, variant: str, top: int) -> ImportProfile:

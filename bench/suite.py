@@ -13,7 +13,7 @@ from . import burst as burst_mode
 from . import environment
 from .burst import BurstResult
 from .costs import SizeResult, measure
-from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_import, warm_up
+from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_imports, warm_up
 from .scenarios import SCENARIOS, uncovered_routes
 
 DEFAULT_SIZES = (1_000, 100_000)
@@ -57,12 +57,14 @@ def run(
             progress(f"{size:,} registrations: loading and measuring")
             report.sizes.append(measure(size, load_method))
         if import_runs > 0:
-            for function in FUNCTIONS:
-                if import_warm_up:
+            if import_warm_up:
+                for function in FUNCTIONS:
                     warm_up(function, import_variants)
+            for variant in import_variants:
+                progress(f"import times of {', '.join(FUNCTIONS)} and boto3 ({variant}): {import_runs} rounds")
+                report.imports += time_imports(FUNCTIONS, variant, import_runs)
+            for function in FUNCTIONS:
                 for variant in import_variants:
-                    progress(f"import time of {function} ({variant}): {import_runs} runs")
-                    report.imports.append(time_import(function, variant, import_runs))
                     report.import_profiles.append(profile_import(function, variant, import_top))
     if burst > 0:
         report.burst = burst_mode.run(

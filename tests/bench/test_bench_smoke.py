@@ -158,6 +158,10 @@ def test_import_times_and_json(report):
     assert all(t.variant == IMPORT_VARIANT for t in report.imports)
     assert all(len(t.seconds) == 1 and t.median > 0 and t.modules > 0 for t in report.imports)
     assert all(p.handler.imports for p in report.import_profiles)
+    # Each handler's time is also given as a multiple of `import boto3`, timed in the same rounds.
+    assert all(t.baseline.function == "boto3" and t.baseline.median > 0 and t.ratio > 0 for t in report.imports)
+    assert "import boto3" in bench.render(report) and "× boto3" in bench.render(report)
     data = json.loads(json.dumps(bench.to_json(report)))
+    assert all(i["ratio_to_boto3"] > 0 for i in data["imports"])
     assert [s["registrations"] for s in data["sizes"]] == list(SIZES)
     assert data["burst"]["passed"] is True and data["burst"]["people"] == BURST
