@@ -199,8 +199,11 @@ ADMIN_API = ApiSpec(
     waf_rate_limit_per_5_min=20_000,
     binary_media_types=(
         "image/png",  # GET .../checkin-code?format=png; the client must send Accept: image/png
-        # POST /prelaunch-imports: the pre-launch template as the body (R-ACT-5)
+        # POST /prelaunch-imports: the pre-launch template as the body (R-ACT-5). A CSV too: Excel writes Shift_JIS,
+        # which API Gateway would mangle as text; as binary it reaches the function byte for byte.
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/csv",
+        "text/tab-separated-values",
     ),
     allows_large_bodies=True,  # POST /prelaunch-imports: a template of up to 10,000 rows; staff-only and allow-listed
     public_routes=False,  # every staff route needs the staff pool's ID token

@@ -3,7 +3,6 @@ Every route is scoped to the staff member's organisation from the token (R-PRIV-
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -14,9 +13,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
 from shared import qr, wiring
-from shared.api.resolver import COGNITO, create_resolver
+from shared.api.resolver import COGNITO, FileBody, create_resolver
 from shared.api.staff import current_staff
 from shared.domain.activities import Activity, ActivityInput, ActivityPatch, ActivityRecord, Application, Evidence
+from shared.domain import prelaunch
 from shared.domain.models import OrganisationRef
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
@@ -138,11 +138,19 @@ def enter_record(activity_id: ActivityId, entry: Annotated[RecordEntry, Body()])
     return Response(status_code=201 if result.created else 200, content_type="application/json", body=result)
 
 
+PRELAUNCH_UPLOAD = FileBody(
+    media_types=prelaunch.UPLOAD_MEDIA_TYPES,
+    max_bytes=prelaunch.MAX_UPLOAD_BYTES,
+    description="The pre-launch template as the whole body: .xlsx, or CSV/TSV in UTF-8, UTF-16 or Shift_JIS",
+)
+
+
 @app.post(
     "/prelaunch-imports",
     tags=["records"],
     summary="Import the pre-launch activity records template, .xlsx or CSV, as the request body (R-ACT-5)",
     security=STAFF,
+    openapi_extensions=PRELAUNCH_UPLOAD.openapi(),
 )
 def import_prelaunch_records(
     venue_code: Annotated[
@@ -150,10 +158,8 @@ def import_prelaunch_records(
     ] = None,
     filename: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ImportResult:
-    event = app.current_event
-    raw = event.body or ""
-    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    hint = filename or event.headers.get("content-type") or event.headers.get("Content-Type")
+    data = PRELAUNCH_UPLOAD.read(app.current_event)
+    hint = filename or app.current_event.headers.get("content-type")
     return importer().import_file(current_staff(app), hint, data, venue_code)
 
 

@@ -3,20 +3,30 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, RequestTooLarge, UnsupportedMediaType
 from ..observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://furusato.example.jp/problems/"  # stable identifiers, documented in docs/problems.md
 COGNITO = "cognito"
+JSON = "application/json"
+# Every JSON body of both APIs, in bytes as sent. The app API's WAF blocks larger bodies before they reach a function
+# (AWSManagedRulesCommonRuleSet SizeRestrictions_BODY, answered 413 by infra/components/firewall.py); the admin API's
+# WAF only counts that rule (the pre-launch import takes files), so the functions hold the same cap themselves. The
+# largest real body, a registration with every survey answer at its limit, stays well under it (docs/decisions.md).
+MAX_JSON_BODY_BYTES = 8 * 1024
 
 
 class Unauthenticated(DomainError):
@@ -33,11 +43,106 @@ def problem(status: int, type_slug: str, title: str, detail: str, instance: str 
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, ensure_ascii=False, default=str))
 
 
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """`application/json; charset=UTF-8` -> ("application/json", {"charset": "utf-8"}): lower-cased."""
+    kind, *parameters = (content_type or "").split(";")
+    pairs = (p.split("=", 1) for p in parameters if "=" in p)
+    return kind.strip().lower(), {k.strip().lower(): v.strip().strip('"').lower() for k, v in pairs}
+
+
+def raw_body(event: Any) -> bytes:
+    """The request body as the client sent it: API Gateway base64-encodes binary media types (and the local gateway a
+    body that is not UTF-8)."""
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        return body.encode("utf-8")  # not base64 after all: read it as text
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:  # {"co_register_prefecture": true, "co_register_prefecture": false}: which did the person mean?
+        raise ValueError(f"duplicate member(s) {repeated}")
+    return dict(pairs)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _body_error(kind: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": kind, "loc": ("body",), "msg": message, "input": {}, "ctx": {}}])
+
+
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a route's body as strict JSON: `application/json` only (it would
+    otherwise read forms and multipart too, and raise an unmapped error on anything else), UTF-8 only (it would raise
+    UnicodeDecodeError: a 500), at most MAX_JSON_BODY_BYTES, no duplicate members, no NaN or Infinity. Every refusal
+    is a problem (415, 413 or 422); the route's code never runs, so nothing is written."""
+
+    def _get_body(self, app: Any) -> Any:
+        event = app.current_event
+        data = raw_body(event)
+        if not data:
+            return None  # a required body is then reported missing (422)
+        kind, parameters = media_type(event.headers.get("content-type"))
+        if kind != JSON or parameters.get("charset", "utf-8") != "utf-8":
+            raise UnsupportedMediaType(
+                f"this route reads {JSON} (UTF-8), not {kind or 'a body without Content-Type'}", accepted=[JSON]
+            )
+        if len(data) > MAX_JSON_BODY_BYTES:
+            raise RequestTooLarge(f"a JSON body is at most {MAX_JSON_BODY_BYTES} bytes", limit_bytes=MAX_JSON_BODY_BYTES)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _body_error("json_invalid", f"the body is not UTF-8 (byte {error.start})") from None
+        try:
+            return json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+        except ValueError as error:  # json.JSONDecodeError is a ValueError
+            raise _body_error("json_invalid", f"the body is not valid JSON: {error}") from None
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """A route whose body is a file, not JSON (the pre-launch import): the media types it reads and its cap. Its
+    `openapi()` documents the request body (Powertools documents only typed bodies); `read()` refuses another media
+    type (415) or a larger body (413) before anything is parsed."""
+
+    media_types: tuple[str, ...]
+    max_bytes: int
+    description: str
+
+    def openapi(self) -> dict[str, Any]:
+        schema = {"type": "string", "format": "binary", "maxLength": self.max_bytes}
+        content = {kind: {"schema": schema} for kind in self.media_types}
+        return {"requestBody": {"required": True, "description": self.description, "content": content}}
+
+    def read(self, event: Any) -> bytes:
+        kind, _ = media_type(event.headers.get("content-type"))
+        if kind not in self.media_types:
+            raise UnsupportedMediaType(
+                f"this route reads {', '.join(self.media_types)}, not {kind or 'a body without Content-Type'}",
+                accepted=list(self.media_types),
+            )
+        data = raw_body(event)
+        if len(data) > self.max_bytes:
+            raise RequestTooLarge(f"a file is at most {self.max_bytes} bytes", limit_bytes=self.max_bytes)
+        return data
+
+
 def create_resolver(title: str) -> APIGatewayRestResolver:
     # Japanese stays readable in responses (UTF-8), not escaped as \u sequences.
     app = APIGatewayRestResolver(
         enable_validation=True, serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
     )
+    # Powertools keeps its request validation in this attribute and puts it first in every route's middleware stack:
+    # the one place where a route's body is read. Pinned Powertools; tests/handlers/test_hostile_bodies.py notices a
+    # change.
+    app._request_validation_middleware = JsonBodyValidation()
     app.configure_openapi(
         title=title,
         version="1.0.0",
@@ -61,6 +166,10 @@ def create_resolver(title: str) -> APIGatewayRestResolver:
         ]
         detail = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors) or "invalid request"
         return problem(422, "invalid-input", "入力内容に誤りがあります", detail, path(), errors=errors)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(error: RequestUnsupportedContentType) -> Response:  # JsonBodyValidation raises its own; kept as a net
+        return _domain(UnsupportedMediaType(str(error), accepted=[JSON]))
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:

@@ -168,3 +168,20 @@ class EvidenceAlreadyDecided(DomainError):
     status = 409
     type_slug = "evidence-already-decided"
     title = "この証明書類はすでに審査済みです"
+
+
+class UnsupportedMediaType(DomainError):
+    """A body in a format the route does not read (a JSON route sent text/plain, XML, a form …). `accepted` names
+    the content types it does read."""
+
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "この形式のデータは受け付けていません"
+
+
+class RequestTooLarge(DomainError):
+    """A body over the route's cap (docs/decisions.md, "Body caps"). `limit_bytes` says the cap."""
+
+    status = 413
+    type_slug = "request-too-large"
+    title = "リクエストが大きすぎます"

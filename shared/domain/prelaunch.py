@@ -42,6 +42,11 @@ ADULT_AGE = 18  # 民法 4条: guardian consent matters for minors later (R-PRE-
 MAX_ROWS = 10_000  # data rows per file; a larger file is refused as a whole
 HEADER_SEARCH_ROWS = 30  # the column-names row must be among the first rows
 ROW_KEY_VERSION = "prelaunch-v1"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_MEDIA_TYPES = (XLSX, "text/csv", "text/tab-separated-values")
+# Lambda takes at most 6 MB per invocation and API Gateway base64-encodes a file body (4/3): 4 MiB of file stays
+# under it with room for the event. A 10,000-row template is about 2.5 MB as CSV, far less as .xlsx.
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra import constants
-from shared.api.resolver import PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthenticated
+from functions.admin.handler import PRELAUNCH_UPLOAD
+from shared.api.resolver import MAX_JSON_BODY_BYTES, PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthenticated
 from shared.api.staff import ROLES
 from shared.dal import table as definition
 from shared.domain import errors
+from shared.domain.errors import RequestTooLarge
 from shared.routes import FUNCTIONS, ROUTES, Route
 
 from .conftest import Synth
@@ -296,7 +298,10 @@ def test_admin_api_returns_png_as_binary(synth: Synth) -> None:
     assert synth.resources[apis["admin"]]["Properties"]["BinaryMediaTypes"] == [
         "image/png",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/csv",  # a Shift_JIS CSV reaches the import byte for byte
+        "text/tab-separated-values",
     ]
+    assert set(PRELAUNCH_UPLOAD.media_types) <= set(synth.resources[apis["admin"]]["Properties"]["BinaryMediaTypes"])
     assert "BinaryMediaTypes" not in synth.resources[apis["app"]]["Properties"]
     # the route that serves it (?format=png) exists on the admin API
     assert ("admin", "/activities/{activity_id}/checkin-code", "GET") in _methods(synth)
@@ -382,8 +387,16 @@ def test_stage_v1_logs_traces_throttles_and_sits_behind_its_waf(synth: Synth, ap
     (common,) = [s["ManagedRuleGroupStatement"] for s in statements if "ManagedRuleGroupStatement" in s]
     assert (common["VendorName"], common["Name"]) == ("AWS", "AWSManagedRulesCommonRuleSet")
     overrides = {o["Name"]: o["ActionToUse"] for o in common.get("RuleActionOverrides", [])}
-    # Only an API taking file uploads counts (not blocks) the rule set's 8 KB body limit; nothing else is relaxed.
-    assert overrides == ({"SizeRestrictions_BODY": {"Count": {}}} if spec.allows_large_bodies else {})
+    # Only an API taking file uploads counts (not blocks) the rule set's 8 KB body limit; nothing else is relaxed. On
+    # the other, WAF answers an oversized body itself with the functions' 413 problem (docs/decisions.md, body caps).
+    too_large = {"Block": {"CustomResponse": {"ResponseCode": 413, "CustomResponseBodyKey": "request-too-large"}}}
+    assert overrides == {"SizeRestrictions_BODY": {"Count": {}} if spec.allows_large_bodies else too_large}
+    body = acl["CustomResponseBodies"]["request-too-large"]
+    assert body["ContentType"] == "APPLICATION_JSON"  # WAF offers no application/problem+json
+    problem = json.loads(body["Content"])
+    assert problem["type"] == PROBLEM_TYPE_BASE + RequestTooLarge.type_slug and problem["status"] == 413
+    assert problem["title"] == RequestTooLarge.title == "リクエストが大きすぎます"
+    assert problem["limit_bytes"] == MAX_JSON_BODY_BYTES == 8192  # the functions' JSON cap is the rule set's
     (rate,) = [s["RateBasedStatement"] for s in statements if "RateBasedStatement" in s]
     assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == spec.waf_rate_limit_per_5_min
 
