@@ -47,6 +47,17 @@ VARIANTS = {"Lambda env, tracing on": in_lambda, "outside Lambda (tests)": outsi
 
 BASELINE = "boto3"  # what every handler is compared with: `import boto3` alone, timed in the same runs
 
+# What each capability a handler carries costs at import, each alone in a fresh interpreter (with what it imports,
+# so they overlap: pydantic is inside the resolver's validation, boto3 is not inside any of them).
+COMPONENTS: dict[str, str] = {
+    "pydantic (models, validation)": "pydantic",
+    "Powertools resolver (event_handler; its __init__ also loads AppSync, asyncio)": "aws_lambda_powertools.event_handler",
+    "Powertools OpenAPI validation (openapi.params)": "aws_lambda_powertools.event_handler.openapi.params",
+    "Powertools Logger + Metrics": "aws_lambda_powertools.logging",
+    "X-Ray SDK (the Tracer's provider)": "aws_xray_sdk.core",
+    "our domain models (shared.domain.models, with pydantic)": "shared.domain.models",
+}
+
 
 @dataclass
 class ImportTiming:
@@ -106,7 +117,14 @@ def warm_up(function: str, variants: tuple[str, ...] | list[str] = tuple(VARIANT
 
 
 def _module(function: str) -> str:
-    return BASELINE if function == BASELINE else f"functions.{function}.handler"
+    if function == BASELINE or function in COMPONENTS.values():
+        return function
+    return f"functions.{function}.handler"
+
+
+def time_components(variant: str, runs: int) -> list[ImportTiming]:
+    """Each of COMPONENTS alone, round by round with `import boto3`, as a multiple of it."""
+    return time_imports(tuple(COMPONENTS.values()), variant, runs)
 
 
 def time_import(function: str, variant: str, runs: int) -> ImportTiming:

@@ -152,6 +152,17 @@ def _imports(report: BenchReport) -> list[str]:
         " and loads; milliseconds are not (this machine may be busy). The boto3 import is part of every handler's.",
         *_table(["function", "environment", "median", "min", "max", "× boto3", "modules loaded"], rows, {2, 3, 4, 5, 6}),
     ]
+    if report.components:
+        from .imports import COMPONENTS
+
+        names = {module: name for name, module in COMPONENTS.items()}
+        rows = [[names[t.function], f"{t.median * MS:.0f} ms", f"{t.ratio:.2f}×"] for t in report.components]
+        lines += [
+            "",
+            f"What each capability costs at import, alone in a fresh interpreter ({report.components[0].variant}; "
+            "they overlap, boto3 is in none):",
+            *_table(["capability", "median", "× boto3"], rows, {1, 2}),
+        ]
     for p in report.import_profiles:
         total = p.handler.cumulative_seconds
         lines += [
@@ -315,6 +326,10 @@ def to_json(report: BenchReport) -> dict[str, Any]:
                 "ratio_to_boto3": round(t.ratio, 3) if t.ratio is not None else None,
             }
             for t in report.imports
+        ],
+        "import_components": [
+            {"module": t.function, "median_seconds": round(t.median, 4), "ratio_to_boto3": round(t.ratio, 3)}
+            for t in report.components
         ],
         "import_profiles": [
             {

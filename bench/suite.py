@@ -13,7 +13,7 @@ from . import burst as burst_mode
 from . import environment
 from .burst import BurstResult
 from .costs import SizeResult, measure
-from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_imports, warm_up
+from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_components, time_imports, warm_up
 from .scenarios import SCENARIOS, uncovered_routes
 
 DEFAULT_SIZES = (1_000, 100_000)
@@ -27,6 +27,7 @@ DEFAULT_BURST_WORKERS = burst_mode.DEFAULT_WORKERS
 class BenchReport:
     sizes: list[SizeResult] = field(default_factory=list)
     imports: list[ImportTiming] = field(default_factory=list)
+    components: list[ImportTiming] = field(default_factory=list)  # what each capability costs at import
     import_profiles: list[ImportProfile] = field(default_factory=list)
     uncovered_routes: list[Route] = field(default_factory=list)
     import_runs: int = 0
@@ -63,6 +64,8 @@ def run(
             for variant in import_variants:
                 progress(f"import times of {', '.join(FUNCTIONS)} and boto3 ({variant}): {import_runs} rounds")
                 report.imports += time_imports(FUNCTIONS, variant, import_runs)
+            progress(f"import times of each capability alone ({import_variants[0]}): {import_runs} rounds")
+            report.components = time_components(import_variants[0], import_runs)
             for function in FUNCTIONS:
                 for variant in import_variants:
                     report.import_profiles.append(profile_import(function, variant, import_top))

@@ -163,5 +163,7 @@ def test_import_times_and_json(report):
     assert "import boto3" in bench.render(report) and "× boto3" in bench.render(report)
     data = json.loads(json.dumps(bench.to_json(report)))
     assert all(i["ratio_to_boto3"] > 0 for i in data["imports"])
+    assert {c["module"] for c in data["import_components"]} >= {"aws_xray_sdk.core", "pydantic"}
+    assert all(c["ratio_to_boto3"] > 0 for c in data["import_components"])
     assert [s["registrations"] for s in data["sizes"]] == list(SIZES)
     assert data["burst"]["passed"] is True and data["burst"]["people"] == BURST
