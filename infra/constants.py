@@ -44,6 +44,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 LOG_LEVEL = "INFO"
 METRICS_NAMESPACE = "Furusato"  # same as shared/observability.py
 HANDLER = "functions.{name}.handler.lambda_handler"
+LIVE_ALIAS = "live"  # the alias every trigger invokes: the published version SnapStart snapshotted
 
 
 def _pinned(package: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -65,8 +65,11 @@ class FunctionFactory(Construct):
         self._evidence = evidence
         self.powertools = powertools
         self.functions: dict[str, lambda_.Function] = {}
+        self.aliases: dict[str, lambda_.Alias] = {}
 
-    def create(self, name: str) -> lambda_.Function:
+    def create(self, name: str) -> lambda_.Alias:
+        """The function and its live alias, which is what every trigger invokes: SnapStart restores only published
+        versions, and the alias moves to the new version on each deploy (docs/decisions.md, cold start)."""
         if name in self.functions:
             raise ValueError(f"function {name!r} created twice")
         access = constants.FUNCTION_ACCESS.get(name)
@@ -113,6 +116,14 @@ class FunctionFactory(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
+            # Imports and settings checks run when a version is published; cold starts restore that snapshot.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+        )
+        alias = lambda_.Alias(scope, "Live", alias_name=constants.LIVE_ALIAS, version=function.current_version)
+        Annotations.of(function).acknowledge_warning(
+            "@aws-cdk/aws-lambda:snapStartRequirePublish",
+            "Published: current_version makes a new version on every code or configuration change, and the live alias "
+            "(what API Gateway and every other trigger invoke) points at it.",
         )
         if access.reads_signing_keys:
             # Created (and so invocable) only once the bootstrap has written the first key set.
@@ -125,9 +136,10 @@ class FunctionFactory(Construct):
         )
         acknowledge_pinned_runtime(function)
         self.functions[name] = function
-        return function
+        self.aliases[name] = alias
+        return alias
 
-    def create_all(self, names: Sequence[str]) -> dict[str, lambda_.Function]:
+    def create_all(self, names: Sequence[str]) -> dict[str, lambda_.Alias]:
         stale = sorted(set(constants.FUNCTION_ACCESS) - set(names))
         if stale:
             raise ValueError(f"constants.FUNCTION_ACCESS declares functions that do not exist: {stale}")

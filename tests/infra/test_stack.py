@@ -134,6 +134,15 @@ def _function(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
     return _only({k: r for k, r in functions.items() if r["Properties"]["Handler"] == handler})
 
 
+def _live_alias(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
+    """The function's alias every trigger invokes, and the published version it points at."""
+    function_id, _ = _function(synth, name)
+    aliases = {
+        k: r for k, r in synth.of_type("AWS::Lambda::Alias").items() if _ref(r["Properties"]["FunctionName"]) == function_id
+    }
+    return _only(aliases)
+
+
 def _apis(synth: Synth) -> dict[str, str]:
     """Logical id of each RestApi by route API key ("app", "admin")."""
     by_name = {r["Properties"]["Name"]: k for k, r in synth.of_type("AWS::ApiGateway::RestApi").items()}
@@ -254,11 +263,12 @@ def test_every_route_and_nothing_else_is_a_method_of_its_api(synth: Synth) -> No
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.api} {r.method} {r.path}")
 def test_route_method_has_its_authorization_and_function(synth: Synth, route: Route) -> None:
     method = _methods(synth)[(route.api, route.path, route.method)]["Properties"]
-    function_id, _ = _function(synth, route.function)
+    alias_id, _ = _live_alias(synth, route.function)
 
     integration = method["Integration"]
     assert integration["Type"] == "AWS_PROXY" and integration["IntegrationHttpMethod"] == "POST"
-    assert _logical_ids_in(integration["Uri"]) == {function_id}
+    # The live alias, not $LATEST: SnapStart restores published versions only.
+    assert _logical_ids_in(integration["Uri"]) == {alias_id}
 
     if route.auth:
         assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
@@ -422,6 +432,12 @@ def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None
     assert props["Runtime"] == "python3.12"
     (architecture,) = props["Architectures"]
     assert props["TracingConfig"] == {"Mode": "Active"}
+    # SnapStart (docs/decisions.md, cold start): imports run when a version is published; the live alias serves it.
+    assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    _, alias = _live_alias(synth, name)
+    assert alias["Properties"]["Name"] == "live"
+    version = synth.resources[_ref(alias["Properties"]["FunctionVersion"])]
+    assert version["Type"] == "AWS::Lambda::Version" and _ref(version["Properties"]["FunctionName"]) == _function(synth, name)[0]
     env = props["Environment"]["Variables"]
     assert env["TABLE_NAME"] == {"Ref": table_id}
     assert env["POWERTOOLS_SERVICE_NAME"] == name and env["POWERTOOLS_METRICS_NAMESPACE"] == "Furusato"
