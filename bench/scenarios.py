@@ -206,12 +206,12 @@ REGISTER_SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "register with Idempotency-Key",
         IDEMPOTENT_REGISTRATION,
-        note="海士町 + 島根県; Powertools' idempotency record is put (in progress), then updated (completed)",
+        note="海士町 + 島根県; the idempotency record rides in the registration transaction",
     ),
     Scenario(
         "register, retried (same key)",
         IDEMPOTENT_REGISTRATION,
-        note="the first response, returned with the failed conditional put",
+        note="the first response, read from the cancelled transaction's reason",
     ),
     Scenario(
         "my registrations",

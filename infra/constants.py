@@ -105,10 +105,10 @@ FUNCTION_ACCESS: dict[str, FunctionAccess] = {
         table_actions=(
             "dynamodb:BatchGetItem",  # Repository._batch_get: organisation profiles + the user's registrations
             "dynamodb:ConditionCheckItem",  # ActivityRepository.apply: registered with the recruiting organisation
-            "dynamodb:DeleteItem",  # delete_registrations, withdraw_application (transaction Delete); idempotency
-            "dynamodb:GetItem",  # Repository.get_account; ActivityRepository.get_activity (apply); idempotency layer
-            "dynamodb:PutItem",  # create_registration, apply (transaction Put); idempotency layer
-            "dynamodb:UpdateItem",  # registrations, applicant count (transactions), record_access; idempotency
+            "dynamodb:DeleteItem",  # delete_registrations, withdraw_application (transaction Delete)
+            "dynamodb:GetItem",  # ActivityRepository.get_activity (apply)
+            "dynamodb:PutItem",  # create_registration (with its idempotency record), apply (transaction Put)
+            "dynamodb:UpdateItem",  # registrations, applicant count (transactions), record_access
         ),
         queried_indexes=(
             REGISTRATIONS_BY_USER.name,  # list_registrations_of_user, applications_of_user

@@ -59,6 +59,17 @@ def _document_problems(document: dict) -> None:
             responses["4XX"] = {"description": "Problem: bad input (422), not found (404), conflict (409) …", "content": problem}
             if operation.get("security"):
                 responses["401"] = {"description": "Problem: sign-in needed (no or invalid ID token)", "content": problem}
+            responses["503"] = UNAVAILABLE | {"content": problem}
+
+
+# shared/domain/errors.ServiceUnavailable: what a client does is in docs/decisions.md (2026-12-02, per operation).
+UNAVAILABLE = {
+    "description": (
+        "Problem `service-unavailable`: AWS throttled a call or did not answer. Nothing is wrong with the request: "
+        "send the same request again (with the same Idempotency-Key where the operation takes one) after Retry-After"
+    ),
+    "headers": {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
+}
 
 
 def path_for(api: str) -> Path:

@@ -26,14 +26,11 @@ def activity_service() -> ActivityService:
 
 
 def registration_service():
-    from .dal.idempotency import SingleTablePersistenceLayer
     from .logic.registration import RegistrationService
 
     config = settings()
-    dynamodb = aws.client("dynamodb")
     return RegistrationService(
-        Repository(dynamodb, config.table_name),
-        SingleTablePersistenceLayer(config.table_name, boto3_client=dynamodb),
+        Repository(aws.client("dynamodb"), config.table_name),
         idempotency_ttl_seconds=config.idempotency_ttl_seconds,
         cache_seconds=config.organisation_cache_seconds,
     )

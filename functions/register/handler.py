@@ -149,5 +149,4 @@ def withdraw_application(code: LgCodePath, activity_id: ActivityIdPath):  # 204:
 
 @entry_point(correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context) -> dict:
-    service().idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)

@@ -35,12 +35,23 @@ class Unauthenticated(DomainError):
     title = "ログインが必要です"
 
 
-def problem(status: int, type_slug: str, title: str, detail: str, instance: str | None = None, **extensions: Any) -> Response:
+def problem(
+    status: int,
+    type_slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    retry_after_seconds: int | None = None,
+    **extensions: Any,
+) -> Response:
     body = {"type": PROBLEM_TYPE_BASE + type_slug, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update(extensions)
-    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, ensure_ascii=False, default=str))
+    headers = {"Retry-After": str(retry_after_seconds)} if retry_after_seconds is not None else None
+    return Response(
+        status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body, ensure_ascii=False, default=str), headers=headers
+    )
 
 
 def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
@@ -156,7 +167,9 @@ def create_resolver(title: str) -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:
-        return problem(error.status, error.type_slug, error.title, error.detail, path(), **error.extensions)
+        return problem(
+            error.status, error.type_slug, error.title, error.detail, path(), error.retry_after_seconds, **error.extensions
+        )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response:

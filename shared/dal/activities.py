@@ -369,9 +369,12 @@ class ActivityRepository:
                 ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            if codes[0] == "ConditionalCheckFailed":  # the application's own condition: there is none
                 raise ApplicationNotFound(f"no application to {activity_id}", activity_id=activity_id) from error
-            raise
+            raise ConcurrentUpdate("withdrawing the application collided with a concurrent change") from error
 
     def applications_of_activity(self, activity_id: str) -> list[Application]:
         items = query_all(

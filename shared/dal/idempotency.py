@@ -1,28 +1,84 @@
-"""Powertools idempotency records in our single table (national area). Powertools' composite-key mode puts every
-record under one static partition key, a hot partition at national scale; here each record is its own partition."""
+"""Idempotency records: the first response to a request that carried an Idempotency-Key, kept for a day.
+
+A record is written in the same transaction as the work it remembers, so it exists exactly when the work was done:
+there is no "in progress" state that a lost save could leave behind (Powertools' two-phase record could: the work
+written, the completion save failed, and every retry answered 409 until the record expired, then 409 already
+registered). A retry with the same key finds the record through its own transaction's cancellation reason, which
+carries the first response (no extra read). Records live in the national area, one partition each, and hold no
+personal data: responses never echo it, and the request is kept only as a hash."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from . import keys
-from .table import SORT_KEY, TTL_ATTRIBUTE
+from .table import TTL_ATTRIBUTE
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
 
 
-class SingleTablePersistenceLayer(DynamoDBPersistenceLayer):
-    def __init__(self, table_name: str, boto3_client=None) -> None:
-        super().__init__(
-            table_name=table_name,
-            key_attr="pk",
-            sort_key_attr=SORT_KEY,
-            expiry_attr=TTL_ATTRIBUTE,
-            boto3_client=boto3_client,
-        )
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
-    def _get_key(self, idempotency_key: str) -> dict:
-        return {name: {"S": value} for name, value in keys.idempotency(idempotency_key).items()}
 
-    def _item_to_data_record(self, item: dict):
-        record = super()._item_to_data_record(item)
-        record.idempotency_key = record.idempotency_key.removeprefix(keys.idempotency("")["pk"])
-        return record
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    key: str  # the client's key scoped to the user, hashed (the same key from two users are two records)
+    request_hash: str  # the same key with another request is refused (422), not replayed
+    made_at: int  # epoch seconds
+    expires_at: int  # epoch seconds: after this the key may be used again (TTL deletes the item later)
+    response: str | None = None  # JSON of the first response
+
+    @classmethod
+    def for_request(cls, user_id: str, client_key: str, request: Any, now: datetime, ttl_seconds: int) -> IdempotencyRecord:
+        made_at = int(now.timestamp())
+        return cls(_digest([user_id, client_key]), _digest(request), made_at, made_at + ttl_seconds)
+
+    def answered(self, response_json: str) -> IdempotencyRecord:
+        return replace(self, response=response_json)
+
+
+def transaction_put(table: str, record: IdempotencyRecord) -> dict[str, Any]:
+    """The transaction item that stores `record`, unless a live record has the key: then the transaction is
+    cancelled and the reason carries the stored record (`stored_record`)."""
+    item = {
+        **keys.idempotency(record.key),
+        "type": "IdempotencyRecord",
+        "request_hash": record.request_hash,
+        "made_at": record.made_at,
+        "response": record.response,
+        TTL_ATTRIBUTE: record.expires_at,
+    }
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {k: _serializer.serialize(v) for k, v in item.items()},
+            # An expired record may linger until TTL deletes it (up to a few days): it no longer counts.
+            "ConditionExpression": "attribute_not_exists(pk) OR #expires < :now",
+            "ExpressionAttributeNames": {"#expires": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {":now": _serializer.serialize(record.made_at)},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def stored_record(reason: dict[str, Any]) -> IdempotencyRecord | None:
+    """The live record a cancelled transaction's reason for the idempotency item carries, if that item's condition
+    failed."""
+    if reason.get("Code") != "ConditionalCheckFailed" or not reason.get("Item"):
+        return None
+    item = {k: _deserializer.deserialize(v) for k, v in reason["Item"].items()}
+    return IdempotencyRecord(
+        key=item["pk"].removeprefix(keys.idempotency("")["pk"]),
+        request_hash=item["request_hash"],
+        made_at=int(item["made_at"]),
+        expires_at=int(item[TTL_ATTRIBUTE]),
+        response=item["response"],
+    )

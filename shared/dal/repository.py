@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
 from . import keys
+from .idempotency import IdempotencyRecord, stored_record, transaction_put
 from .table import JOINED_ORGANISATIONS, REGISTRATIONS_BY_USER
 
 _serializer = TypeSerializer()
@@ -161,9 +162,13 @@ class Repository:
         )
         return [_registration(i) for i in items]
 
-    def create_registration(self, registration: Registration, link_prefecture: Registration | None) -> None:
+    def create_registration(
+        self, registration: Registration, link_prefecture: Registration | None, idempotency: IdempotencyRecord | None = None
+    ) -> IdempotencyRecord | None:
         """One transaction: the new registration (refused if it exists) and, for a co-registration, the prefecture
-        registration created or linked to this municipality (R-ORG-2). ADD on a set keeps concurrent links."""
+        registration created or linked to this municipality (R-ORG-2). ADD on a set keeps concurrent links.
+        With `idempotency` (the request's key and its response), the record is stored in the same transaction; if a
+        live record has that key already, nothing is written and that earlier record is returned."""
         items: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -204,10 +209,17 @@ class Repository:
                     }
                 }
             )
+        if idempotency is not None:
+            items.append(transaction_put(self._table, idempotency))
         try:
             self._client.transact_write_items(TransactItems=items)
+            return None
         except ClientError as error:
             code = error.response["Error"]["Code"]
+            if code == "TransactionCanceledException" and idempotency is not None:
+                earlier = stored_record(error.response["CancellationReasons"][-1])
+                if earlier is not None:
+                    return earlier
             if code == "TransactionCanceledException" and _cancellation_codes(error)[0] == "ConditionalCheckFailed":
                 raise AlreadyRegistered(
                     f"already registered with {registration.organisation_code}",

@@ -4,8 +4,10 @@ rotation reaches every container within the cache period; tokens signed with the
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from ..domain.checkin_token import SigningKeys
+from ..domain.errors import ServiceUnavailable
 from . import aws
 
 
@@ -16,7 +18,14 @@ class SigningKeyStore:
         self._provider = SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
     def __call__(self, refresh: bool = False) -> SigningKeys:
-        return SigningKeys.from_secret_string(self._provider.get(self._name, max_age=self._max_age, force_fetch=refresh))
+        try:
+            secret = self._provider.get(self._name, max_age=self._max_age, force_fetch=refresh)
+        except GetParameterError as error:
+            # Powertools wraps every failure (without `from`): a throttled or unanswered read stays a 503.
+            if isinstance(error.__context__, ServiceUnavailable):
+                raise ServiceUnavailable(error.__context__.detail) from error
+            raise
+        return SigningKeys.from_secret_string(secret)
 
 
 def create_signing_keys_secret(client, name: str) -> None:

@@ -10,6 +10,7 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     type_slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "リクエストに誤りがあります"
+    retry_after_seconds: ClassVar[int | None] = None  # sent as Retry-After when set
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -73,12 +74,6 @@ class ConcurrentUpdate(DomainError):
     status = 409
     type_slug = "concurrent-update"
     title = "同時に別の操作が行われました。もう一度お試しください"
-
-
-class RequestInProgress(DomainError):
-    status = 409
-    type_slug = "request-in-progress"
-    title = "同じリクエストを処理中です"
 
 
 class IdempotencyKeyReused(DomainError):
@@ -185,3 +180,15 @@ class RequestTooLarge(DomainError):
     status = 413
     type_slug = "request-too-large"
     title = "リクエストが大きすぎます"
+
+
+class ServiceUnavailable(DomainError):
+    """AWS throttled or failed a call, or it got no answer (botocore had retried it already). Nothing is known to be
+    wrong with the request: the client sends the same request again (with the same Idempotency-Key) after
+    Retry-After; docs/decisions.md says per operation why that is safe. Raised by the data layer (shared/dal/aws.py)
+    from error codes, so a throttled call is never reported as a conflict or as "not found"."""
+
+    status = 503
+    type_slug = "service-unavailable"
+    title = "ただいま混み合っています。しばらくしてからもう一度お試しください"
+    retry_after_seconds = 2

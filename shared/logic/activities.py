@@ -81,6 +81,10 @@ class ActivityService:
         updated = current.model_copy(
             update={**data.model_dump(), "venue_code": venue.code, "updated_at": clock.now(), "version": current.version + 1}
         )
+        bookkeeping = {"updated_at", "version"}
+        if updated.model_dump(exclude=bookkeeping) == current.model_dump(exclude=bookkeeping):
+            # Nothing changes, nothing is written: an edit retried after a lost answer answers as the first did.
+            return current
         self.repository.replace_activity(updated, expected_version=current.version)
         return updated
 

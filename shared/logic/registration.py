@@ -6,16 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from pydantic import BaseModel
 
 from .. import clock
+from ..dal.idempotency import IdempotencyRecord
 from ..dal.repository import Repository
 from ..domain import registration as rules
 from ..domain.errors import (
@@ -25,7 +19,6 @@ from ..domain.errors import (
     OrganisationNotJoined,
     OrganisationNotPublished,
     RegistrationNotFound,
-    RequestInProgress,
     UnknownPostalCode,
 )
 from ..domain.models import (
@@ -71,25 +64,12 @@ class _CachedProfile:
 
 
 class RegistrationService:
-    def __init__(
-        self, repository: Repository, persistence: BasePersistenceLayer, idempotency_ttl_seconds: int, cache_seconds: int
-    ) -> None:
+    def __init__(self, repository: Repository, idempotency_ttl_seconds: int, cache_seconds: int) -> None:
         self._repo = repository
+        self._idempotency_ttl_seconds = idempotency_ttl_seconds
         self._cache_seconds = cache_seconds
         self._joined = _JoinedCache()
         self._profiles: dict[str, _CachedProfile] = {}  # bounded by the ~1,800 organisations
-        self.idempotency_config = IdempotencyConfig(
-            # The user's own key, scoped to the user (requests without a key do not come here).
-            event_key_jmespath="[user_id, idempotency_key]",
-            payload_validation_jmespath="request",
-            expires_after_seconds=idempotency_ttl_seconds,
-        )
-        self._register_once = idempotent_function(
-            data_keyword_argument="command",
-            persistence_store=persistence,
-            config=self.idempotency_config,
-            output_serializer=PydanticSerializer(model=RegisterResponse),
-        )(self._register)
 
     # --- browsing (no sign-in) -----------------------------------------------------------------------------------
 
@@ -153,26 +133,25 @@ class RegistrationService:
     # --- registering ---------------------------------------------------------------------------------------------
 
     def register(self, command: RegisterCommand) -> RegisterResponse:
-        """A retried request with the same Idempotency-Key returns the first result and writes nothing again."""
-        if command.idempotency_key is None:  # nothing to replay; the table's condition still refuses duplicates
-            return self._register(command)
-        try:
-            return self._register_once(command=command)
-        except IdempotencyValidationError as error:
-            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body") from error
-        except IdempotencyAlreadyInProgressError as error:
-            raise RequestInProgress("a request with this Idempotency-Key is still being processed") from error
-
-    def _register(self, command: RegisterCommand) -> RegisterResponse:
+        """A retried request with the same Idempotency-Key returns the first result and writes nothing again: the
+        key's record is written in the registration's own transaction (shared/dal/idempotency.py), so it exists
+        exactly when the registration was made, whatever failed or went unanswered around it. Without a key, the
+        table's condition still refuses a duplicate (409 already-registered)."""
+        idempotency = None
+        if command.idempotency_key is not None:
+            idempotency = IdempotencyRecord.for_request(
+                command.user_id, command.idempotency_key, command.request.model_dump(mode="json"), clock.now(),
+                self._idempotency_ttl_seconds,
+            )
         for attempt in range(ATTEMPTS_ON_CONCURRENT_UPDATE):
             try:
-                return self._register_attempt(command)
+                return self._register_attempt(command, idempotency)
             except ConcurrentUpdate:
                 if attempt == ATTEMPTS_ON_CONCURRENT_UPDATE - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _register_attempt(self, command: RegisterCommand) -> RegisterResponse:
+    def _register_attempt(self, command: RegisterCommand, idempotency: IdempotencyRecord | None) -> RegisterResponse:
         request, user_id = command.request, command.user_id
         target = known_organisation(request.organisation_code)
         prefecture = target if target.is_prefecture else catalog.get(target.prefecture_code)
@@ -218,8 +197,7 @@ class RegistrationService:
                 via=frozenset({target.code}),
                 resident=rules.is_resident(prefecture, residence),
             )
-        self._repo.create_registration(registration, link)
-        return RegisterResponse(
+        response = RegisterResponse(
             registration=self._view(registration),
             co_registration=CoRegistration(
                 prefecture=organisation_ref(prefecture) if plan.prefecture else None,
@@ -227,6 +205,14 @@ class RegistrationService:
                 message=rules.co_registration_message(plan),
             ),
         )
+        remembered = idempotency.answered(response.model_dump_json()) if idempotency else None
+        earlier = self._repo.create_registration(registration, link, remembered)
+        if earlier is None:
+            return response
+        # The key was used before (only a request with a key gets a record back): replay, or refuse another body.
+        if earlier.request_hash != remembered.request_hash:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
+        return RegisterResponse.model_validate_json(earlier.response)
 
     # --- my registrations ----------------------------------------------------------------------------------------
 
