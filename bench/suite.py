@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from shared.routes import FUNCTIONS, Route
+from shared import functions as function_list
+from shared.routes import Route
 
 from . import burst as burst_mode
 from . import environment
@@ -15,6 +16,8 @@ from .burst import BurstResult
 from .costs import SizeResult, measure
 from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_components, time_imports, warm_up
 from .scenarios import SCENARIOS, uncovered_routes
+
+FUNCTIONS = tuple(f.name for f in function_list.FUNCTIONS)
 
 DEFAULT_SIZES = (1_000, 100_000)
 DEFAULT_IMPORT_RUNS = 5

@@ -1,5 +1,6 @@
 """Every name and tunable of the stack in one place. What the application defines (table keys and indexes, routes,
-functions) is NOT repeated here: the constructs read it from `shared.dal.table` and `shared.routes`."""
+functions with their triggers and grants) is NOT repeated here: the constructs read it from `shared.dal.table`,
+`shared.routes` and `shared.functions`."""
 
 from __future__ import annotations
 
@@ -11,15 +12,6 @@ from pathlib import Path
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-
-from shared.dal.table import (
-    APPLICATIONS_BY_ACTIVITY,
-    EVIDENCE_TO_REVIEW,
-    JOINED_ORGANISATIONS,
-    OPEN_RECRUITMENT,
-    RECORDS_BY_ACTIVITY,
-    REGISTRATIONS_BY_USER,
-)
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: bundling copies application code from here
 
@@ -85,68 +77,8 @@ BUNDLED_REQUIREMENTS = (
 )
 
 
-@dataclass(frozen=True)
-class FunctionAccess:
-    """What one function may do beyond its own logs and X-Ray. Computed from the code each function runs; the
-    stack refuses a function of shared.routes.FUNCTIONS without an entry here.
-
-    TransactWriteItems has no IAM action of its own: each item is authorized as what it is (Put -> PutItem,
-    Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem). dynamodb:Query in
-    `table_actions` allows Query on the base table only; each index must be listed in `queried_indexes`."""
-
-    table_actions: tuple[str, ...]  # on the table ARN
-    queried_indexes: tuple[str, ...] = ()  # dynamodb:Query on exactly these index ARNs
-    reads_signing_keys: bool = False  # secretsmanager:GetSecretValue on the check-in signing keys; env CHECKIN_KEYS_SECRET
-    evidence: str | None = None  # "upload" (presigned POST + HeadObject) or "view" (presigned GET); env EVIDENCE_BUCKET
-
-
-FUNCTION_ACCESS: dict[str, FunctionAccess] = {
-    "register": FunctionAccess(
-        table_actions=(
-            "dynamodb:BatchGetItem",  # Repository._batch_get: organisation profiles + the user's registrations
-            "dynamodb:ConditionCheckItem",  # ActivityRepository.apply: registered with the recruiting organisation
-            "dynamodb:DeleteItem",  # delete_registrations, withdraw_application (transaction Delete)
-            "dynamodb:GetItem",  # ActivityRepository.get_activity (apply)
-            "dynamodb:PutItem",  # create_registration (with its idempotency record), apply (transaction Put)
-            "dynamodb:UpdateItem",  # registrations, applicant count (transactions), record_access
-        ),
-        queried_indexes=(
-            REGISTRATIONS_BY_USER.name,  # list_registrations_of_user, applications_of_user
-            JOINED_ORGANISATIONS.name,  # Repository.joined_organisation_codes
-            OPEN_RECRUITMENT.name,  # ActivityRepository.open_activities (R-BAS-7)
-        ),
-    ),
-    "checkin": FunctionAccess(
-        table_actions=(
-            "dynamodb:BatchGetItem",  # ActivityRepository.activity_names (my records: current activity names)
-            "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance: activity running, registration exists
-            "dynamodb:GetItem",  # ActivityRepository.get_activity (why a check-in transaction was refused)
-            "dynamodb:PutItem",  # ActivityRepository.record_attendance (transaction Put of the records)
-            "dynamodb:Query",  # ActivityRepository.records_of_user: the person's record partition on the base table
-            "dynamodb:UpdateItem",  # Repository.record_access (AccessRecorder: last app access, R-BAS-5)
-        ),
-        reads_signing_keys=True,  # shared/dal/secrets.py SigningKeyStore: verifies scanned tokens
-        evidence="upload",  # shared/dal/evidence.py EvidenceFiles.upload_form, uploaded
-    ),
-    "admin": FunctionAccess(
-        table_actions=(
-            "dynamodb:BatchGetItem",  # PrelaunchRepository: which rows of an upload exist already
-            "dynamodb:BatchWriteItem",  # PrelaunchRepository.store_new (R-ACT-5)
-            "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance (staff entry)
-            "dynamodb:GetItem",  # ActivityRepository.get_activity
-            "dynamodb:PutItem",  # create_activity, record_attendance (transaction Put)
-            "dynamodb:Query",  # ActivityRepository.list_activities: ORG#<code>, begins_with(sk, ACTIVITY#) on the table
-            "dynamodb:UpdateItem",  # replace_activity (edit, cancel), decide_application
-        ),
-        queried_indexes=(
-            RECORDS_BY_ACTIVITY.name,  # ActivityRepository.records_of_activity
-            APPLICATIONS_BY_ACTIVITY.name,  # ActivityRepository.applications_of_activity (R-BAS-7)
-            EVIDENCE_TO_REVIEW.name,  # EvidenceRepository.to_review (R-ACT-3)
-        ),
-        reads_signing_keys=True,  # shared/dal/secrets.py SigningKeyStore: signs check-in codes
-        evidence="view",  # shared/dal/evidence.py EvidenceFiles.view_url
-    ),
-}
+# A scheduled invocation that fails (throttled, or an error) is retried by EventBridge Scheduler this many times.
+SCHEDULE_RETRY_ATTEMPTS = 2
 
 # --- check-in signing keys -----------------------------------------------------------------------------------------
 SIGNING_KEYS_KEY_ALIAS = "alias/{stack}/checkin-signing-keys"

@@ -1,5 +1,6 @@
 """The Furusato stack: composes the components. What exists is read from the application's own definitions:
-the table from `shared.dal.table`, the functions and API routes from `shared.routes`."""
+the table from `shared.dal.table`, the functions (triggers, grants) from `shared.functions`, the API routes from
+`shared.routes`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from shared.routes import FUNCTIONS, ROUTES
+from shared import functions as function_list
+from shared.routes import ROUTES
 
 from . import constants
 from .components.api import ApiGatewayAccount, RouteApi, allowed_cidrs, source_ip_allow_list
@@ -28,6 +30,9 @@ class FurusatoStack(Stack):
         if unknown:
             # A route of an API the stack does not build must not be silently left out of the deployment.
             raise ValueError(f"routes exist for API(s) {unknown}, which the stack does not build")
+        inconsistent = function_list.problems(function_list.FUNCTIONS, ROUTES)
+        if inconsistent:
+            raise ValueError(f"shared/functions.py: {'; '.join(inconsistent)}")
         admin_cidrs = allowed_cidrs(self.node.try_get_context(constants.ADMIN_ALLOWED_CIDRS_CONTEXT))
 
         self.data = DataTable(self, "Data")
@@ -36,10 +41,13 @@ class FurusatoStack(Stack):
         powertools = powertools_layer(self, "Powertools")
         self.signing_keys = CheckinSigningKeys(self, "CheckinSigningKeys", powertools=powertools)
         self.evidence = EvidenceBucket(self, "Evidence", key=self.data.key)
-        self.functions = FunctionFactory(
-            self, "Functions", data=self.data, signing_keys=self.signing_keys, evidence=self.evidence, powertools=powertools
-        )
-        functions = self.functions.create_all(FUNCTIONS)
+        resources = {
+            function_list.TABLE.name: self.data,
+            function_list.EVIDENCE_BUCKET.name: self.evidence,
+            function_list.CHECKIN_SIGNING_KEYS.name: self.signing_keys,
+        }
+        self.functions = FunctionFactory(self, "Functions", resources=resources, powertools=powertools)
+        functions = self.functions.create_all(function_list.FUNCTIONS)
         self.api_account = ApiGatewayAccount(self, "ApiGatewayAccount")
 
         self.app_api = self._api(constants.APP_API, functions, user_pool=self.citizens.user_pool)

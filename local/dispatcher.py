@@ -7,7 +7,11 @@ wait on another function synchronously: our functions hand work on through Step 
 
 moto has no Docker here, so its Lambda backend cannot run code itself; `install_into_moto` points moto's
 no-Docker backend at this dispatcher, so `lambda:Invoke` (direct, or from a Step Functions task) runs the real
-handler. That only works when moto runs in this same process (local runtime, tests)."""
+handler. That only works when moto runs in this same process (local runtime, tests).
+
+It knows every function of the function list (shared/functions.py), not only those behind a route: schedules have no
+EventBridge Scheduler locally, so `fire` invokes a schedule's function with the event Scheduler would send, at the
+clock's time (against a running local runtime: `POST /local/schedules {"schedule": "<name>"}` on the app gateway)."""
 
 from __future__ import annotations
 
@@ -15,26 +19,46 @@ import importlib
 import json
 import threading
 import traceback
+from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
 from local.events import FakeLambdaContext
+from shared import clock
+from shared.functions import Function
 
 FUNCTION_PREFIX = "furusato-"  # moto function name = prefix + folder name under functions/
 
 
 class LambdaDispatcher:
-    def __init__(self, functions: tuple[str, ...]) -> None:
-        self._handlers: dict[str, ModuleType] = {f: importlib.import_module(f"functions.{f}.handler") for f in functions}
+    def __init__(self, functions: Iterable[Function]) -> None:
+        self._declared = {f.name: f for f in functions}
+        self._handlers: dict[str, ModuleType] = {
+            name: importlib.import_module(f.entry_point.rsplit(".", 1)[0]) for name, f in self._declared.items()
+        }
         self._one_at_a_time = threading.Lock()
 
     @property
     def functions(self) -> tuple[str, ...]:
         return tuple(self._handlers)
 
+    @property
+    def schedules(self) -> dict[str, str]:
+        """Every schedule by name, with the function it invokes."""
+        return {s.name: f.name for f in self._declared.values() for s in f.schedules}
+
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         with self._one_at_a_time:
-            return self._handlers[function].lambda_handler(event, FakeLambdaContext(FUNCTION_PREFIX + function))
+            entry = self._declared[function].entry_point.rsplit(".", 1)[1]
+            return getattr(self._handlers[function], entry)(event, FakeLambdaContext(FUNCTION_PREFIX + function))
+
+    def fire(self, schedule: str) -> Any:
+        """What EventBridge Scheduler does when `schedule` is due: invoke its function with the schedule's event."""
+        if schedule not in self.schedules:
+            raise LookupError(f"no schedule {schedule!r}; known: {sorted(self.schedules)}")
+        function = self._declared[self.schedules[schedule]]
+        (declared,) = [s for s in function.schedules if s.name == schedule]
+        return self.invoke(function.name, declared.local_event(clock.now()))
 
     def install_into_moto(self) -> None:
         """Answer moto's no-Docker Lambda invocations with the real handlers (function name or ARN)."""

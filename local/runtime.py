@@ -95,7 +95,7 @@ class LocalRuntime:
         from shared.dal.repository import Repository
         from shared.dal.secrets import create_signing_keys_secret
         from shared.dal.table import create_table
-        from shared.routes import FUNCTIONS
+        from shared.functions import FUNCTIONS
 
         dynamodb = aws.client("dynamodb")
         create_table(dynamodb, TABLE_NAME)
@@ -106,7 +106,7 @@ class LocalRuntime:
         self.staff_identity = self._create_staff_pool()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
-        self._register_lambda_functions(FUNCTION_PREFIX, FUNCTIONS)
+        self._register_lambda_functions(FUNCTION_PREFIX, self.dispatcher.functions)
 
         from local.gateway import CognitoVerifier, Gateway
 
@@ -190,6 +190,7 @@ class LocalRuntime:
         return self._identity(pool["Id"], client["ClientId"])
 
     def _register_lambda_functions(self, prefix: str, functions: tuple[str, ...]) -> None:
+        # Handler is informational: moto hands every invocation to the dispatcher, which knows the entry points.
         """Functions exist in moto's Lambda too, so Step Functions tasks and direct invokes reach the handlers."""
         iam = boto3.client("iam")
         role = iam.create_role(
@@ -273,12 +274,22 @@ class LocalRuntime:
                 return problem_response(422, "invalid-input", "入力内容に誤りがあります", str(error))
             return json_response({"now": clock.now().isoformat()})
 
+        def fire_schedule(request: Request) -> Response:
+            """Fire a schedule of shared/functions.py now (no EventBridge Scheduler locally): {"schedule": "<name>"}."""
+            data = _read_json(request) or {}
+            try:
+                result = self.dispatcher.fire(str(data.get("schedule")))
+            except LookupError as error:
+                return problem_response(404, "not-found", "ページが見つかりません", str(error))
+            return json_response({"schedule": data["schedule"], "result": result})
+
         def index(_: Request) -> Response:
             return Response(walkthrough(self.base_url, self.admin_url), content_type="text/plain; charset=utf-8")
 
         return {
             ("POST", "/local/sign-in"): sign_in,
             ("POST", "/local/clock"): move_clock,
+            ("POST", "/local/schedules"): fire_schedule,
             ("GET", "/"): index,
             **self._documentation_routes("app", lambda: self.base_url),
         }

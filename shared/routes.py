@@ -13,7 +13,7 @@ class Route:
     api: Literal["app", "admin"]
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str  # API Gateway syntax: /organisations/{code}
-    function: str  # folder under functions/
+    function: str  # a function of shared/functions.py with an Http trigger
     auth: bool  # True: the API's Cognito authorizer must accept the caller's ID token
 
 
@@ -56,9 +56,3 @@ ROUTES: tuple[Route, ...] = (
     Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/accept", "admin", auth=True),
     Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/reject", "admin", auth=True),
 )
-
-FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
-
-
-def routes_of(function: str) -> tuple[Route, ...]:
-    return tuple(r for r in ROUTES if r.function == function)

@@ -112,5 +112,5 @@ def application_code(function: str, root: Path = constants.ROOT) -> lambda_.Code
     function: shared/ is copied whole, so any function may reach shared/qr.py or shared/domain/prelaunch.py, and the
     tests run every function with all of requirements.txt importable)."""
     if not (root / "functions" / function / "handler.py").is_file():
-        raise FileNotFoundError(f"functions/{function}/handler.py does not exist (function {function!r} in shared/routes.py)")
+        raise FileNotFoundError(f"functions/{function}/handler.py does not exist (function {function!r} in shared/functions.py)")
     return bundled_code(["shared", f"functions/{function}"], constants.BUNDLED_REQUIREMENTS, root)

@@ -10,8 +10,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from shared.functions import Grant
+
 from .. import constants
 from ..nag import acknowledge
+
+# What S3 asks KMS for on the caller's behalf, per object action (SSE-KMS with the table's key).
+KMS_FOR_S3 = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}
 
 
 class EvidenceBucket(Construct):
@@ -48,22 +53,32 @@ class EvidenceBucket(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def grant(self, role: iam.IRole, access: str) -> None:
-        """"upload": sign presigned POSTs and check the upload (Put/Get on evidence/*); "view": presigned GETs."""
-        objects = self.bucket.arn_for_objects("evidence/*")
-        actions = ["s3:PutObject", "s3:GetObject"] if access == "upload" else ["s3:GetObject"]
-        role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[objects]))
+    @property
+    def setting_value(self) -> str:
+        return self.bucket.bucket_name
+
+    def grant_access(self, role: iam.IRole, grant: Grant) -> None:
+        """The grant's actions on the objects under its key prefix, and the bucket key through S3 for what they need:
+        writing an object makes a data key (kms:GenerateDataKey), reading one decrypts it (kms:Decrypt)."""
+        if not grant.scope.endswith("/"):
+            raise ValueError(f"evidence bucket grants are per key prefix ending in '/': {grant.scope!r}")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(grant.actions), resources=[self.bucket.arn_for_objects(f"{grant.scope}*")])
+        )
         acknowledge(
             role,
-            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.bucket.node.default_child)}.Arn>/evidence/*]",
+            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.bucket.node.default_child)}.Arn>/{grant.scope}*]",
             "Evidence object keys are generated per upload (evidence/<organisation>/<user>/<id>); the grant is limited "
-            "to the evidence/ prefix of this one bucket and to object reads/writes, no listing or deletion.",
+            "to one key prefix of this one bucket and to the object actions the function's code calls (shared/functions.py).",
         )
-        kms_actions = ["kms:Decrypt", "kms:GenerateDataKey"] if access == "upload" else ["kms:Decrypt"]
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=kms_actions,
-                resources=[self.bucket.encryption_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{constants.REGION}.amazonaws.com"}},
+        kms_actions = sorted(
+            {KMS_FOR_S3[action] for action in grant.actions if action in KMS_FOR_S3}
+        )
+        if kms_actions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=kms_actions,
+                    resources=[self.bucket.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{constants.REGION}.amazonaws.com"}},
+                )
             )
-        )

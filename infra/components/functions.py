@@ -1,29 +1,30 @@
-"""One Lambda function per function folder (`shared.routes.FUNCTIONS`), all made by `FunctionFactory.create`.
+"""One Lambda function per entry of the function list (`shared.functions.FUNCTIONS`), all made by
+`FunctionFactory.create`, with their triggers.
 
 Code is bundled without Docker (bundling.py). Dependencies come from AWS's Powertools layer (Powertools, pydantic v2,
 X-Ray SDK) plus the pure-Python packages of `constants.BUNDLED_REQUIREMENTS` in the bundle; boto3 comes with the
-runtime. Each function's role allows exactly its `constants.FUNCTION_ACCESS` entry."""
+runtime. Each function's role allows exactly its grants in the function list."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
+
+from shared.functions import SCHEDULE_TIMEZONE, Function, Grant, Http, Schedule, Trigger
 
 from .. import constants
 from ..nag import acknowledge
 from .bundling import application_code
-from .evidence import EvidenceBucket
-from .signing_keys import CheckinSigningKeys
 from .table import DataTable
-
-# DynamoDB calls KMS on the caller's behalf for the table key (only via DynamoDB: kms:ViaService).
-TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt")
 
 
 def _pascal(name: str) -> str:
@@ -46,48 +47,53 @@ def acknowledge_pinned_runtime(function: lambda_.Function) -> None:
     )
 
 
+class GrantTarget(Protocol):
+    """A construct that builds one resource of shared/functions.py and knows how to grant access to it."""
+
+    @property
+    def setting_value(self) -> str: ...  # the environment variable's value: the resource's name or ARN
+
+    def grant_access(self, role: iam.IRole, grant: Grant) -> None: ...
+
+
 class FunctionFactory(Construct):
-    """Makes every function the same way; each gets its own role with only the access it needs."""
+    """Makes every function of shared/functions.py the same way; each gets its own role with exactly its grants, the
+    environment variables of the resources it is granted, and its triggers (HTTP routes are built by the APIs)."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        data: DataTable,
-        signing_keys: CheckinSigningKeys,
-        evidence: EvidenceBucket,
+        resources: Mapping[str, GrantTarget],
         powertools: lambda_.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._data = data
-        self._signing_keys = signing_keys
-        self._evidence = evidence
+        self._resources = resources
         self.powertools = powertools
         self.functions: dict[str, lambda_.Function] = {}
         self.aliases: dict[str, lambda_.Alias] = {}
 
-    def create(self, name: str) -> lambda_.Alias:
+    def create(self, declared: Function) -> lambda_.Alias:
         """The function and its live alias, which is what every trigger invokes: SnapStart restores only published
         versions, and the alias moves to the new version on each deploy (docs/decisions.md, cold start)."""
+        name = declared.name
         if name in self.functions:
             raise ValueError(f"function {name!r} created twice")
-        access = constants.FUNCTION_ACCESS.get(name)
-        if access is None:
-            raise ValueError(f"function {name!r} has no entry in constants.FUNCTION_ACCESS: declare what it may do")
+        unbuilt = sorted({g.resource.name for g in declared.grants} - set(self._resources))
+        if unbuilt:
+            raise ValueError(f"function {name!r} is granted {unbuilt}, which the stack does not build")
         scope = Construct(self, _pascal(name))
         log_group = logs.LogGroup(scope, "Logs", retention=constants.LOG_RETENTION)
+        granted = sorted({g.resource.name for g in declared.grants})
         role = iam.Role(
             scope,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"furusato {name} function: its log group, X-Ray, the table"
-            + (", the check-in signing keys (read)" if access.reads_signing_keys else ""),
+            description=f"furusato {name} function: its log group, X-Ray, {', '.join(granted) or 'nothing else'}",
         )
         log_group.grant_write(role)
-        self._grant_table(role, access)
         environment = {
-            "TABLE_NAME": self._data.table.table_name,
             "POWERTOOLS_SERVICE_NAME": name,
             "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
@@ -95,19 +101,21 @@ class FunctionFactory(Construct):
             "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
         }
-        if access.reads_signing_keys:
-            self._signing_keys.grant_read(role)
-            environment["CHECKIN_KEYS_SECRET"] = self._signing_keys.secret.secret_arn
-        if access.evidence:
-            self._evidence.grant(role, access.evidence)
-            environment["EVIDENCE_BUCKET"] = self._evidence.bucket.bucket_name
+        for grant in declared.grants:
+            target = self._resources[grant.resource.name]
+            target.grant_access(role, grant)
+            environment[grant.resource.setting] = target.setting_value
+        for resource_name in granted:
+            target = self._resources[resource_name]
+            if isinstance(target, DataTable):
+                target.grant_key(role)
         function = lambda_.Function(
             scope,
             "Function",
             description=f"furusato {name}",
             runtime=constants.RUNTIME,
             architecture=constants.ARCHITECTURE,
-            handler=constants.HANDLER.format(name=name),
+            handler=declared.entry_point,
             code=application_code(name),
             layers=[self.powertools],
             memory_size=constants.MEMORY_MB,
@@ -125,9 +133,12 @@ class FunctionFactory(Construct):
             "Published: current_version makes a new version on every code or configuration change, and the live alias "
             "(what API Gateway and every other trigger invoke) points at it.",
         )
-        if access.reads_signing_keys:
-            # Created (and so invocable) only once the bootstrap has written the first key set.
-            function.node.add_dependency(self._signing_keys.bootstrap)
+        for resource_name in granted:
+            ready = getattr(self._resources[resource_name], "ready", None)
+            if ready is not None:
+                function.node.add_dependency(ready)
+        for trigger in declared.triggers:
+            self._add_trigger(scope, alias, trigger)
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -139,25 +150,29 @@ class FunctionFactory(Construct):
         self.aliases[name] = alias
         return alias
 
-    def create_all(self, names: Sequence[str]) -> dict[str, lambda_.Alias]:
-        stale = sorted(set(constants.FUNCTION_ACCESS) - set(names))
-        if stale:
-            raise ValueError(f"constants.FUNCTION_ACCESS declares functions that do not exist: {stale}")
-        return {name: self.create(name) for name in names}
+    def create_all(self, functions: Sequence[Function]) -> dict[str, lambda_.Alias]:
+        return {f.name: self.create(f) for f in functions}
 
-    def _grant_table(self, role: iam.Role, access: constants.FunctionAccess) -> None:
-        data = self._data
-        role.add_to_policy(iam.PolicyStatement(actions=sorted(access.table_actions), resources=[data.table.table_arn]))
-        if access.queried_indexes:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["dynamodb:Query"], resources=[data.index_arn(name) for name in access.queried_indexes]
-                )
+    def _add_trigger(self, scope: Construct, function: lambda_.IFunction, trigger: Trigger) -> None:
+        if isinstance(trigger, Http):
+            return  # the APIs integrate the function's routes (api.py)
+        if isinstance(trigger, Schedule):
+            scheduler.Schedule(
+                scope,
+                f"Schedule{_pascal(trigger.name)}",
+                description=trigger.description,
+                schedule=scheduler.ScheduleExpression.expression(
+                    trigger.cron, time_zone=TimeZone.of(SCHEDULE_TIMEZONE)
+                ),
+                target=scheduler_targets.LambdaInvoke(
+                    function,
+                    input=scheduler.ScheduleTargetInput.from_object(
+                        trigger.event(scheduler.ContextAttribute.scheduled_time)
+                    ),
+                    retry_attempts=constants.SCHEDULE_RETRY_ATTEMPTS,
+                ),
             )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(TABLE_KEY_ACTIONS),
-                resources=[data.key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
-            )
-        )
+            return
+        # Declared in shared/functions.py so the list has room for them; the stack refuses them until it builds them
+        # (a state machine, the table's stream, a queue), rather than deploying a function nothing invokes.
+        raise ValueError(f"{type(trigger).__name__} triggers are not built by the stack yet ({trigger})")

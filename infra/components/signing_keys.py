@@ -1,7 +1,7 @@
 """The check-in signing keys (shared/domain/checkin_token.py): a Secrets Manager secret with its own KMS key, filled
 on first deploy by a custom resource that generates the key set in AWS (infra/custom_resources/signing_keys.py), so no
-key material is ever in the template. Only the functions given `grant_read` (checkin, admin) can read it; rotation is
-an operator action (`python -m infra.signing_keys rotate`)."""
+key material is ever in the template. Only the functions granted it in shared/functions.py (checkin, admin) can read
+it; rotation is an operator action (`python -m infra.signing_keys rotate`)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from shared.functions import Grant
+
 from .. import constants
 from ..nag import acknowledge
 from .bundling import bundled_code
 
-READ_ACTIONS = ("secretsmanager:GetSecretValue",)  # what Powertools' SecretsProvider calls (shared/dal/secrets.py)
 BOOTSTRAP_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue")
 
 
@@ -106,11 +107,22 @@ class CheckinSigningKeys(Construct):
             }
         }
 
-    def grant_read(self, role: iam.IRole) -> None:
-        """GetSecretValue on the secret, and Decrypt with its key only through Secrets Manager for this secret."""
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(READ_ACTIONS), resources=[self.secret.secret_arn]))
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt"], resources=[self.key.key_arn], conditions=self._via_secrets_manager()
+    @property
+    def setting_value(self) -> str:
+        return self.secret.secret_arn
+
+    @property
+    def ready(self) -> CustomResource:
+        """Functions that read the keys are created (and so invocable) only once the bootstrap wrote the first set."""
+        return self.bootstrap
+
+    def grant_access(self, role: iam.IRole, grant: Grant) -> None:
+        """The grant's actions on the secret; reading it also needs Decrypt with its key, only through Secrets Manager
+        for this secret."""
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[self.secret.secret_arn]))
+        if "secretsmanager:GetSecretValue" in grant.actions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"], resources=[self.key.key_arn], conditions=self._via_secrets_manager()
+                )
             )
-        )

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from shared.dal import table as definition
+from shared.dal.keys import AREAS
+from shared.functions import INDEX_SCOPE, Grant
 
 from .. import constants
 
@@ -58,6 +61,35 @@ class DataTable(Construct):
                 projection_type=dynamodb.ProjectionType.INCLUDE,
                 non_key_attributes=list(index.non_key_attributes),
             )
+
+    @property
+    def setting_value(self) -> str:
+        return self.table.table_name
+
+    def grant_access(self, role: iam.IRole, grant: Grant) -> None:
+        """A key area: its actions on the table ARN, only for items whose partition key starts with the area's prefix
+        (every key of the request: ForAllValues + dynamodb:LeadingKeys). An index: Query on that index's ARN."""
+        if grant.scope.startswith(INDEX_SCOPE):
+            index = grant.scope.removeprefix(INDEX_SCOPE)
+            role.add_to_principal_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[self.index_arn(index)]))
+            return
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(grant.actions),
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{AREAS[grant.scope]}*"]}},
+            )
+        )
+
+    def grant_key(self, role: iam.IRole) -> None:
+        """DynamoDB calls KMS on the caller's behalf for the table key (only through DynamoDB: kms:ViaService)."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:Encrypt"],
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}},
+            )
+        )
 
     def index_arn(self, name: str) -> str:
         """One index's ARN (never `index/*`): a function may query exactly the indexes it names."""

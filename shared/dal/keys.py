@@ -10,6 +10,14 @@ from __future__ import annotations
 
 ORG = "ORG#"
 NATIONAL = "NAT#"
+# Key areas by name: a function's DynamoDB grant on the table is per area (shared/functions.py), enforced in IAM
+# with dynamodb:LeadingKeys on `<prefix>*`.
+AREAS: dict[str, str] = {"organisation": ORG, "national": NATIONAL}
+
+
+def area_of(partition_key: str) -> str | None:
+    """The name of the area a base-table partition key belongs to (None: outside every area)."""
+    return next((name for name, prefix in AREAS.items() if partition_key.startswith(prefix)), None)
 
 
 def organisation_profile(code: str) -> dict[str, str]:

@@ -1,14 +1,32 @@
-"""What the stack refuses to build, and the admin allow-list parser. Fast: no full synthesis."""
+"""What the stack refuses to build, a function with only a schedule, and the admin allow-list parser. Fast: no full
+synthesis of the whole stack."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, Environment, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
 
 from infra import constants
 from infra.components.api import ApiGatewayAccount, RouteApi, allowed_cidrs
+from infra.components.functions import FunctionFactory
+from infra.components.table import DataTable
+from shared.functions import (
+    CHECKIN_SIGNING_KEYS,
+    FUNCTIONS,
+    TABLE,
+    Function,
+    Grant,
+    Http,
+    Queue,
+    Schedule,
+    problems,
+    table,
+)
 from shared.routes import ROUTES, Route
 
 
@@ -40,14 +58,91 @@ def test_a_public_admin_route_is_refused() -> None:
         )
 
 
-def test_a_function_without_declared_access_is_refused() -> None:
-    from infra.components.functions import FunctionFactory
+NIGHTLY = Function(
+    "nightly_test",  # test-only: no product function has a schedule yet, and none is created for this test
+    triggers=(Schedule("nightly-test", "cron(0 3 * * ? *)", "Every night at 03:00 in Japan"),),
+    grants=(table("organisation", "dynamodb:Query"),),
+)
 
-    factory = FunctionFactory(Stack(App(), "Bare"), "F", data=None, signing_keys=None, evidence=None, powertools=None)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="FUNCTION_ACCESS"):
-        factory.create("reports")
-    with pytest.raises(ValueError, match="do not exist"):
-        factory.create_all(["register"])  # checkin and admin are declared but not given
+
+def test_a_route_of_an_undeclared_function_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import infra.stack
+
+    orphan = Route("app", "GET", "/reports", "reports", auth=True)
+    monkeypatch.setattr(infra.stack, "ROUTES", (*ROUTES, orphan))
+    with pytest.raises(ValueError, match="routes of 'reports'"):
+        infra.stack.FurusatoStack(App(), "Refused")
+
+
+def test_an_http_function_without_routes_and_a_function_without_triggers_are_refused() -> None:
+    silent = Function("silent", triggers=(), grants=())
+    webless = Function("webless", triggers=(Http(),), grants=())
+    assert problems((*FUNCTIONS, silent, webless), ROUTES) == [
+        "function 'silent' has no trigger: nothing would ever invoke it",
+        "function 'webless' has an Http trigger but no route in shared/routes.py",
+    ]
+
+
+def _bare_factory(monkeypatch: pytest.MonkeyPatch) -> tuple[Stack, DataTable, FunctionFactory]:
+    import infra.components.functions as module
+
+    monkeypatch.setattr(module, "application_code", lambda name: lambda_.Code.from_inline("def lambda_handler(e, c): pass"))
+    stack = Stack(App(), "Bare", env=Environment(region=constants.REGION))
+    data = DataTable(stack, "Data")
+    layer = lambda_.LayerVersion.from_layer_version_arn(stack, "Layer", "arn:aws:lambda:ap-northeast-1:017000801446:layer:x:1")
+    return stack, data, FunctionFactory(stack, "Functions", resources={TABLE.name: data}, powertools=layer)
+
+
+def test_a_function_with_only_a_schedule_is_declared_and_synthesizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room for the schedules: a function no route reaches, invoked by EventBridge Scheduler in Japan's time, with
+    exactly its grants (here: Query in the organisation area)."""
+    assert problems((*FUNCTIONS, NIGHTLY), ROUTES) == []
+    stack, data, factory = _bare_factory(monkeypatch)
+    factory.create(NIGHTLY)
+    template = Template.from_stack(stack).to_json()
+    resources = template["Resources"]
+
+    (function_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    function = resources[function_id]["Properties"]
+    assert function["Handler"] == "functions.nightly_test.handler.lambda_handler"
+    assert set(function["Environment"]["Variables"]) >= {"TABLE_NAME"}
+    assert not [r for r in resources.values() if r["Type"].startswith("AWS::ApiGateway::")]
+
+    (schedule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+    (alias_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Alias"]
+    assert schedule["Target"]["Arn"] == {"Ref": alias_id}  # the live alias, as every trigger (SnapStart)
+    assert json.loads(schedule["Target"]["Input"]) == {
+        "source": "furusato.schedule", "schedule": "nightly-test", "scheduled_time": "<aws.scheduler.scheduled-time>"
+    }
+
+    role = function["Role"]["Fn::GetAtt"][0]
+    statements = [
+        s for r in resources.values() if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    dynamodb = [s for s in statements if str(s["Action"]).startswith("dynamodb:")]
+    assert dynamodb == [{
+        "Action": "dynamodb:Query",
+        "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ORG#*"]}},
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [stack.get_logical_id(data.table.node.default_child), "Arn"]},
+    }]
+
+
+def test_a_trigger_the_stack_does_not_build_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, factory = _bare_factory(monkeypatch)
+    queued = Function("queued_test", triggers=(Queue("statistics"),), grants=())
+    with pytest.raises(ValueError, match="Queue triggers are not built"):
+        factory.create(queued)
+
+
+def test_a_grant_on_a_resource_the_stack_does_not_build_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, factory = _bare_factory(monkeypatch)
+    reader = Function("reader_test", triggers=(Http(),), grants=(Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),))
+    with pytest.raises(ValueError, match="checkin-signing-keys"):
+        factory.create(reader)
 
 
 @pytest.mark.parametrize(

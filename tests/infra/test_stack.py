@@ -20,58 +20,19 @@ from shared.api.resolver import MAX_JSON_BODY_BYTES, PROBLEM_JSON, PROBLEM_TYPE_
 from shared.api.staff import ROLES
 from shared.dal import table as definition
 from shared.domain import errors
+from shared.dal.keys import AREAS
 from shared.domain.errors import RequestTooLarge
-from shared.routes import FUNCTIONS, ROUTES, Route
+from shared.functions import FUNCTIONS, INDEX_SCOPE, TABLE, Function
+from shared.routes import ROUTES, Route
 
 from .conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+DECLARED = {f.name: f for f in FUNCTIONS}
+NAMES = tuple(DECLARED)
 API_NAMES = {"app": "furusato-app", "admin": "furusato-admin"}
 POOL_NAMES = {"app": "furusato-citizens", "admin": "furusato-staff"}  # whose ID tokens each API accepts
-
-# What each function's code calls (read from the code, independently of infra/constants.py; both must agree).
-# Table: base-table actions (TransactWriteItems is authorized per item: Put/Update/Delete/ConditionCheck).
-# Indexes: dynamodb:Query on exactly these index ARNs. Secret: reads the check-in signing keys.
-EXPECTED_ACCESS: dict[str, tuple[set[str], set[str], bool]] = {
-    "register": (
-        {
-            "dynamodb:BatchGetItem",
-            "dynamodb:ConditionCheckItem",  # applying: registered with the recruiting organisation
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-        },
-        {"registrations_by_user", "joined_organisations", "open_recruitment"},
-        False,
-    ),
-    "checkin": (
-        {
-            "dynamodb:BatchGetItem",  # activity names for my records
-            "dynamodb:ConditionCheckItem",  # attendance transaction: activity running, registration exists
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",  # my records: the person's partition on the base table
-            "dynamodb:UpdateItem",  # last access
-        },
-        set(),
-        True,
-    ),
-    "admin": (
-        {
-            "dynamodb:BatchGetItem",  # pre-launch import: rows stored before
-            "dynamodb:BatchWriteItem",  # pre-launch import: new rows
-            "dynamodb:ConditionCheckItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",  # activity edits, application decisions
-        },
-        {"records_by_activity", "applications_by_activity", "evidence_to_review"},
-        True,
-    ),
-}
 
 # Every acknowledged cdk-nag finding. A new one must be added here and to docs/infra.md, with its reason.
 ACKNOWLEDGED = {
@@ -419,11 +380,13 @@ def _pinned(package: str) -> str:
     return re.search(rf"^{package}(?:\[[^\]]*\])?==(\S+)", text, flags=re.MULTILINE).group(1)
 
 
-def test_every_function_has_declared_access() -> None:
-    assert set(constants.FUNCTION_ACCESS) == set(FUNCTIONS) == set(EXPECTED_ACCESS)
+def test_the_function_list_is_consistent_with_the_routes() -> None:
+    from shared.functions import problems
+
+    assert problems() == []
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", NAMES)
 def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None:
     table_id, _ = _table(synth)
     secret_id, _ = _secret(synth)
@@ -443,10 +406,14 @@ def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None
     assert env["POWERTOOLS_SERVICE_NAME"] == name and env["POWERTOOLS_METRICS_NAMESPACE"] == "Furusato"
     # R-PRIV-1: traces keep no handler response or exception (tests/handlers/test_traces_hold_no_personal_data.py)
     assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false" and env["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
+    # one variable per resource the function is granted (shared/config.py checks them at cold start), nothing else
+    powertools = {n for n in env if n.startswith("POWERTOOLS_")}
+    assert set(env) - powertools == set(
+        DECLARED[name].settings
+    )
     assert synth.resources[_ref(props["LoggingConfig"]["LogGroup"])]["Properties"]["RetentionInDays"] > 0
 
-    reads_keys = EXPECTED_ACCESS[name][2]
-    if reads_keys:  # shared/config.py: CHECKIN_KEYS_SECRET, the secret's ARN; the first key set exists before it runs
+    if "CHECKIN_KEYS_SECRET" in DECLARED[name].settings:  # the secret's ARN; the first key set exists before it runs
         assert env["CHECKIN_KEYS_SECRET"] == {"Ref": secret_id}
         (bootstrap_id, _) = _only(synth.of_type("Custom::CheckinSigningKeys"))
         assert bootstrap_id in function.get("DependsOn", [])
@@ -460,8 +427,44 @@ def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None
     assert parameter["Default"] == f"/aws/service/powertools/python/{architecture}/python3.12/{_pinned('aws-lambda-powertools')}"
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, str]]:
+    """(action, resource, condition) as JSON, from the function list: what each grant must become in IAM."""
+    table_id, table = _table(synth)
+    secret_id, _ = _secret(synth)
+    (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    dump = lambda value: json.dumps(value, sort_keys=True)  # noqa: E731
+    expected = set()
+    for grant in declared.grants:
+        if grant.resource is TABLE and grant.scope.startswith(INDEX_SCOPE):
+            resource, condition = {"Fn::Join": ["", [table_arn, f"/{grant.scope}"]]}, None
+        elif grant.resource is TABLE:  # a key area: every key of the request in the area's prefix
+            resource = table_arn
+            condition = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{AREAS[grant.scope]}*"]}}
+        elif grant.resource.service == "s3":
+            resource, condition = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{grant.scope}*"]]}, None
+        elif grant.resource.service == "secretsmanager":
+            resource, condition = {"Ref": secret_id}, None
+        else:
+            raise AssertionError(f"no expectation for {grant.resource}")
+        expected |= {(a, dump(resource), dump(condition)) for a in grant.actions}
+    return expected
+
+
+def _granted(statements: list[dict[str, Any]], prefixes: tuple[str, ...]) -> set[tuple[str, str, str]]:
+    return {
+        (action, json.dumps(resource, sort_keys=True), json.dumps(s.get("Condition"), sort_keys=True))
+        for s in statements
+        for action in _as_list(s["Action"])
+        if action.startswith(prefixes)
+        for resource in _as_list(s["Resource"])
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
+    """Each role holds exactly its function's grants (shared/functions.py, itself held to the calls the code makes by
+    tests/handlers/test_least_privilege.py): per key area, index, key prefix and secret; plus its logs and X-Ray."""
     table_id, table = _table(synth)
     secret_id, secret = _secret(synth)
     _, function = _function(synth, name)
@@ -474,23 +477,15 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     assert all(s["Effect"] == "Allow" for s in statements)
     actions = [a for s in statements for a in _as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
+    assert {a.split(":")[0] for a in actions} <= {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager"}
+    declared = DECLARED[name]
+    assert _granted(statements, ("dynamodb:", "s3:", "secretsmanager:")) == _expected_grants(synth, declared)
 
-    # DynamoDB: exactly what the code calls, on the table and on the indexes it queries (named, never index/*)
-    table_actions, indexes, reads_keys = EXPECTED_ACCESS[name]
-    declared = constants.FUNCTION_ACCESS[name]
-    assert (set(declared.table_actions), set(declared.queried_indexes), declared.reads_signing_keys) == EXPECTED_ACCESS[name]
-    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
-    expected = {(a, json.dumps(table_arn, sort_keys=True)) for a in table_actions} | {
-        ("dynamodb:Query", json.dumps({"Fn::Join": ["", [table_arn, f"/index/{i}"]]}, sort_keys=True)) for i in indexes
-    }
-    assert _resource_pairs(statements, "dynamodb:") == expected
-
-    # KMS: the table key only through DynamoDB; the signing keys' key only through Secrets Manager for that secret
+    # KMS: the table key only through DynamoDB (and S3, which encrypts evidence with it: a data key to write, Decrypt
+    # to read); the signing keys' key only through Secrets Manager for that secret
     table_key = _ref(table["Properties"]["SSESpecification"]["KMSMasterKeyId"])
     secret_key = _ref(secret["Properties"]["KmsKeyId"])
     assert table_key != secret_key
-    # (actions, key, service it must come through): the table's key also encrypts the evidence bucket
-    evidence = constants.FUNCTION_ACCESS[name].evidence
     kms_grants = set()
     for statement in statements:
         if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
@@ -498,23 +493,16 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
             kms_grants.add((frozenset(_as_list(statement["Action"])), _ref(statement["Resource"]), condition["kms:ViaService"]))
             if condition["kms:ViaService"].startswith("secretsmanager."):
                 assert condition["kms:EncryptionContext:SecretARN"] == {"Ref": secret_id}
-    expected_kms = {(frozenset({"kms:Decrypt", "kms:Encrypt"}), table_key, "dynamodb.ap-northeast-1.amazonaws.com")}
-    if reads_keys:
+    granted_actions = {a for g in declared.grants for a in g.actions}
+    expected_kms = set()
+    if any(g.resource is TABLE for g in declared.grants):
+        expected_kms.add((frozenset({"kms:Decrypt", "kms:Encrypt"}), table_key, "dynamodb.ap-northeast-1.amazonaws.com"))
+    if "secretsmanager:GetSecretValue" in granted_actions:
         expected_kms.add((frozenset({"kms:Decrypt"}), secret_key, "secretsmanager.ap-northeast-1.amazonaws.com"))
-    if evidence:
-        s3_kms = {"kms:Decrypt", "kms:GenerateDataKey"} if evidence == "upload" else {"kms:Decrypt"}
+    s3_kms = {kms for action, kms in (("s3:PutObject", "kms:GenerateDataKey"), ("s3:GetObject", "kms:Decrypt")) if action in granted_actions}
+    if s3_kms:
         expected_kms.add((frozenset(s3_kms), table_key, "s3.ap-northeast-1.amazonaws.com"))
     assert kms_grants == expected_kms
-
-    # S3: only objects under evidence/ of the evidence bucket; uploads may put, staff only read
-    (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
-    s3_pairs = {(a, r) for a, r in _resource_pairs(statements, "s3:")}
-    s3_actions = {"upload": {"s3:PutObject", "s3:GetObject"}, "view": {"s3:GetObject"}, None: set()}[evidence]
-    assert {a for a, _ in s3_pairs} == s3_actions
-    assert all(bucket_id in r and "/evidence/*" in r for _, r in s3_pairs)
-
-    secrets = _resource_pairs(statements, "secretsmanager:")
-    assert secrets == ({("secretsmanager:GetSecretValue", json.dumps({"Ref": secret_id}))} if reads_keys else set())
 
     # the only statement on "*" is X-Ray's (no resource-level permissions); cdk-nag IAM5 is acknowledged for it
     anywhere = [s for s in statements if "*" in _as_list(s["Resource"])]
@@ -524,7 +512,7 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
 VENDORED = {"segno": _pinned("segno"), "openpyxl": _pinned("openpyxl")}  # not in the Powertools layer
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", NAMES)
 def test_bundle_holds_shared_its_function_and_the_pure_python_dependencies(synth: Synth, name: str) -> None:
     bundle = _asset_dir(synth, name)
     top = sorted(p.name for p in bundle.iterdir())
@@ -754,6 +742,6 @@ def test_evidence_bucket_is_private_encrypted_ssl_only_logged_and_expiring(synth
     denies = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
     assert synth.resources[bucket_id]["DeletionPolicy"] == "Retain"
-    for name in FUNCTIONS:
+    for name in NAMES:
         env = _function(synth, name)[1]["Properties"]["Environment"]["Variables"]
-        assert ("EVIDENCE_BUCKET" in env) == (constants.FUNCTION_ACCESS[name].evidence is not None)
+        assert ("EVIDENCE_BUCKET" in env) == ("EVIDENCE_BUCKET" in DECLARED[name].settings)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from shared.routes import FUNCTIONS
+from shared.functions import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 NEVER_LOADED = ("requests", "sqlite3", "httpx", "aiohttp", "pymysql", "psycopg2")
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", [f.name for f in FUNCTIONS])
 def test_the_tracer_patches_botocore_only(function: str) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "POWERTOOLS_TRACE_DISABLED"}
     environment.update(LAMBDA_TASK_ROOT=str(ROOT), AWS_LAMBDA_FUNCTION_NAME=function)

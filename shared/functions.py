@@ -1,0 +1,256 @@
+"""The function list: every Lambda function, what invokes it (its triggers) and what it may do in AWS (its grants).
+
+One definition, several readers: the CDK stack builds each function, its triggers and its role from it
+(infra/components/functions.py), the local runtime's dispatcher knows every entry point and fires schedules from it
+(local/dispatcher.py), each handler checks at cold start that the settings its grants need are present
+(shared/config.py), and tests/handlers/test_least_privilege.py records every AWS call each function makes and
+requires the recorded calls to equal the grants: no grant unused, none missing.
+
+Adding a function: a folder `functions/<name>/handler.py` with `lambda_handler`, an entry here. Adding an AWS call:
+its grant here, in the same change (the least-privilege test fails otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .dal.keys import AREAS
+from .dal.table import INDEXES
+from .routes import ROUTES, Route
+
+# --- triggers ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Http:
+    """API Gateway (Lambda proxy): the function serves its routes in shared/routes.py (`Route.function == name`)."""
+
+
+SCHEDULE_SOURCE = "furusato.schedule"
+SCHEDULE_TIMEZONE = "Asia/Tokyo"  # every schedule reads its cron in Japan's time (no daylight saving time)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """EventBridge Scheduler invokes the function. `cron` is EventBridge's six-field form
+    `cron(minutes hours day-of-month month day-of-week year)`, read in Asia/Tokyo (SCHEDULE_TIMEZONE), not UTC:
+    `cron(0 3 * * ? *)` is 03:00 in Japan every day."""
+
+    name: str  # unique among schedules; the event names it, so one function can serve several
+    cron: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if not (self.cron.startswith("cron(") and self.cron.endswith(")") and len(self.cron[5:-1].split()) == 6):
+            raise ValueError(f"schedule {self.name!r}: {self.cron!r} is not cron(min hour dom month dow year)")
+
+    def event(self, scheduled_time: str) -> dict[str, Any]:
+        """What the function receives. Deployed, Scheduler fills `scheduled_time` from the placeholder
+        `<aws.scheduler.scheduled-time>` (ISO 8601, UTC); locally the dispatcher passes the clock's time."""
+        return {"source": SCHEDULE_SOURCE, "schedule": self.name, "scheduled_time": scheduled_time}
+
+    def local_event(self, at: datetime) -> dict[str, Any]:
+        return self.event(at.isoformat())
+
+
+@dataclass(frozen=True)
+class StateMachineTask:
+    """A Task state of a state machine invokes the function (lambda:InvokeFunction by the state machine's role)."""
+
+    state_machine: str
+    state: str
+
+
+@dataclass(frozen=True)
+class TableStream:
+    """The table's stream delivers changed items of these `type`s (an event source mapping with a filter)."""
+
+    item_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue's messages (an event source mapping; failed messages go to the queue's dead-letter queue)."""
+
+    name: str
+
+
+Trigger = Http | Schedule | StateMachineTask | TableStream | Queue
+
+# --- resources and grants ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Something the stack builds and functions call. `setting` is the environment variable that carries its name or
+    ARN to the functions granted access to it (set by the stack, checked at cold start by shared/config.py)."""
+
+    name: str
+    service: str  # the IAM service prefix of its actions
+    setting: str
+
+
+TABLE = Resource("table", "dynamodb", "TABLE_NAME")
+EVIDENCE_BUCKET = Resource("evidence-bucket", "s3", "EVIDENCE_BUCKET")
+CHECKIN_SIGNING_KEYS = Resource("checkin-signing-keys", "secretsmanager", "CHECKIN_KEYS_SECRET")
+RESOURCES: tuple[Resource, ...] = (TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS)
+
+INDEX_SCOPE = "index/"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """IAM actions on one resource, scoped where the resource allows it:
+    - the table: a key area of shared/dal/keys.py (`organisation`, `national`; IAM dynamodb:LeadingKeys on the area's
+      prefix) or `index/<name>` (Query on that index only);
+    - a bucket: an object key prefix (`evidence/`);
+    - a secret: "" (the secret itself).
+    TransactWriteItems has no IAM action of its own: each item is authorized as what it is (Put -> PutItem,
+    Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem), in its own area."""
+
+    resource: Resource
+    actions: tuple[str, ...]
+    scope: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.actions or any(not a.startswith(f"{self.resource.service}:") or "*" in a for a in self.actions):
+            raise ValueError(f"{self.resource.name}: actions must be explicit {self.resource.service}:<Action>: {self.actions}")
+        if self.resource is TABLE and self.scope not in AREAS and self.scope.removeprefix(INDEX_SCOPE) not in {i.name for i in INDEXES}:
+            raise ValueError(f"table grant scope {self.scope!r}: a key area {sorted(AREAS)} or index/<name>")
+
+
+def table(area: str, *actions: str) -> Grant:
+    return Grant(TABLE, tuple(sorted(actions)), area)
+
+
+def index(name: str) -> Grant:
+    return Grant(TABLE, ("dynamodb:Query",), f"{INDEX_SCOPE}{name}")
+
+
+# --- the list ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # folder under functions/; entry point functions.<name>.handler.lambda_handler
+    triggers: tuple[Trigger, ...]
+    grants: tuple[Grant, ...]
+
+    @property
+    def entry_point(self) -> str:
+        return f"functions.{self.name}.handler.lambda_handler"
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The environment variables the function cannot start without: one per resource it is granted."""
+        return tuple(sorted({g.resource.setting for g in self.grants}))
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        return tuple(t for t in self.triggers if isinstance(t, Schedule))
+
+    def serves_http(self) -> bool:
+        return any(isinstance(t, Http) for t in self.triggers)
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "register",
+        triggers=(Http(),),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # Repository._batch_get: organisation profiles + the user's registrations
+                "dynamodb:ConditionCheckItem",  # ActivityRepository.apply: registered with the recruiting organisation
+                "dynamodb:DeleteItem",  # delete_registrations, withdraw_application (transaction Delete)
+                "dynamodb:GetItem",  # ActivityRepository.get_activity (apply)
+                "dynamodb:PutItem",  # create_registration, apply (transaction Put)
+                "dynamodb:UpdateItem",  # registrations, applicant count (transactions)
+            ),
+            table(
+                "national",
+                "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
+                "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
+            ),
+            index("registrations_by_user"),  # list_registrations_of_user, applications_of_user
+            index("joined_organisations"),  # Repository.joined_organisation_codes
+            index("open_recruitment"),  # ActivityRepository.open_activities (R-BAS-7)
+        ),
+    ),
+    Function(
+        "checkin",
+        triggers=(Http(),),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # ActivityRepository.activity_names (my records: current activity names)
+                "dynamodb:ConditionCheckItem",  # record_attendance: activity running, registration exists
+                "dynamodb:GetItem",  # ActivityRepository.get_activity (why a check-in was refused); evidence
+                "dynamodb:PutItem",  # record_attendance (transaction Put of the records); evidence
+                "dynamodb:Query",  # records_of_user, EvidenceRepository.of_user: the person's partition
+                "dynamodb:UpdateItem",  # EvidenceRepository.mark_submitted
+            ),
+            table(
+                "national",
+                "dynamodb:UpdateItem",  # AccessRecorder / the check-in transaction: last app access (R-BAS-5)
+            ),
+            Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: verifies scanned tokens
+            Grant(
+                EVIDENCE_BUCKET,
+                (
+                    "s3:GetObject",  # EvidenceFiles.uploaded (HeadObject is authorized as GetObject)
+                    "s3:PutObject",  # EvidenceFiles.upload_form (the presigned POST the app uploads with)
+                ),
+                "evidence/",
+            ),
+        ),
+    ),
+    Function(
+        "admin",
+        triggers=(Http(),),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # PrelaunchRepository: which rows of an upload exist already
+                "dynamodb:BatchWriteItem",  # PrelaunchRepository.store_new (R-ACT-5)
+                "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance (staff entry)
+                "dynamodb:GetItem",  # ActivityRepository.get_activity, registrations, evidence
+                "dynamodb:PutItem",  # create_activity, record_attendance (transaction Put)
+                "dynamodb:Query",  # list_activities (ORG#<code>, ACTIVITY#), a registrant's records
+                "dynamodb:UpdateItem",  # replace_activity (edit, cancel), decide_application, evidence decisions
+            ),
+            index("records_by_activity"),  # ActivityRepository.records_of_activity
+            index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)
+            index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
+            Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes
+            Grant(EVIDENCE_BUCKET, ("s3:GetObject",), "evidence/"),  # EvidenceFiles.view_url (presigned GET)
+        ),
+    ),
+)
+
+
+def function(name: str, functions: Iterable[Function] = FUNCTIONS) -> Function:
+    for candidate in functions:
+        if candidate.name == name:
+            return candidate
+    raise LookupError(f"no function {name!r} in shared/functions.py")
+
+
+def problems(functions: tuple[Function, ...] = FUNCTIONS, routes: tuple[Route, ...] = ROUTES) -> list[str]:
+    """What makes the list inconsistent (the stack refuses to build it; a test requires none)."""
+    found: list[str] = []
+    names = [f.name for f in functions]
+    found += [f"function {n!r} declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    schedules = [s.name for f in functions for s in f.schedules]
+    found += [f"schedule {n!r} declared twice" for n in sorted({n for n in schedules if schedules.count(n) > 1})]
+    with_routes = {r.function for r in routes}
+    for f in functions:
+        if not f.triggers:
+            found.append(f"function {f.name!r} has no trigger: nothing would ever invoke it")
+        if f.serves_http() and f.name not in with_routes:
+            found.append(f"function {f.name!r} has an Http trigger but no route in shared/routes.py")
+    http = {f.name for f in functions if f.serves_http()}
+    found += [f"routes of {n!r}, which is not a function with an Http trigger" for n in sorted(with_routes - http)]
+    return found
