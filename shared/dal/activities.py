@@ -115,11 +115,16 @@ class ActivityRepository:
                 ConditionExpression="attribute_exists(pk) AND version = :expected",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=_dump({**values, ":expected": expected_version}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConcurrentUpdate("the activity changed meanwhile; reload and try again") from error
-            raise
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # botocore resends a write whose answer was lost: the resend meets the first sending's own write.
+            current = _load(error.response.get("Item") or {})
+            if {k: current.get(k) for k in fields} == _load(_dump(fields)) and not current.keys() & set(removed):
+                return
+            raise ConcurrentUpdate("the activity changed meanwhile; reload and try again") from error
 
     def get_activity(self, organisation_code: str, activity_id: str) -> Activity:
         response = self._client.get_item(

@@ -1,10 +1,14 @@
-"""Fault injection for handler tests: the k-th AWS call of a request fails, in one of three ways.
+"""Fault injection for handler tests: the k-th AWS call of a request fails, in one of four ways.
 
 Hooks sit on the clients of shared/dal/aws.py (botocore events, so the handlers run unchanged on moto):
 - `refused`: the call answers a throttling error (DynamoDB: ProvisionedThroughputExceededException, a transaction:
   TransactionCanceledException with a ThrottlingError reason; S3: SlowDown; Secrets Manager: ThrottlingException);
 - `connection`: the call raises a connection error; nothing reached AWS;
-- `lost`: the call reaches moto and is applied, then a read timeout is raised instead of its response.
+- `lost`: the call reaches moto and is applied, then a read timeout is raised instead of its response;
+- `lost, retried`: the call is applied, its answer lost on the way, and botocore's retry sends it again: the handler
+  gets the answer to the second sending, which meets the first one's write (a conditional write fails its own
+  condition). Only single-item writes: a transaction's retry carries the same ClientRequestToken, which DynamoDB
+  answers as the first (moto does not model it), batch writes are unconditional puts, and a read sees the same.
 
 Faults are injected on `before-call` / `after-call`, which fire once per API call, outside botocore's retry loop:
 what the handler sees is the call's final outcome after every attempt (standard mode, 3 attempts) failed. That is
@@ -18,9 +22,10 @@ import json
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-KINDS = ("refused", "connection", "lost")
+KINDS = ("refused", "connection", "lost", "lost, retried")
+RETRIED_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 ENDPOINT = "https://aws.invalid"  # only named in the raised errors; nothing is ever sent there
 
 
@@ -54,11 +59,20 @@ class FaultInjector:
     position: int | None = None
     kind: str | None = None
     counting: bool = False
+    _clients: dict = field(default_factory=dict)
+    _params: dict = field(default_factory=dict)  # the API parameters of the call under way
 
     def install(self, *clients) -> None:
         for client in clients:
+            client.meta.events.register("provide-client-params", self._keep_params)
             client.meta.events.register("before-call", self._before_call)
             client.meta.events.register("after-call", self._after_call)
+            self._clients[client.meta.service_model.service_name] = client
+
+    @staticmethod
+    def applies(kind: str, call: str) -> bool:
+        """Whether `kind` differs from a clean run at a call named `service:Operation`."""
+        return kind != "lost, retried" or call.split(":")[1] in RETRIED_OPERATIONS
 
     def start(self, position: int | None = None, kind: str | None = None) -> None:
         """Count from zero; fail call `position` (None: only count)."""
@@ -80,7 +94,25 @@ class FaultInjector:
             raise EndpointConnectionError(endpoint_url=ENDPOINT)
         return None
 
-    def _after_call(self, model, **_):
-        if self.counting and self.kind == "lost" and len(self.calls) == self.position:
+    def _keep_params(self, params, **_):
+        self._params = dict(params)
+
+    def _after_call(self, model, http_response, parsed, **_):
+        if not self.counting or len(self.calls) != self.position:
+            return
+        if self.kind == "lost":
             raise ReadTimeoutError(endpoint_url=ENDPOINT)
+        if self.kind == "lost, retried" and model.name in RETRIED_OPERATIONS:
+            client = self._clients[model.service_model.service_name]
+            self.counting = False  # the second sending is botocore's retry, not another call of the handler
+            try:
+                method = next(m for m, api in client.meta.method_to_api_mapping.items() if api == model.name)
+                second, status = getattr(client, method)(**self._params), 200
+            except ClientError as error:
+                second, status = error.response, error.response["ResponseMetadata"]["HTTPStatusCode"]
+            finally:
+                self.counting = True
+            parsed.clear()
+            parsed.update(second)
+            http_response.status_code = status
 

@@ -19,7 +19,7 @@ import io
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,9 @@ ANSWERS = {"relationship": ["type3_community_work"], "interests": ["volunteer_re
 PHOTO = b"\xff\xd8\xff\xe0" + b"0" * 200
 STAFF = staff_claims(HIDA)
 DEFECT_1 = "issue 11 defect 1: accepting evidence is not atomic (the records commit, then the decision fails)"
+# A single conditional write resent by botocore after its answer was lost meets its own first write: creating
+# evidence answers 500 (the put's condition), a decision 409 evidence-already-decided for the decision just made.
+RETRIED_EVIDENCE = "evidence writes do not recognise their own earlier sending (issue 11, found by the sweep)"
 
 Items = dict[tuple[str, str], dict[str, Any]]
 _deserializer = TypeDeserializer()
@@ -217,6 +220,7 @@ class Operation:
     state: Callable[[Items], Items] = whole_table
     partial: Callable[[Items, Items, Items], bool] | None = None  # a documented harmless partial
     xfail: str | None = None
+    known_failures: dict[str, str] = field(default_factory=dict)  # fault kind -> why it still fails (strict)
 
 
 OPERATIONS = (
@@ -252,18 +256,20 @@ OPERATIONS = (
     ),
     Operation(
         "evidence: start", lambda w: activity(w) | registered(w), start_evidence, DAY_AFTER,
-        answer=evidence_without_id, state=awaiting_uploads_alike,
+        answer=evidence_without_id, state=awaiting_uploads_alike, known_failures={"lost, retried": RETRIED_EVIDENCE},
     ),
     Operation("evidence: submit", evidence_started, submit_evidence, DAY_AFTER),
     Operation(
         "evidence: accept", evidence_submitted,
         lambda w, c: w.admin("POST", f"/evidence/u1/{c['evidence']}/accept", claims=STAFF),
         DAY_AFTER, repeat_may_answer=frozenset({(409, "evidence-already-decided")}), xfail=DEFECT_1,
+        known_failures={"lost, retried": RETRIED_EVIDENCE},
     ),
     Operation(
         "evidence: reject", evidence_submitted,
         lambda w, c: w.admin("POST", f"/evidence/u1/{c['evidence']}/reject", body={"reason": "別の日の写真です"}, claims=STAFF),
         DAY_AFTER, repeat_may_answer=frozenset({(409, "evidence-already-decided")}),
+        known_failures={"lost, retried": RETRIED_EVIDENCE},
     ),
     Operation(
         "pre-launch import", nothing,
@@ -440,13 +446,20 @@ def test_every_aws_call_of_the_operation_may_fail(world, operation, monkeypatch)
     assert clean.after != before, "the clean run changed nothing"
     assert len(clean.calls) >= 2, f"not a multi-call operation: {clean.calls}"
     failures = [f"no fault: {f}" for f in judge(operation, clean, before, clean)]
+    known: list[str] = []  # failures of a kind the operation lists in `known_failures`
+    trials = 0
     for position, call in enumerate(clean.calls, start=1):
         for kind in KINDS:
-            trial = sweep.run(position, kind)
-            failures += [f"{kind} at call {position} ({call}): {f}" for f in judge(operation, trial, before, clean)]
+            if not injector.applies(kind, call):
+                continue
+            trials += 1
+            found = [f"{kind} at call {position} ({call}): {f}" for f in judge(operation, sweep.run(position, kind), before, clean)]
+            (known if kind in operation.known_failures else failures).extend(found)
     seconds = time.perf_counter() - started
-    print(f"{operation.name}: {len(clean.calls)} calls ({', '.join(clean.calls)}), {len(clean.calls) * len(KINDS)} trials, {seconds:.1f} s")
+    print(f"{operation.name}: {len(clean.calls)} calls ({', '.join(clean.calls)}), {trials} trials, {seconds:.1f} s")
     assert not failures, "\n".join(failures)
+    for kind, reason in operation.known_failures.items():  # strict, like xfail: a fixed one must be unlisted
+        assert any(f.startswith(f"{kind} at") for f in known), f"{kind} no longer fails ({reason}): remove it from known_failures"
 
 
 def _difference(expected: Items, actual: Items) -> str:
