@@ -35,7 +35,6 @@ TIMEOUT = Duration.seconds(10)  # well under API Gateway's 29 s; boto3 retries a
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 LOG_LEVEL = "INFO"
 METRICS_NAMESPACE = "Furusato"  # same as shared/observability.py
-HANDLER = "functions.{name}.handler.lambda_handler"
 LIVE_ALIAS = "live"  # the alias every trigger invokes: the published version SnapStart snapshotted
 
 

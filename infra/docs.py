@@ -39,7 +39,7 @@ def permission_table() -> str:
     header = (
         ["Function", "Triggers"]
         + [f"Table, {area} area (`{AREAS[area]}*`)" for area in areas]
-        + ["`Query` on index", "Other resources", "Settings"]
+        + ["`Query` on index", "Other resources", "Settings (checked at cold start)"]
     )
     rows = []
     for function in FUNCTIONS:

@@ -1,26 +1,47 @@
-"""Environment of a function, validated once at cold start: a missing variable fails fast, with its name."""
+"""Environment of a function, checked once at cold start (`at_cold_start`, called when the handler module is
+imported): a variable the function needs that is missing or invalid fails the start, with its name, not the first
+request that needs it. What each function needs comes from the function list (shared/functions.py): the variable of
+every resource it is granted, which is also what the stack sets."""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+
+from .functions import function
+
+
+class MissingSettings(RuntimeError):
+    """The function cannot work without these variables: a deployment error, never a request's."""
 
 
 class Settings(BaseModel):
-    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+    # The one table (TABLE_NAME), the signing keys secret (CHECKIN_KEYS_SECRET: admin signs, checkin verifies) and the
+    # evidence bucket (EVIDENCE_BUCKET, R-ACT-3): each present exactly for the functions granted the resource.
+    table_name: str | None = Field(alias="TABLE_NAME", default=None, min_length=1)
+    checkin_keys_secret: str | None = Field(alias="CHECKIN_KEYS_SECRET", default=None, min_length=1)
+    evidence_bucket: str | None = Field(alias="EVIDENCE_BUCKET", default=None, min_length=1)
     # Idempotency records live in the same table (national area); how long a retried request returns the first result.
     idempotency_ttl_seconds: int = Field(alias="IDEMPOTENCY_TTL_SECONDS", default=24 * 3600, gt=0)
     # Joined organisations change rarely (an organisation joins once); browsing reads them from a container cache.
     organisation_cache_seconds: int = Field(alias="ORGANISATION_CACHE_SECONDS", default=60, ge=0)
-    # Secrets Manager secret holding the check-in signing keys (admin signs, checkin verifies); cached this long.
-    checkin_keys_secret: str | None = Field(alias="CHECKIN_KEYS_SECRET", default=None, min_length=1)
+    # How long a container keeps the signing keys before reading the secret again.
     secret_cache_seconds: int = Field(alias="SECRET_CACHE_SECONDS", default=300, ge=0)
-    # S3 bucket for attendance evidence (R-ACT-3): uploaded by the app with a presigned POST, viewed by staff.
-    evidence_bucket: str | None = Field(alias="EVIDENCE_BUCKET", default=None, min_length=1)
 
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.model_validate(dict(os.environ))
+
+
+def at_cold_start(function_name: str) -> Settings:
+    """The settings of `function_name`, every one it needs present and all valid, or MissingSettings naming them."""
+    missing = [name for name in function(function_name).settings if not os.environ.get(name)]
+    if missing:
+        raise MissingSettings(f"function {function_name!r} cannot start without {', '.join(missing)}")
+    try:
+        return settings()
+    except ValidationError as error:
+        raise MissingSettings(f"function {function_name!r}: invalid settings: {error}") from error

@@ -18,9 +18,7 @@ def access_recorder() -> AccessRecorder:
 def activity_service() -> ActivityService:
     from .dal.secrets import SigningKeyStore
 
-    config = settings()
-    if not config.checkin_keys_secret:
-        raise RuntimeError("CHECKIN_KEYS_SECRET is not set")
+    config = settings()  # checked at cold start (shared/config.py): the secret is set for every function granted it
     keys = SigningKeyStore(config.checkin_keys_secret, config.secret_cache_seconds)
     return ActivityService(ActivityRepository(aws.client("dynamodb"), config.table_name), keys)
 
@@ -57,9 +55,7 @@ def evidence_service():
     from .dal.evidence import EvidenceFiles, EvidenceRepository
     from .logic.evidence import EvidenceService
 
-    config = settings()
-    if not config.evidence_bucket:
-        raise RuntimeError("EVIDENCE_BUCKET is not set")
+    config = settings()  # checked at cold start (shared/config.py)
     dynamodb = aws.client("dynamodb")
     registrations = Repository(dynamodb, config.table_name)
     return EvidenceService(

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
-from shared import qr, wiring
+from shared import config, qr, wiring
 from shared.api.resolver import COGNITO, FileBody, create_resolver
 from shared.api.staff import current_staff
 from shared.domain.activities import Activity, ActivityInput, ActivityPatch, ActivityRecord, Application, Evidence
@@ -25,6 +25,7 @@ from shared.logic.prelaunch import ImportResult
 from shared.logic.registrants import RegistrantRecords, RegistrantView
 from shared.observability import entry_point
 
+config.at_cold_start("admin")  # a missing setting fails the start, not the first request needing it
 app = create_resolver("ふるさと住民登録 admin API")
 STAFF = [{COGNITO: []}]
 ActivityId = Annotated[str, Path(pattern=r"^a[0-9a-f]{16}$")]

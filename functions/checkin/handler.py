@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
-from shared import wiring
+from shared import config, wiring
 from shared.api import resolver
 from shared.api.resolver import COGNITO, create_resolver, current_user_id
 from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
@@ -19,6 +19,7 @@ from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceCreated
 from shared.observability import entry_point, metrics
 
+config.at_cold_start("checkin")  # a missing setting fails the start, not the first request needing it
 app = create_resolver("ふるさと住民登録 app API: checkin")
 SIGNED_IN = [{COGNITO: []}]
 

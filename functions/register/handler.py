@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import wiring
+from shared import config, wiring
 from shared.api import resolver
 from shared.api.resolver import COGNITO, create_resolver
 from shared.domain.activities import Application, OpenActivity
@@ -28,6 +28,7 @@ from shared.domain.models import (
 from shared.logic.registration import RegisterCommand
 from shared.observability import entry_point, metrics
 
+config.at_cold_start("register")  # a missing setting fails the start, not the first request needing it
 app = create_resolver("ふるさと住民登録 app API: register")
 SIGNED_IN = [{COGNITO: []}]
 LgCodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]

@@ -8,7 +8,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from shared.api.staff import EDITOR, ROLES, VIEWER
+from shared.domain.staff import EDITOR, ROLES, VIEWER
 
 from .. import constants
 from ..nag import acknowledge
@@ -88,7 +88,7 @@ _GROUP_DESCRIPTIONS = {
 class StaffIdentity(Construct):
     """Municipal staff. Accounts are created by an administrator (no self sign-up) with the immutable organisation
     code `custom:lg_code` and put in group `editor` or `viewer`: shared/api/staff.py reads both from the ID token the
-    admin API's authorizer validated. MFA (TOTP) is required: staff see and enter residents' records."""
+    admin API's authorizer validated (the roles: shared/domain/staff.py). MFA (TOTP) is required: staff see and enter residents' records."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

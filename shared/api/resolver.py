@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 
-from ..domain.errors import DomainError, RequestTooLarge, UnsupportedMediaType
+from ..domain.errors import DomainError, RequestTooLarge, Unauthenticated, UnsupportedMediaType
 from ..observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -27,12 +27,6 @@ JSON = "application/json"
 # WAF only counts that rule (the pre-launch import takes files), so the functions hold the same cap themselves. The
 # largest real body, a registration with every survey answer at its limit, stays well under it (docs/decisions.md).
 MAX_JSON_BODY_BYTES = 8 * 1024
-
-
-class Unauthenticated(DomainError):
-    status = 401
-    type_slug = "unauthenticated"
-    title = "ログインが必要です"
 
 
 def problem(

@@ -48,8 +48,7 @@ def _application_item(application: Application) -> dict[str, Any]:
         "type": "Application",
         "org_code": application.organisation_code,
         **application.model_dump(mode="json", exclude={"organisation_code"}),
-        "user_pk": keys.registrations_by_user(application.user_id)["user_pk"],
-        "user_sk": f"APPLICATION#{application.organisation_code}#{application.activity_id}",
+        **keys.application_by_user(application.user_id, application.organisation_code, application.activity_id),
         "application_pk": keys.applications_by_activity(application.activity_id),
         "application_sk": f"{application.applied_at.isoformat()}#{application.user_id}",
     }
@@ -401,7 +400,7 @@ class ActivityRepository:
             IndexName=REGISTRATIONS_BY_USER.name,
             KeyConditionExpression="user_pk = :u AND begins_with(user_sk, :app)",
             ExpressionAttributeValues=_dump(
-                {":u": keys.registrations_by_user(user_id)["user_pk"], ":app": "APPLICATION#"}
+                {":u": keys.registrations_by_user(user_id)["user_pk"], ":app": keys.APPLICATION_PREFIX}
             ),
         )
         return [

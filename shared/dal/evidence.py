@@ -110,7 +110,7 @@ class EvidenceRepository:
             self._client,
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
-            ExpressionAttributeValues=_dump({":pk": pk, ":e": "EVIDENCE#"}),
+            ExpressionAttributeValues=_dump({":pk": pk, ":e": keys.EVIDENCE_PREFIX}),
         )
         return [_evidence(i) for i in items]
 

@@ -28,9 +28,33 @@ def registration(code: str, user_id: str) -> dict[str, str]:
     return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": "REGISTRATION"}
 
 
+USER = "USER#"
+APPLICATION_PREFIX = "APPLICATION#"
+EVIDENCE_PREFIX = "EVIDENCE#"
+PRELAUNCH_PREFIX = "PRELAUNCH#"
+
+
 def registrations_by_user(user_id: str) -> dict[str, str]:
-    """GSI registrations_by_user keys of a registration item (the sort key adds the organisation)."""
-    return {"user_pk": f"USER#{user_id}"}
+    """GSI registrations_by_user partition key of a person's registrations and applications."""
+    return {"user_pk": f"{USER}{user_id}"}
+
+
+def user_of(user_pk: str) -> str:
+    """The person a registrations_by_user partition key names."""
+    return user_pk.removeprefix(USER)
+
+
+def registration_by_user(user_id: str, code: str) -> dict[str, str]:
+    """GSI registrations_by_user keys of a registration: its sort key starts with ORG (see USER_REGISTRATIONS)."""
+    return {**registrations_by_user(user_id), "user_sk": f"{ORG}{code}"}
+
+
+def application_by_user(user_id: str, code: str, activity_id: str) -> dict[str, str]:
+    """GSI registrations_by_user keys of an application: its sort key starts with APPLICATION_PREFIX."""
+    return {**registrations_by_user(user_id), "user_sk": f"{APPLICATION_PREFIX}{code}#{activity_id}"}
+
+
+USER_REGISTRATIONS = ORG  # begins_with(user_sk, …): a person's registrations in registrations_by_user
 
 
 def activity(code: str, activity_id: str) -> dict[str, str]:
@@ -57,12 +81,12 @@ def records_by_activity(activity_id: str) -> str:
 def unclaimed_record(uploader_code: str, person_key: str, row_key: str) -> dict[str, str]:
     """A pre-launch participation (R-ACT-5) not yet claimed by a registrant, kept (with the participant's details)
     in the area of the organisation that uploaded it; grouped by person so a claim is one Query."""
-    return {"pk": f"{ORG}{uploader_code}#UNCLAIMED#{person_key}", "sk": f"PRELAUNCH#{row_key}"}
+    return {"pk": f"{ORG}{uploader_code}#UNCLAIMED#{person_key}", "sk": f"{PRELAUNCH_PREFIX}{row_key}"}
 
 
 def application(code: str, user_id: str, activity_id: str) -> dict[str, str]:
     """An application to an activity (R-BAS-7), in the person's partition of the recruiting organisation."""
-    return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": f"APPLICATION#{activity_id}"}
+    return {"pk": f"{ORG}{code}#{USER}{user_id}", "sk": f"{APPLICATION_PREFIX}{activity_id}"}
 
 
 def open_recruitment(code: str) -> str:
@@ -75,7 +99,7 @@ def applications_by_activity(activity_id: str) -> str:
 
 def evidence(code: str, user_id: str, evidence_id: str) -> dict[str, str]:
     """Evidence of attendance (R-ACT-3), in the person's partition of the organisation that designated the activity."""
-    return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": f"EVIDENCE#{evidence_id}"}
+    return {"pk": f"{ORG}{code}#{USER}{user_id}", "sk": f"{EVIDENCE_PREFIX}{evidence_id}"}
 
 
 def evidence_to_review(code: str) -> str:

@@ -49,6 +49,6 @@ class PrelaunchRepository:
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table, []):
                     person_key = item["pk"]["S"].rsplit("#UNCLAIMED#", 1)[1]
-                    found.add((person_key, item["sk"]["S"].removeprefix("PRELAUNCH#")))
+                    found.add((person_key, item["sk"]["S"].removeprefix(keys.PRELAUNCH_PREFIX)))
                 request = response.get("UnprocessedKeys") or None
         return found

@@ -31,8 +31,7 @@ def _load(item: dict[str, Any]) -> dict[str, Any]:
 def _registration_item(reg: Registration) -> dict[str, Any]:
     item: dict[str, Any] = {
         **keys.registration(reg.organisation_code, reg.user_id),
-        **keys.registrations_by_user(reg.user_id),
-        "user_sk": f"ORG#{reg.organisation_code}",
+        **keys.registration_by_user(reg.user_id, reg.organisation_code),
         "type": "Registration",
         "org_code": reg.organisation_code,
         "user_id": reg.user_id,
@@ -53,7 +52,7 @@ def _registration(item: dict[str, Any]) -> Registration:
     personal = item.get("personal")
     return Registration(
         organisation_code=item["org_code"],
-        user_id=item.get("user_id") or item["user_pk"].removeprefix("USER#"),
+        user_id=item.get("user_id") or keys.user_of(item["user_pk"]),
         level=item.get("level", "basic"),
         since=datetime.fromisoformat(item["since"]),
         direct=bool(item.get("direct", False)),
@@ -158,7 +157,7 @@ class Repository:
             TableName=self._table,
             IndexName=REGISTRATIONS_BY_USER.name,
             KeyConditionExpression="user_pk = :u AND begins_with(user_sk, :org)",
-            ExpressionAttributeValues={":u": {"S": keys.registrations_by_user(user_id)["user_pk"]}, ":org": {"S": "ORG#"}},
+            ExpressionAttributeValues={":u": {"S": keys.registrations_by_user(user_id)["user_pk"]}, ":org": {"S": keys.USER_REGISTRATIONS}},
         )
         return [_registration(i) for i in items]
 
@@ -198,7 +197,7 @@ class Repository:
                                 ":org": pref.organisation_code,
                                 ":user": pref.user_id,
                                 ":upk": keys.registrations_by_user(pref.user_id)["user_pk"],
-                                ":usk": f"ORG#{pref.organisation_code}",
+                                ":usk": keys.registration_by_user(pref.user_id, pref.organisation_code)["user_sk"],
                                 ":level": pref.level,
                                 ":since": pref.since.isoformat(),
                                 ":false": False,

@@ -100,9 +100,6 @@ class Activity(ActivityInput):
     version: int = 1
     applicants: int = Field(default=0, description="Applications received (kept by the application transactions)")
 
-    def is_running(self, at: datetime) -> bool:
-        return self.starts_at <= at <= self.ends_at
-
 
 class ActivityRecord(BaseModel):
     """One attendance, as counted for one organisation (R-ACT-4: the venue municipality and its prefecture each

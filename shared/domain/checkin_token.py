@@ -38,7 +38,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..clock import TOKYO
-from .errors import DomainError
+from .errors import CheckinTokenExpired, CheckinTokenNotYetValid, InvalidCheckinToken, UnknownSigningKey
 
 TokenKind = Literal["printed", "rotating"]
 
@@ -62,45 +62,7 @@ ActivityId = Annotated[str, Field(pattern=rf"^{_ID}{{1,64}}$", description="URL-
 LgCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="全国地方公共団体コード (6 digits)")]
 
 
-# --- errors (docs/problems.md) -------------------------------------------------------------------------------
-
-
-class InvalidCheckinToken(DomainError):
-    """Malformed, unknown key, bad signature or altered payload: deliberately one error with one detail, so a
-    forger learns nothing about which check failed. `reason` is for server-side logs only (not in the response)."""
-
-    status = 422
-    type_slug = "invalid-checkin-code"
-    title = "このQRコードは使えません。活動の会場に掲示されたQRコードを読み取ってください"
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__("the scanned text is not a valid check-in token")
-        self.reason = reason
-
-
-class CheckinTokenExpired(DomainError):
-    status = 422
-    type_slug = "checkin-code-expired"
-    title = "このQRコードの有効期限が切れています"
-
-    def __init__(self, claims: CheckinClaims) -> None:
-        hint = "scan the code on the staff screen again" if claims.kind == "rotating" else "the activity is over"
-        super().__init__(f"the check-in token expired; {hint}", expired_at=claims.expires.isoformat(), kind=claims.kind)
-
-
-class CheckinTokenNotYetValid(DomainError):
-    status = 422
-    type_slug = "checkin-code-not-yet-valid"
-    title = "まだ受付時間前です。活動の開始時刻が近づいてから読み取ってください"
-
-    def __init__(self, claims: CheckinClaims) -> None:
-        super().__init__("the check-in token is not valid yet", valid_from=claims.not_before.isoformat())
-
-
-class UnknownSigningKey(InvalidCheckinToken):
-    """A well-formed token signed with a key id not in the key set: the same response as any invalid token, but a
-    caller holding keys cached from the secret store can refetch them once and verify again (a rotation that has not
-    reached this container yet), before giving up."""
+# --- errors: the refusals are domain errors (shared/domain/errors.py); this one is internal ---------------------
 
 
 class OutsideActivityWindow(ValueError):

@@ -3,7 +3,10 @@ RFC 9457 problem with a Japanese title the app can show as is, and an English `d
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # only for annotations: checkin_token imports its errors from here
+    from .checkin_token import CheckinClaims
 
 
 class DomainError(Exception):
@@ -192,3 +195,70 @@ class ServiceUnavailable(DomainError):
     type_slug = "service-unavailable"
     title = "ただいま混み合っています。しばらくしてからもう一度お試しください"
     retry_after_seconds = 2
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    type_slug = "unauthenticated"
+    title = "ログインが必要です"
+
+
+# --- check-in codes (shared/domain/checkin_token.py) ----------------------------------------------------------
+
+
+class InvalidCheckinToken(DomainError):
+    """Malformed, unknown key, bad signature or altered payload: deliberately one error with one detail, so a
+    forger learns nothing about which check failed. `reason` is for server-side logs only (not in the response)."""
+
+    status = 422
+    type_slug = "invalid-checkin-code"
+    title = "このQRコードは使えません。活動の会場に掲示されたQRコードを読み取ってください"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__("the scanned text is not a valid check-in token")
+        self.reason = reason
+
+
+class CheckinTokenExpired(DomainError):
+    status = 422
+    type_slug = "checkin-code-expired"
+    title = "このQRコードの有効期限が切れています"
+
+    def __init__(self, claims: CheckinClaims) -> None:
+        hint = "scan the code on the staff screen again" if claims.kind == "rotating" else "the activity is over"
+        super().__init__(f"the check-in token expired; {hint}", expired_at=claims.expires.isoformat(), kind=claims.kind)
+
+
+class CheckinTokenNotYetValid(DomainError):
+    status = 422
+    type_slug = "checkin-code-not-yet-valid"
+    title = "まだ受付時間前です。活動の開始時刻が近づいてから読み取ってください"
+
+    def __init__(self, claims: CheckinClaims) -> None:
+        super().__init__("the check-in token is not valid yet", valid_from=claims.not_before.isoformat())
+
+
+class UnknownSigningKey(InvalidCheckinToken):
+    """A well-formed token signed with a key id not in the key set: the same response as any invalid token, but a
+    caller holding keys cached from the secret store can refetch them once and verify again (a rotation that has not
+    reached this container yet), before giving up."""
+
+
+# --- pre-launch import (shared/domain/prelaunch.py; file-level: raised before any row is looked at) -----------
+
+
+class InvalidActivityVenue(DomainError):
+    """R-ACT-4: a municipality uploads its own activities; a prefecture names one of its municipalities."""
+
+    status = 422
+    type_slug = "invalid-activity-venue"
+    title = "活動が行われた市区町村の指定に誤りがあります"
+
+
+class InvalidPrelaunchFile(DomainError):
+    """The upload is not a readable template: not .xlsx/CSV, no column-names row, required columns missing, too
+    many rows. `reason` (extension) says what in Japanese, for staff."""
+
+    status = 422
+    type_slug = "invalid-prelaunch-file"
+    title = "取り込みファイルの形式に誤りがあります"

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 from ..clock import TOKYO
 from ..organisations.catalog import MUNICIPALITY, PREFECTURE, Organisation, get, normalize_postal_code
-from .errors import DomainError, UnknownOrganisation
+from .errors import InvalidActivityVenue, InvalidPrelaunchFile, UnknownOrganisation
 from .models import Gender, LgCode
 
 RECORDS_COUNT_FROM = date(2026, 4, 1)  # R-ACT-5: records from 2026-04 onward count
@@ -47,27 +47,6 @@ UPLOAD_MEDIA_TYPES = (XLSX, "text/csv", "text/tab-separated-values")
 # Lambda takes at most 6 MB per invocation and API Gateway base64-encodes a file body (4/3): 4 MiB of file stays
 # under it with room for the event. A 10,000-row template is about 2.5 MB as CSV, far less as .xlsx.
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
-
-
-# --------------------------------------------------------------------------------------------------------------
-# errors (file-level: raised before any row is looked at)
-
-
-class InvalidActivityVenue(DomainError):
-    """R-ACT-4: a municipality uploads its own activities; a prefecture names one of its municipalities."""
-
-    status = 422
-    type_slug = "invalid-activity-venue"
-    title = "活動が行われた市区町村の指定に誤りがあります"
-
-
-class InvalidPrelaunchFile(DomainError):
-    """The upload is not a readable template: not .xlsx/CSV, no column-names row, required columns missing, too
-    many rows. `reason` (extension) says what in Japanese, for staff."""
-
-    status = 422
-    type_slug = "invalid-prelaunch-file"
-    title = "取り込みファイルの形式に誤りがあります"
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from .. import clock
-from ..api.staff import EDITOR, VIEWER, StaffMember
+from ..domain.staff import EDITOR, VIEWER, StaffMember
 from ..dal.activities import ActivityRepository
 from ..domain import activities as rules
 from ..domain import checkin_token as tokens

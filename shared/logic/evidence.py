@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .. import clock
-from ..api.staff import EDITOR, VIEWER, StaffMember
+from ..domain.staff import EDITOR, VIEWER, StaffMember
 from ..dal.activities import ActivityRepository
 from ..dal.evidence import EvidenceFiles, EvidenceRepository
 from ..domain.activities import Evidence, EvidenceRequest, new_evidence_id

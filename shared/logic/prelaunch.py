@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from .. import clock
-from ..api.staff import EDITOR, StaffMember
+from ..domain.staff import EDITOR, StaffMember
 from ..dal.prelaunch import PrelaunchRepository
 from ..domain import prelaunch
 from ..domain.prelaunch import RowProblem

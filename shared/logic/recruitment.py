@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .. import clock
-from ..api.staff import EDITOR, VIEWER, StaffMember
+from ..domain.staff import EDITOR, VIEWER, StaffMember
 from ..dal.activities import ActivityRepository
 from ..dal.repository import Repository
 from ..domain.activities import Application, OpenActivity, is_open_for_applications

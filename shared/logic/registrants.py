@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from .. import clock
-from ..api.staff import VIEWER, StaffMember
+from ..domain.staff import VIEWER, StaffMember
 from ..dal.activities import ActivityRepository
 from ..dal.repository import Repository
 from ..domain import activities as rules

@@ -16,12 +16,12 @@ from aws_cdk.assertions import Match
 
 from infra import constants
 from functions.admin.handler import PRELAUNCH_UPLOAD
-from shared.api.resolver import MAX_JSON_BODY_BYTES, PROBLEM_JSON, PROBLEM_TYPE_BASE, Unauthenticated
-from shared.api.staff import ROLES
+from shared.api.resolver import MAX_JSON_BODY_BYTES, PROBLEM_JSON, PROBLEM_TYPE_BASE
+from shared.domain.staff import ROLES
 from shared.dal import table as definition
 from shared.domain import errors
 from shared.dal.keys import AREAS
-from shared.domain.errors import RequestTooLarge
+from shared.domain.errors import RequestTooLarge, Unauthenticated
 from shared.functions import FUNCTIONS, INDEX_SCOPE, TABLE, Function
 from shared.routes import ROUTES, Route
 

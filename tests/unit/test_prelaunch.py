@@ -18,7 +18,7 @@ import pytest
 from shared.clock import TOKYO
 from shared.domain import prelaunch
 from shared.domain.errors import UnknownOrganisation
-from shared.domain.prelaunch import InvalidActivityVenue, InvalidPrelaunchFile
+from shared.domain.errors import InvalidActivityVenue, InvalidPrelaunchFile
 from shared.organisations import catalog
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "prelaunch_sample.csv"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shared.api.resolver import Unauthenticated
 from shared.domain import errors
+from shared.domain.errors import Unauthenticated
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "problems.md").read_text(encoding="utf-8")
 
