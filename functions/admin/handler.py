@@ -13,11 +13,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
 from shared import config, qr, wiring
+from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, FileBody, create_resolver
 from shared.api.staff import current_staff
 from shared.domain.activities import Activity, ActivityInput, ActivityPatch, ActivityRecord, Application, Evidence
 from shared.domain import prelaunch
 from shared.domain.models import OrganisationRef
+from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
 from shared.logic.organisations import organisation_ref
@@ -46,12 +48,12 @@ class StaffInfo(BaseModel):
     roles: list[str]
 
 
-class ActivityList(BaseModel):
-    activities: list[Activity]
+class ActivityList(Paged):
+    activities: list[Activity] = Field(description="In id order (not by date)")
 
 
-class RecordList(BaseModel):
-    records: list[ActivityRecord]
+class RecordList(Paged):
+    records: list[ActivityRecord] = Field(description="By day, then person")
 
 
 class RecordEntry(BaseModel):
@@ -66,8 +68,9 @@ def whoami() -> StaffInfo:
 
 
 @app.get("/activities", tags=["activities"], summary="My organisation's designated activities", security=STAFF)
-def list_activities() -> ActivityList:
-    return ActivityList(activities=service().list(current_staff(app)))
+def list_activities(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> ActivityList:
+    found = service().list(current_staff(app), limit, page)
+    return ActivityList(activities=found.items, next=found.next)
 
 
 @app.post("/activities", tags=["activities"], summary="Designate an activity (R-ACT-1)", security=STAFF)
@@ -127,8 +130,9 @@ def checkin_code(
 
 
 @app.get("/activities/<activity_id>/records", tags=["records"], summary="Who attended (R-ACT-3)", security=STAFF)
-def activity_records(activity_id: ActivityId) -> RecordList:
-    return RecordList(records=service().records_of_activity(current_staff(app), activity_id))
+def activity_records(activity_id: ActivityId, limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> RecordList:
+    found = service().records_of_activity(current_staff(app), activity_id, limit, page)
+    return RecordList(records=found.items, next=found.next)
 
 
 @app.post(
@@ -164,8 +168,8 @@ def import_prelaunch_records(
     return importer().import_file(current_staff(app), hint, data, venue_code)
 
 
-class ApplicationList(BaseModel):
-    applications: list[Application]
+class ApplicationList(Paged):
+    applications: list[Application] = Field(description="First applied first")
 
 
 class Decision(BaseModel):
@@ -173,8 +177,9 @@ class Decision(BaseModel):
 
 
 @app.get("/activities/<activity_id>/applications", tags=["recruitment"], summary="Applicants (R-BAS-7)", security=STAFF)
-def applications(activity_id: ActivityId) -> ApplicationList:
-    return ApplicationList(applications=recruitment().applicants(current_staff(app), activity_id))
+def applications(activity_id: ActivityId, limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> ApplicationList:
+    found = recruitment().applicants(current_staff(app), activity_id, limit, page)
+    return ApplicationList(applications=found.items, next=found.next)
 
 
 @app.put(
@@ -189,8 +194,8 @@ def decide(
     return recruitment().decide(current_staff(app), activity_id, user_id, decision.status)
 
 
-class EvidenceList(BaseModel):
-    evidence: list[Evidence]
+class EvidenceList(Paged):
+    evidence: list[Evidence] = Field(description="Oldest submission first")
 
 
 class Rejection(BaseModel):
@@ -212,13 +217,14 @@ def registrant(user_id: UserIdPath) -> RegistrantView:
 
 
 @app.get("/registrants/<user_id>/records", tags=["registrants"], summary="A registrant's records here, last 12 months", security=STAFF)
-def registrant_records(user_id: UserIdPath) -> RegistrantRecords:
-    return registrants().records(current_staff(app), user_id)
+def registrant_records(user_id: UserIdPath, limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> RegistrantRecords:
+    return registrants().records(current_staff(app), user_id, limit, page)
 
 
 @app.get("/evidence", tags=["records"], summary="Evidence waiting for review (R-ACT-3)", security=STAFF)
-def evidence_to_review() -> EvidenceList:
-    return EvidenceList(evidence=evidence().to_review(current_staff(app)))
+def evidence_to_review(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> EvidenceList:
+    found = evidence().to_review(current_staff(app), limit, page)
+    return EvidenceList(evidence=found.items, next=found.next)
 
 
 @app.get("/evidence/<user_id>/<evidence_id>", tags=["records"], summary="One piece of evidence and a link to view it", security=STAFF)

@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 
 from shared import config, wiring
 from shared.api import resolver
+from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, create_resolver, current_user_id
 from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
+from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceCreated
 from shared.observability import entry_point, metrics
@@ -39,12 +41,14 @@ class CheckinRequest(BaseModel):
     code: str = Field(min_length=1, max_length=2000, description="The text read from the QR code (URL or token)")
 
 
-class MyRecords(BaseModel):
+class MyRecords(Paged):
     organisation_code: str
     first_day: date
     last_day: date
-    count_last_12_months: int = Field(description="Toward premium registration's 3 a year (R-PRE-1)")
-    records: list[ActivityRecord]
+    count_last_12_months: int = Field(
+        description="Every record from first_day to last_day, not this page's: toward premium registration's 3 a year (R-PRE-1)"
+    )
+    records: list[ActivityRecord] = Field(description="Oldest first")
 
 
 @app.post("/checkins", tags=["records"], summary="Record attendance by scanning an activity's code", security=SIGNED_IN)
@@ -58,12 +62,17 @@ def check_in(request: Annotated[CheckinRequest, Body()]) -> Response[AttendanceR
 
 
 @app.get("/me/records/<code>", tags=["records"], summary="My records for an organisation, last 12 months", security=SIGNED_IN)
-def my_records(code: Annotated[str, Path(pattern=r"^\d{6}$")]) -> MyRecords:
-    records, first, last = service().my_records(signed_in_user(), code)
-    return MyRecords(organisation_code=code, first_day=first, last_day=last, count_last_12_months=len(records), records=records)
+def my_records(
+    code: Annotated[str, Path(pattern=r"^\d{6}$")], limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None
+) -> MyRecords:
+    records, window = service().my_records(signed_in_user(), code, limit, page)
+    return MyRecords(
+        organisation_code=code, first_day=window.first_day, last_day=window.last_day,
+        count_last_12_months=window.count, records=records.items, next=records.next,
+    )
 
 
-class MyEvidence(BaseModel):
+class MyEvidence(Paged):
     evidence: list[Evidence]
 
 
@@ -92,8 +101,11 @@ def submit_evidence(code: Annotated[str, Path(pattern=r"^\d{6}$")], evidence_id:
 
 
 @app.get("/me/evidence/<code>", tags=["records"], summary="My evidence for an organisation and its status", security=SIGNED_IN)
-def my_evidence(code: Annotated[str, Path(pattern=r"^\d{6}$")]) -> MyEvidence:
-    return MyEvidence(evidence=evidence().mine(signed_in_user(), code))
+def my_evidence(
+    code: Annotated[str, Path(pattern=r"^\d{6}$")], limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None
+) -> MyEvidence:
+    found = evidence().mine(signed_in_user(), code, limit, page)
+    return MyEvidence(evidence=found.items, next=found.next)
 
 
 @entry_point(correlation_paths.API_GATEWAY_REST)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import config, wiring
 from shared.api import resolver
+from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, create_resolver
 from shared.domain.activities import Application, OpenActivity
 from shared.domain.models import (
@@ -25,12 +26,14 @@ from shared.domain.models import (
     RegisterResponse,
     WithdrawResponse,
 )
+from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.registration import RegisterCommand
 from shared.observability import entry_point, metrics
 
 config.at_cold_start("register")  # a missing setting fails the start, not the first request needing it
 app = create_resolver("ふるさと住民登録 app API: register")
 SIGNED_IN = [{COGNITO: []}]
+ORGANISATION_LIST_MAX = 2000  # the country has 47 prefectures and ~1,740 municipalities: one bounded response
 LgCodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
 
 
@@ -57,7 +60,15 @@ def list_organisations(
     q: Annotated[str | None, Query(max_length=50, description="Part of the name or its kana")] = None,
     prefecture: Annotated[str | None, Query(pattern=r"^\d{6}$", description="Only this prefecture's")] = None,
     include_not_joined: Annotated[bool, Query()] = False,
-    limit: Annotated[int, Query(ge=1, le=2000)] = 100,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=ORGANISATION_LIST_MAX,
+            description=f"At most {ORGANISATION_LIST_MAX:,} (every prefecture and municipality is ~1,800), default 100; "
+            "not paged: the list is bounded by the country",
+        ),
+    ] = 100,
 ) -> OrganisationList:
     return OrganisationList(organisations=service().list_organisations(q, prefecture, include_not_joined, limit))
 
@@ -86,8 +97,8 @@ def register(
 
 
 @app.get("/me/registrations", tags=["registrations"], summary="My registrations", security=SIGNED_IN)
-def my_registrations() -> MyRegistrations:
-    return service().my_registrations(signed_in_user())
+def my_registrations(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> MyRegistrations:
+    return service().my_registrations(signed_in_user(), limit, page)
 
 
 @app.get("/me/registrations/<code>/card", tags=["registrations"], summary="Registration card (登録証)", security=SIGNED_IN)
@@ -100,11 +111,14 @@ def withdraw(code: LgCodePath) -> WithdrawResponse:
     return service().withdraw(signed_in_user(), code)
 
 
-class OpenActivities(BaseModel):
-    activities: list[OpenActivity]
+class OpenActivities(Paged):
+    activities: list[OpenActivity] = Field(
+        description="By organisation, soonest end first. A page may hold fewer than `limit` (even none) and still "
+        "have a `next`: each page looks at up to 10 of the organisations registered with."
+    )
 
 
-class MyApplications(BaseModel):
+class MyApplications(Paged):
     applications: list[Application]
 
 
@@ -117,13 +131,15 @@ ActivityIdPath = Annotated[str, Path(pattern=r"^a[0-9a-f]{16}$")]
 
 
 @app.get("/me/recruitment", tags=["recruitment"], summary="Open activities of my organisations (R-BAS-7)", security=SIGNED_IN)
-def open_activities() -> OpenActivities:
-    return OpenActivities(activities=recruitment().open_activities_for(signed_in_user()))
+def open_activities(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> OpenActivities:
+    found = recruitment().open_activities_for(signed_in_user(), limit, page)
+    return OpenActivities(activities=found.items, next=found.next)
 
 
 @app.get("/me/applications", tags=["recruitment"], summary="My applications", security=SIGNED_IN)
-def my_applications() -> MyApplications:
-    return MyApplications(applications=recruitment().my_applications(signed_in_user()))
+def my_applications(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> MyApplications:
+    found = recruitment().my_applications(signed_in_user(), limit, page)
+    return MyApplications(applications=found.items, next=found.next)
 
 
 @app.post(

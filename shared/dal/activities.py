@@ -19,9 +19,17 @@ from ..domain.errors import (
     ConcurrentUpdate,
     NotRegisteredWithOrganisation,
 )
+from ..domain.paging import Page
 from . import keys
-from .repository import _dump, _load, query_all
-from .table import APPLICATIONS_BY_ACTIVITY, OPEN_RECRUITMENT, RECORDS_BY_ACTIVITY
+from .batch import batch_get
+from .paging import KeyQuery, count, decode_position, encode_position, page_of, plain_key, query_page
+from .repository import _dump, _load, registrations_of_user_query
+from .table import APPLICATIONS_BY_ACTIVITY, OPEN_RECRUITMENT, RECORDS_BY_ACTIVITY, REGISTRATIONS_BY_USER
+from .transactions import Transaction, TransactionCancelled
+
+# The recruitment list reads this many of the person's registrations per page (one Query each at most): a page costs
+# at most 1 + ORGANISATIONS_PER_PAGE Queries whatever the number of organisations the person joined.
+ORGANISATIONS_PER_PAGE = 10
 
 RECRUIT_KEYS = ("recruit_pk", "recruit_sk")
 
@@ -75,6 +83,14 @@ def _record_item(record: ActivityRecord, project_to_activity: bool) -> dict[str,
         item["activity_pk"] = keys.records_by_activity(record.activity_id)
         item["activity_sk"] = f"{record.day.isoformat()}#{record.user_id}"
     return item
+
+
+def _records_query(organisation_code: str, user_id: str, first_day: date, last_day: date) -> KeyQuery:
+    """The person's records for one organisation between two days (the day leads the sort key)."""
+    return KeyQuery(
+        keys.record(organisation_code, user_id, "", "")["pk"],
+        between=(f"{keys.RECORD_PREFIX}{first_day.isoformat()}", f"{keys.RECORD_PREFIX}{last_day.isoformat()}~"),
+    )
 
 
 def _record(item: dict[str, Any]) -> ActivityRecord:
@@ -133,14 +149,10 @@ class ActivityRepository:
             raise ActivityNotFound(f"no activity {activity_id} in {organisation_code}", activity_id=activity_id)
         return _activity(_load(response["Item"]))
 
-    def list_activities(self, organisation_code: str) -> list[Activity]:
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues=_dump({":pk": f"{keys.ORG}{organisation_code}", ":prefix": keys.ACTIVITY_PREFIX}),
-        )
-        return [_activity(i) for i in items]
+    def activities_page(self, organisation_code: str, limit: int, token: str | None = None) -> Page[Activity]:
+        """A page of the organisation's activities (its partition, activity items only), in id order."""
+        query = KeyQuery(keys.organisation_profile(organisation_code)["pk"], prefix=keys.ACTIVITY_PREFIX)
+        return page_of(self._client, self._table, query, limit, token, _activity)
 
     # --- attendance --------------------------------------------------------------------------------------------------
 
@@ -166,7 +178,9 @@ class ActivityRepository:
                 ":latest_start": int((running_at + margin).timestamp()),
                 ":earliest_end": int((running_at - margin).timestamp()),
             }
-        checks: list[dict[str, Any]] = [
+        transaction = Transaction(self._client)
+        transaction.add(
+            "activity",
             {
                 "ConditionCheck": {
                     "TableName": self._table,
@@ -175,32 +189,35 @@ class ActivityRepository:
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": _dump(values),
                 }
-            }
-        ]
+            },
+        )
         if registered_with is not None:
-            checks.append(
+            transaction.add(
+                "registration",
                 {
                     "ConditionCheck": {
                         "TableName": self._table,
                         "Key": _dump(keys.registration(registered_with, records[0].user_id)),
                         "ConditionExpression": "attribute_exists(pk)",
                     }
-                }
+                },
             )
-        puts = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _dump(_record_item(record, project_to_activity=index == 0)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-            for index, record in enumerate(records)
-        ]
+        for index, record in enumerate(records):
+            transaction.add(
+                f"record {index}",
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _dump(_record_item(record, project_to_activity=index == 0)),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            )
         # The day's app access (R-BAS-5), when the caller has not recorded it yet: last, after the conditions.
-        access = (
-            [
+        if access_day is not None:
+            transaction.add(
+                "access",
                 {
                     "Update": {
                         "TableName": self._table,
@@ -209,98 +226,103 @@ class ActivityRepository:
                         "ExpressionAttributeNames": {"#type": "type"},
                         "ExpressionAttributeValues": _dump({":d": access_day.isoformat(), ":type": "Account"}),
                     }
-                }
-            ]
-            if access_day is not None
-            else []
-        )
+                },
+            )
         try:
-            self._client.transact_write_items(TransactItems=checks + puts + access)
+            transaction.write()
             return True, records[0]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
-            codes = [r.get("Code", "None") for r in reasons]
-            if codes[0] == "ConditionalCheckFailed":
+        except TransactionCancelled as cancelled:
+            if cancelled.failed("activity"):
                 # The rare path may cost a second read, to say which: gone, cancelled, or not running now.
                 activity = self.get_activity(organisation_code, activity_id)
                 if activity.status == "cancelled":
-                    raise ActivityCancelled(f"activity {activity_id} is cancelled", activity_id=activity_id) from error
-                raise ActivityNotRunning(f"activity {activity_id} is not running now", activity_id=activity_id) from error
-            if registered_with is not None and codes[1] == "ConditionalCheckFailed":
+                    raise ActivityCancelled(f"activity {activity_id} is cancelled", activity_id=activity_id) from cancelled
+                raise ActivityNotRunning(f"activity {activity_id} is not running now", activity_id=activity_id) from cancelled
+            if cancelled.failed("registration"):
                 raise NotRegisteredWithOrganisation(
                     f"not registered with {registered_with}", organisation_code=registered_with
-                ) from error
-            first = reasons[len(checks)]
-            if first.get("Code") == "ConditionalCheckFailed" and first.get("Item"):
-                return False, _record(_load(first["Item"]))
-            raise ConcurrentUpdate("attendance collided with a concurrent change") from error
+                ) from cancelled
+            first = cancelled.item("record 0")
+            if cancelled.failed("record 0") and first:
+                return False, _record(first)
+            raise ConcurrentUpdate("attendance collided with a concurrent change") from cancelled
 
     def activity_names(self, activities: set[tuple[str, str]]) -> dict[str, str]:
         """Current names of (organisation, activity id) pairs: one BatchGetItem per 100 (eventually consistent)."""
-        wanted = sorted(activities)
-        names: dict[str, str] = {}
-        for start in range(0, len(wanted), 100):
-            request: dict[str, Any] | None = {
-                self._table: {
-                    "Keys": [_dump(keys.activity(org, aid)) for org, aid in wanted[start : start + 100]],
-                    "ProjectionExpression": "id, #name",
-                    "ExpressionAttributeNames": {"#name": "name"},
-                }
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(self._table, []):
-                    item = _load(raw)
-                    names[item["id"]] = item["name"]
-                request = response.get("UnprocessedKeys") or None
-        return names
-
-    def records_of_user(self, organisation_code: str, user_id: str, first_day: date, last_day: date) -> list[ActivityRecord]:
-        """The person's records counted for one organisation between two days: one Query on their partition."""
-        pk = keys.record(organisation_code, user_id, "", "")["pk"]
-        items = query_all(
+        found = batch_get(
             self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
-            ExpressionAttributeValues=_dump(
-                {":pk": pk, ":from": f"{keys.RECORD_PREFIX}{first_day.isoformat()}", ":to": f"{keys.RECORD_PREFIX}{last_day.isoformat()}~"}
-            ),
+            self._table,
+            [keys.activity(org, aid) for org, aid in sorted(activities)],
+            projection="id, #name",
+            names={"#name": "name"},
         )
-        return [_record(i) for i in items]
+        return {item["id"]: item["name"] for item in found}
 
-    def records_of_activity(self, activity_id: str) -> list[ActivityRecord]:
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            IndexName=RECORDS_BY_ACTIVITY.name,
-            KeyConditionExpression="activity_pk = :a",
-            ExpressionAttributeValues={":a": {"S": keys.records_by_activity(activity_id)}},
+    def records_of_user(
+        self, organisation_code: str, user_id: str, first_day: date, last_day: date, limit: int, token: str | None = None
+    ) -> Page[ActivityRecord]:
+        """A page of the person's records counted for one organisation between two days, oldest first: one Query on
+        their partition."""
+        return page_of(
+            self._client, self._table, _records_query(organisation_code, user_id, first_day, last_day), limit, token, _record
         )
-        return [_record(i) for i in items]
+
+    def count_records_of_user(self, organisation_code: str, user_id: str, first_day: date, last_day: date) -> int:
+        """How many records the person has for the organisation between two days (a Select=COUNT Query: no item
+        comes back, whatever the page size)."""
+        return count(self._client, self._table, _records_query(organisation_code, user_id, first_day, last_day))
+
+    def records_of_activity(self, activity_id: str, limit: int, token: str | None = None) -> Page[ActivityRecord]:
+        """A page of an activity's attendance (venue copies), by day then person."""
+        query = KeyQuery(keys.records_by_activity(activity_id), index=RECORDS_BY_ACTIVITY)
+        return page_of(self._client, self._table, query, limit, token, _record)
 
     # --- recruitment (R-BAS-7) ---------------------------------------------------------------------------------------
 
-    def open_activities(self, organisation_code: str, now: datetime) -> list[OpenActivity]:
-        """Activities the organisation recruits for that have not ended: one Query on the sparse index."""
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            IndexName=OPEN_RECRUITMENT.name,
-            KeyConditionExpression="recruit_pk = :p AND recruit_sk > :now",
-            ExpressionAttributeValues=_dump(
-                {":p": keys.open_recruitment(organisation_code), ":now": f"{int(now.timestamp()):012d}"}
-            ),
-        )
-        return [OpenActivity.model_validate({**i, "organisation_code": i["org_code"]}) for i in items]
+    def open_activities_of_user(self, user_id: str, now: datetime, limit: int, token: str | None = None) -> Page[OpenActivity]:
+        """A page of the activities open for applications (not ended at `now`) of the organisations the person is
+        registered with, by organisation code, then soonest end first. Bounded whatever the number of registrations:
+        one Query for up to ORGANISATIONS_PER_PAGE of the person's registrations, then one Query per organisation on
+        the sparse open_recruitment index until the page is full. A page may hold fewer than `limit` activities (even
+        none) and still have a `next`: those organisations had little or nothing open.
+
+        The token is a position: the registration after which to go on (its key, checked against the person's own
+        partition of the registrations_by_user index), and where in the first of the next organisations' activities
+        (checked against that organisation's partition of open_recruitment)."""
+        registrations = registrations_of_user_query(user_id)
+        position = decode_position(token, ("after", "within")) if token else {"after": None, "within": None}
+        after = registrations.start_key(position["after"]) if position["after"] else None
+        joined = query_page(self._client, self._table, registrations, ORGANISATIONS_PER_PAGE, after)
+        found: list[OpenActivity] = []
+        previous = position["after"]
+        not_ended = f"{int(now.timestamp()):012d}"
+        for index, registration in enumerate(joined.items):
+            open_now = KeyQuery(
+                keys.open_recruitment(registration["org_code"]), index=OPEN_RECRUITMENT, after=not_ended
+            )
+            within = position["within"] if index == 0 else None
+            # A position inside an organisation the person has since left: that organisation is gone from the list.
+            start = open_now.start_key(within) if within and within.get(open_now.partition_key) == open_now.partition_value else None
+            activities = query_page(self._client, self._table, open_now, limit - len(found), start)
+            found += [OpenActivity.model_validate({**i, "organisation_code": i["org_code"]}) for i in activities.items]
+            if activities.last_key is not None:
+                return Page(found, encode_position({"after": previous, "within": plain_key(activities.last_key)}))
+            previous = {name: registration[name] for name in registrations.key_attributes}
+            if len(found) == limit:
+                more = index < len(joined.items) - 1 or joined.last_key is not None
+                return Page(found, encode_position({"after": previous, "within": None}) if more else None)
+        if joined.last_key is not None:
+            return Page(found, encode_position({"after": previous, "within": None}))
+        return Page(found, None)
 
     def apply(self, activity: Activity, application: Application, now: datetime) -> None:
         """One transaction: the activity still recruits, has not ended and has room (its applicant count is
         raised in the same transaction, so concurrent applications never exceed the capacity); the person is
         registered with the organisation; and has not applied before."""
         activity_key = keys.activity(activity.organisation_code, activity.id)
-        items = [
+        transaction = Transaction(self._client)
+        transaction.add(
+            "activity",
             {
                 "Update": {
                     "TableName": self._table,
@@ -316,6 +338,9 @@ class ActivityRepository:
                     ),
                 }
             },
+        )
+        transaction.add(
+            "registration",
             {
                 "ConditionCheck": {
                     "TableName": self._table,
@@ -323,6 +348,9 @@ class ActivityRepository:
                     "ConditionExpression": "attribute_exists(pk)",
                 }
             },
+        )
+        transaction.add(
+            "application",
             {
                 "Put": {
                     "TableName": self._table,
@@ -330,86 +358,69 @@ class ActivityRepository:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-        ]
+        )
         try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
-            if codes[2] == "ConditionalCheckFailed":
-                raise AlreadyApplied(f"already applied to {activity.id}", activity_id=activity.id) from error
-            if codes[1] == "ConditionalCheckFailed":
+            transaction.write()
+        except TransactionCancelled as cancelled:
+            if cancelled.failed("application"):
+                raise AlreadyApplied(f"already applied to {activity.id}", activity_id=activity.id) from cancelled
+            if cancelled.failed("registration"):
                 raise NotRegisteredWithOrganisation(
                     f"not registered with {activity.organisation_code}", organisation_code=activity.organisation_code
-                ) from error
-            if codes[0] == "ConditionalCheckFailed":
+                ) from cancelled
+            if cancelled.failed("activity"):
                 current = self.get_activity(activity.organisation_code, activity.id)
                 if current.capacity is not None and current.applicants >= current.capacity and current.recruiting:
-                    raise CapacityReached(f"{activity.id} is full", activity_id=activity.id) from error
-                raise ApplicationsClosed(f"{activity.id} does not take applications", activity_id=activity.id) from error
-            raise ConcurrentUpdate("application collided with a concurrent change") from error
+                    raise CapacityReached(f"{activity.id} is full", activity_id=activity.id) from cancelled
+                raise ApplicationsClosed(f"{activity.id} does not take applications", activity_id=activity.id) from cancelled
+            raise ConcurrentUpdate("application collided with a concurrent change") from cancelled
 
     def withdraw_application(self, organisation_code: str, activity_id: str, user_id: str) -> None:
+        transaction = Transaction(self._client)
+        transaction.add(
+            "application",
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": _dump(keys.application(organisation_code, user_id, activity_id)),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        )
+        transaction.add(
+            "applicant count",
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _dump(keys.activity(organisation_code, activity_id)),
+                    "UpdateExpression": "SET applicants = applicants - :one",
+                    "ConditionExpression": "applicants > :zero",
+                    "ExpressionAttributeValues": _dump({":one": 1, ":zero": 0}),
+                }
+            },
+        )
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": _dump(keys.application(organisation_code, user_id, activity_id)),
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": _dump(keys.activity(organisation_code, activity_id)),
-                            "UpdateExpression": "SET applicants = applicants - :one",
-                            "ConditionExpression": "applicants > :zero",
-                            "ExpressionAttributeValues": _dump({":one": 1, ":zero": 0}),
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
-            if codes[0] == "ConditionalCheckFailed":  # the application's own condition: there is none
-                raise ApplicationNotFound(f"no application to {activity_id}", activity_id=activity_id) from error
-            raise ConcurrentUpdate("withdrawing the application collided with a concurrent change") from error
+            transaction.write()
+        except TransactionCancelled as cancelled:
+            if cancelled.failed("application"):  # the application's own condition: there is none
+                raise ApplicationNotFound(f"no application to {activity_id}", activity_id=activity_id) from cancelled
+            raise ConcurrentUpdate("withdrawing the application collided with a concurrent change") from cancelled
 
-    def applications_of_activity(self, activity_id: str) -> list[Application]:
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            IndexName=APPLICATIONS_BY_ACTIVITY.name,
-            KeyConditionExpression="application_pk = :a",
-            ExpressionAttributeValues={":a": {"S": keys.applications_by_activity(activity_id)}},
-        )
-        return [_application(i) for i in items]
+    def applications_of_activity(self, activity_id: str, limit: int, token: str | None = None) -> Page[Application]:
+        """A page of an activity's applicants, first applied first."""
+        query = KeyQuery(keys.applications_by_activity(activity_id), index=APPLICATIONS_BY_ACTIVITY)
+        return page_of(self._client, self._table, query, limit, token, _application)
 
-    def applications_of_user(self, user_id: str) -> list[Application]:
-        """The person's applications: the registrations_by_user index, application part (one Query)."""
-        from .table import REGISTRATIONS_BY_USER
-
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            IndexName=REGISTRATIONS_BY_USER.name,
-            KeyConditionExpression="user_pk = :u AND begins_with(user_sk, :app)",
-            ExpressionAttributeValues=_dump(
-                {":u": keys.registrations_by_user(user_id)["user_pk"], ":app": keys.APPLICATION_PREFIX}
-            ),
-        )
-        return [
-            Application(
+    def applications_of_user(self, user_id: str, limit: int, token: str | None = None) -> Page[Application]:
+        """A page of the person's applications: the registrations_by_user index, application part."""
+        query = KeyQuery(keys.registrations_by_user(user_id)["user_pk"], index=REGISTRATIONS_BY_USER, prefix=keys.APPLICATION_PREFIX)
+        return page_of(
+            self._client, self._table, query, limit, token,
+            lambda i: Application(
                 organisation_code=i["org_code"], activity_id=i["activity_id"], user_id=user_id,
                 status=i["status"], applied_at=i["applied_at"],
-            )
-            for i in items
-        ]
+            ),
+        )
 
     def decide_application(
         self, organisation_code: str, activity_id: str, user_id: str, status: str, now: datetime

@@ -10,8 +10,10 @@ from botocore.exceptions import ClientError
 
 from ..domain.activities import EVIDENCE_MAX_BYTES, Evidence
 from ..domain.errors import EvidenceAlreadyDecided, EvidenceNotFound
+from ..domain.paging import Page
 from . import keys
-from .repository import _dump, _load, query_all
+from .paging import KeyQuery, page_of
+from .repository import _dump, _load
 from .table import EVIDENCE_TO_REVIEW
 
 UPLOAD_SECONDS = 15 * 60
@@ -87,32 +89,21 @@ class EvidenceRepository:
             raise
         return _evidence(_load(response["Attributes"]))
 
-    def to_review(self, organisation_code: str) -> list[Evidence]:
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            IndexName=EVIDENCE_TO_REVIEW.name,
-            KeyConditionExpression="review_pk = :r",
-            ExpressionAttributeValues={":r": {"S": keys.evidence_to_review(organisation_code)}},
-        )
-        return [
-            Evidence.model_validate(
+    def to_review(self, organisation_code: str, limit: int, token: str | None = None) -> Page[Evidence]:
+        """A page of the organisation's review queue (the sparse evidence_to_review index), oldest submission first."""
+        query = KeyQuery(keys.evidence_to_review(organisation_code), index=EVIDENCE_TO_REVIEW)
+        return page_of(
+            self._client, self._table, query, limit, token,
+            lambda i: Evidence.model_validate(
                 {**{k: v for k, v in i.items() if k in Evidence.model_fields}, "organisation_code": i["org_code"],
                  "status": "submitted", "object_key": "", "created_at": i["submitted_at"]}
-            )
-            for i in items
-        ]
-
-    def of_user(self, organisation_code: str, user_id: str) -> list[Evidence]:
-        """The person's evidence for one organisation: one Query on their partition."""
-        pk = keys.evidence(organisation_code, user_id, "")["pk"]
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
-            ExpressionAttributeValues=_dump({":pk": pk, ":e": keys.EVIDENCE_PREFIX}),
+            ),
         )
-        return [_evidence(i) for i in items]
+
+    def of_user(self, organisation_code: str, user_id: str, limit: int, token: str | None = None) -> Page[Evidence]:
+        """A page of the person's evidence for one organisation: one Query on their partition."""
+        query = KeyQuery(keys.evidence(organisation_code, user_id, "")["pk"], prefix=keys.EVIDENCE_PREFIX)
+        return page_of(self._client, self._table, query, limit, token, _evidence)
 
 
 class EvidenceFiles:

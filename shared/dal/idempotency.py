@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 
 from . import keys
 from .table import TTL_ATTRIBUTE
+from .transactions import CancellationReason
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _digest(value: Any) -> str:
@@ -69,12 +69,12 @@ def transaction_put(table: str, record: IdempotencyRecord) -> dict[str, Any]:
     }
 
 
-def stored_record(reason: dict[str, Any]) -> IdempotencyRecord | None:
+def stored_record(reason: CancellationReason) -> IdempotencyRecord | None:
     """The live record a cancelled transaction's reason for the idempotency item carries, if that item's condition
     failed."""
-    if reason.get("Code") != "ConditionalCheckFailed" or not reason.get("Item"):
+    if not reason.condition_failed or not reason.item:
         return None
-    item = {k: _deserializer.deserialize(v) for k, v in reason["Item"].items()}
+    item = reason.item
     return IdempotencyRecord(
         key=item["pk"].removeprefix(keys.idempotency("")["pk"]),
         request_hash=item["request_hash"],

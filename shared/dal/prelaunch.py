@@ -6,7 +6,7 @@ from typing import Any
 
 from ..domain.prelaunch import PrelaunchRecord
 from . import keys
-from .repository import _dump
+from .batch import batch_get, batch_put
 
 
 def _item(record: PrelaunchRecord) -> dict[str, Any]:
@@ -29,26 +29,12 @@ class PrelaunchRepository:
         second write of a key rewrites the same item."""
         known = self._existing_keys(records)
         new = [r for r in records if (r.participant.person_key, r.row_key) not in known]
-        for start in range(0, len(new), 25):
-            request: dict[str, Any] | None = {
-                self._table: [{"PutRequest": {"Item": _dump(_item(r))}} for r in new[start : start + 25]]
-            }
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or None
+        batch_put(self._client, self._table, [_item(r) for r in new])
         return new
 
     def _existing_keys(self, records: list[PrelaunchRecord]) -> set[tuple[str, str]]:
         wanted = [keys.unclaimed_record(r.uploader_code, r.participant.person_key, r.row_key) for r in records]
         found: set[tuple[str, str]] = set()
-        for start in range(0, len(wanted), 100):
-            request: dict[str, Any] | None = {
-                self._table: {"Keys": [_dump(k) for k in wanted[start : start + 100]], "ProjectionExpression": "pk, sk"}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table, []):
-                    person_key = item["pk"]["S"].rsplit("#UNCLAIMED#", 1)[1]
-                    found.add((person_key, item["sk"]["S"].removeprefix(keys.PRELAUNCH_PREFIX)))
-                request = response.get("UnprocessedKeys") or None
+        for item in batch_get(self._client, self._table, wanted, projection="pk, sk"):
+            found.add((item["pk"].rsplit("#UNCLAIMED#", 1)[1], item["sk"].removeprefix(keys.PRELAUNCH_PREFIX)))
         return found

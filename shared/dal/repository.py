@@ -7,25 +7,19 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
+from ..domain.paging import Page
 from . import keys
+from .batch import batch_get
 from .idempotency import IdempotencyRecord, stored_record, transaction_put
+from .items import dump as _dump
+from .items import load as _load
+from .paging import KeyQuery, page_of, query_all
 from .table import JOINED_ORGANISATIONS, REGISTRATIONS_BY_USER
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _dump(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def _load(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+from .transactions import Transaction, TransactionCancelled
 
 
 def _registration_item(reg: Registration) -> dict[str, Any]:
@@ -64,19 +58,9 @@ def _registration(item: dict[str, Any]) -> Registration:
     )
 
 
-def query_all(client, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item of a Query, page after page (each page is one round trip), deserialised."""
-    items: list[dict[str, Any]] = []
-    while True:
-        response = client.query(**kwargs)
-        items += [_load(i) for i in response["Items"]]
-        if "LastEvaluatedKey" not in response:
-            return items
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+def registrations_of_user_query(user_id: str) -> KeyQuery:
+    """The registration part of a person's partition of the registrations_by_user index."""
+    return KeyQuery(keys.registrations_by_user(user_id)["user_pk"], index=REGISTRATIONS_BY_USER, prefix=keys.USER_REGISTRATIONS)
 
 
 class Repository:
@@ -98,16 +82,7 @@ class Repository:
         self._client.put_item(TableName=self._table, Item=_dump(item))
 
     def _batch_get(self, key_list: list[dict[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
-        """BatchGetItem of up to 100 keys per round trip; unprocessed keys are asked again."""
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(key_list), 100):
-            chunk = [_dump(k) for k in key_list[start : start + 100]]
-            request: dict[str, Any] | None = {self._table: {"Keys": chunk, "ConsistentRead": consistent}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                items += [_load(raw) for raw in response["Responses"].get(self._table, [])]
-                request = response.get("UnprocessedKeys") or None
-        return items
+        return batch_get(self._client, self._table, key_list, consistent=consistent)
 
     def get_organisation_profiles(self, codes: Iterable[str]) -> dict[str, OrganisationProfile]:
         """Profiles of the joined organisations among `codes`, for browsing: eventually consistent (half the read
@@ -150,16 +125,10 @@ class Repository:
 
     # --- registrations -------------------------------------------------------------------------------------------
 
-    def list_registrations_of_user(self, user_id: str) -> list[Registration]:
-        """The user's registrations, from the registrations_by_user index (keys and non-personal attributes)."""
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            IndexName=REGISTRATIONS_BY_USER.name,
-            KeyConditionExpression="user_pk = :u AND begins_with(user_sk, :org)",
-            ExpressionAttributeValues={":u": {"S": keys.registrations_by_user(user_id)["user_pk"]}, ":org": {"S": keys.USER_REGISTRATIONS}},
-        )
-        return [_registration(i) for i in items]
+    def registrations_of_user(self, user_id: str, limit: int, token: str | None = None) -> Page[Registration]:
+        """A page of the user's registrations, from the registrations_by_user index (keys and non-personal
+        attributes), in organisation code order."""
+        return page_of(self._client, self._table, registrations_of_user_query(user_id), limit, token, _registration)
 
     def create_registration(
         self, registration: Registration, link_prefecture: Registration | None, idempotency: IdempotencyRecord | None = None
@@ -168,18 +137,21 @@ class Repository:
         registration created or linked to this municipality (R-ORG-2). ADD on a set keeps concurrent links.
         With `idempotency` (the request's key and its response), the record is stored in the same transaction; if a
         live record has that key already, nothing is written and that earlier record is returned."""
-        items: list[dict[str, Any]] = [
+        transaction = Transaction(self._client)
+        transaction.add(
+            "registration",
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": _dump(_registration_item(registration)),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
-            }
-        ]
+            },
+        )
         if link_prefecture is not None:
             pref = link_prefecture
-            items.append(
+            transaction.add(
+                "prefecture link",
                 {
                     "Update": {
                         "TableName": self._table,
@@ -206,25 +178,25 @@ class Repository:
                             }
                         ),
                     }
-                }
+                },
             )
         if idempotency is not None:
-            items.append(transaction_put(self._table, idempotency))
+            transaction.add("idempotency", transaction_put(self._table, idempotency))
         try:
-            self._client.transact_write_items(TransactItems=items)
+            transaction.write()
             return None
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code == "TransactionCanceledException" and idempotency is not None:
-                earlier = stored_record(error.response["CancellationReasons"][-1])
-                if earlier is not None:
-                    return earlier
-            if code == "TransactionCanceledException" and _cancellation_codes(error)[0] == "ConditionalCheckFailed":
+        except TransactionCancelled as cancelled:
+            earlier = stored_record(cancelled.reasons["idempotency"]) if idempotency is not None else None
+            if earlier is not None:
+                return earlier
+            if cancelled.failed("registration"):
                 raise AlreadyRegistered(
                     f"already registered with {registration.organisation_code}",
                     organisation_code=registration.organisation_code,
-                ) from error
-            if code in ("TransactionCanceledException", "TransactionConflictException"):
+                ) from cancelled
+            raise ConcurrentUpdate("registration collided with a concurrent change") from cancelled
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionConflictException":
                 raise ConcurrentUpdate("registration collided with a concurrent change") from error
             raise
 

@@ -262,3 +262,11 @@ class InvalidPrelaunchFile(DomainError):
     status = 422
     type_slug = "invalid-prelaunch-file"
     title = "取り込みファイルの形式に誤りがあります"
+
+
+class InvalidPageToken(DomainError):
+    """A `next` token that is not one this list handed out (tampered, truncated, or from another list)."""
+
+    status = 400
+    type_slug = "invalid-page-token"
+    title = "ページの指定が正しくありません。最初のページから読み直してください"

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import clock
+from .paging import Paged
 from .survey import Answer, OwnQuestions, Question
 
 LgCode = Annotated[str, Field(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits with check digit)")]
@@ -149,7 +150,7 @@ class RegisterResponse(BaseModel):
     co_registration: CoRegistration
 
 
-class MyRegistrations(BaseModel):
+class MyRegistrations(Paged):
     registrations: list[RegistrationView]
 
 

@@ -17,6 +17,7 @@ from ..domain import activities as rules
 from ..domain import checkin_token as tokens
 from ..domain.activities import Activity, ActivityInput, ActivityPatch, ActivityRecord, RecordSource
 from ..domain.errors import ActivityCancelled, ActivityNotRunning, InvalidInput
+from ..domain.paging import Page
 from ..organisations import catalog
 from .organisations import known_organisation
 
@@ -27,6 +28,32 @@ class CheckinCode(BaseModel):
     url: str
     valid_from: datetime
     valid_until: datetime
+
+
+@dataclass(frozen=True)
+class RecordWindow:
+    first_day: date
+    last_day: date
+    count: int  # every record in the window, not the page's
+
+
+def records_window(
+    repository: ActivityRepository,
+    organisation_code: str,
+    user_id: str,
+    limit: int,
+    token: str | None,
+    finish: Callable[[list[ActivityRecord]], list[ActivityRecord]] = lambda records: records,
+) -> tuple[Page[ActivityRecord], RecordWindow]:
+    """A page of a person's records for one organisation in the last 12 months (R-ACT-4, toward R-PRE-1's three a
+    year), and how many there are in the whole window: the count is never the page's. When the first page holds
+    the whole window (nearly always: a few records a year) the count is its length, at no cost; otherwise one
+    Select=COUNT Query over the same key condition adds the number, without reading the items back."""
+    first, last = rules.twelve_month_window(clock.today())
+    page = repository.records_of_user(organisation_code, user_id, first, last, limit, token)
+    whole = token is None and page.next is None
+    total = len(page.items) if whole else repository.count_records_of_user(organisation_code, user_id, first, last)
+    return Page(finish(page.items), page.next), RecordWindow(first, last, total)
 
 
 class AttendanceResult(BaseModel):
@@ -58,9 +85,10 @@ class ActivityService:
         self.repository.create_activity(activity)
         return activity
 
-    def list(self, staff: StaffMember) -> list[Activity]:
+    def list(self, staff: StaffMember, limit: int, token: str | None = None) -> Page[Activity]:
+        """A page of the organisation's activities, in id order (ids are random: no date order across pages)."""
         staff.require(VIEWER)
-        return sorted(self.repository.list_activities(staff.organisation.code), key=lambda a: (a.starts_at, a.id))
+        return self.repository.activities_page(staff.organisation.code, limit, token)
 
     def get(self, staff: StaffMember, activity_id: str) -> Activity:
         staff.require(VIEWER)
@@ -131,10 +159,13 @@ class ActivityService:
 
     # --- attendance ------------------------------------------------------------------------------------------------
 
-    def records_of_activity(self, staff: StaffMember, activity_id: str) -> list[ActivityRecord]:
+    def records_of_activity(
+        self, staff: StaffMember, activity_id: str, limit: int, token: str | None = None
+    ) -> Page[ActivityRecord]:
         staff.require(VIEWER)
         activity = self.repository.get_activity(staff.organisation.code, activity_id)
-        return [r.model_copy(update={"activity_name": activity.name}) for r in self.repository.records_of_activity(activity.id)]
+        page = self.repository.records_of_activity(activity.id, limit, token)
+        return Page([r.model_copy(update={"activity_name": activity.name}) for r in page.items], page.next)
 
     def enter_record(self, staff: StaffMember, activity_id: str, user_id: str, day: date) -> AttendanceResult:
         """Direct entry by staff (R-ACT-3) for a registrant of their organisation, on a day of the activity."""
@@ -214,13 +245,13 @@ class ActivityService:
 
     # --- citizens: my records ----------------------------------------------------------------------------------------
 
-    def my_records(self, user_id: str, organisation_code: str) -> tuple[list[ActivityRecord], date, date]:
-        """The person's records counted for one organisation over the last 12 months: one Query, then the
-        activities' current names (one BatchGetItem)."""
+    def my_records(
+        self, user_id: str, organisation_code: str, limit: int, token: str | None = None
+    ) -> tuple[Page[ActivityRecord], RecordWindow]:
+        """A page of the person's records counted for one organisation over the last 12 months (one Query, then
+        the activities' current names: one BatchGetItem) and the window's count (see `records_window`)."""
         known_organisation(organisation_code)
-        first, last = rules.twelve_month_window(clock.today())
-        records = self.repository.records_of_user(organisation_code, user_id, first, last)
-        return self._with_names(records), first, last
+        return records_window(self.repository, organisation_code, user_id, limit, token, self._with_names)
 
     def _with_names(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
         """Records keep the activity id, not its name (a QR code carries no name, and names can be edited)."""

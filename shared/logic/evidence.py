@@ -15,6 +15,7 @@ from ..dal.activities import ActivityRepository
 from ..dal.evidence import EvidenceFiles, EvidenceRepository
 from ..domain.activities import Evidence, EvidenceRequest, new_evidence_id
 from ..domain.errors import EvidenceAlreadyDecided, EvidenceNotUploaded, InvalidInput, NotRegisteredWithOrganisation
+from ..domain.paging import Page
 from .activities import ActivityService, AttendanceResult
 from .organisations import known_organisation
 
@@ -81,15 +82,15 @@ class EvidenceService:
             raise EvidenceNotUploaded(f"no matching upload for {evidence_id}", evidence_id=evidence_id)
         return self.evidence.mark_submitted(evidence, clock.now())
 
-    def mine(self, user_id: str, organisation_code: str) -> list[Evidence]:
+    def mine(self, user_id: str, organisation_code: str, limit: int, token: str | None = None) -> Page[Evidence]:
         known_organisation(organisation_code)
-        return self.evidence.of_user(organisation_code, user_id)
+        return self.evidence.of_user(organisation_code, user_id, limit, token)
 
     # --- staff -------------------------------------------------------------------------------------------------------
 
-    def to_review(self, staff: StaffMember) -> list[Evidence]:
+    def to_review(self, staff: StaffMember, limit: int, token: str | None = None) -> Page[Evidence]:
         staff.require(VIEWER)
-        return self.evidence.to_review(staff.organisation.code)
+        return self.evidence.to_review(staff.organisation.code, limit, token)
 
     def view(self, staff: StaffMember, user_id: str, evidence_id: str) -> EvidenceForReview:
         staff.require(VIEWER)

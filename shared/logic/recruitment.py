@@ -12,6 +12,7 @@ from ..dal.activities import ActivityRepository
 from ..dal.repository import Repository
 from ..domain.activities import Application, OpenActivity, is_open_for_applications
 from ..domain.errors import ApplicationsClosed, ApplyExternally
+from ..domain.paging import Page
 from .organisations import known_organisation
 
 
@@ -20,12 +21,10 @@ class RecruitmentService:
     activities: ActivityRepository
     registrations: Repository
 
-    def open_activities_for(self, user_id: str) -> list[OpenActivity]:
-        """One Query for the person's registrations, then one per organisation registered with."""
-        now = clock.now()
-        codes = sorted({r.organisation_code for r in self.registrations.list_registrations_of_user(user_id)})
-        found = [a for code in codes for a in self.activities.open_activities(code, now)]
-        return sorted(found, key=lambda a: (a.starts_at, a.id))
+    def open_activities_for(self, user_id: str, limit: int, token: str | None = None) -> Page[OpenActivity]:
+        """A page of the open activities of the organisations the person registered with: bounded whatever their
+        number (the data layer reads a bounded number of registrations per page)."""
+        return self.activities.open_activities_of_user(user_id, clock.now(), limit, token)
 
     def apply(self, user_id: str, organisation_code: str, activity_id: str, message: str | None) -> Application:
         known_organisation(organisation_code)
@@ -44,15 +43,15 @@ class RecruitmentService:
     def withdraw(self, user_id: str, organisation_code: str, activity_id: str) -> None:
         self.activities.withdraw_application(organisation_code, activity_id, user_id)
 
-    def my_applications(self, user_id: str) -> list[Application]:
-        return self.activities.applications_of_user(user_id)
+    def my_applications(self, user_id: str, limit: int, token: str | None = None) -> Page[Application]:
+        return self.activities.applications_of_user(user_id, limit, token)
 
     # --- staff ---------------------------------------------------------------------------------------------------------
 
-    def applicants(self, staff: StaffMember, activity_id: str) -> list[Application]:
+    def applicants(self, staff: StaffMember, activity_id: str, limit: int, token: str | None = None) -> Page[Application]:
         staff.require(VIEWER)
         activity = self.activities.get_activity(staff.organisation.code, activity_id)
-        return self.activities.applications_of_activity(activity.id)
+        return self.activities.applications_of_activity(activity.id, limit, token)
 
     def decide(
         self, staff: StaffMember, activity_id: str, user_id: str, status: Literal["accepted", "declined"]

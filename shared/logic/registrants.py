@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from .. import clock
 from ..domain.staff import VIEWER, StaffMember
 from ..dal.activities import ActivityRepository
 from ..dal.repository import Repository
-from ..domain import activities as rules
 from ..domain.activities import ActivityRecord
 from ..domain.errors import RegistrationNotFound
 from ..domain.models import Registration
+from ..domain.paging import Paged
+from .activities import records_window
 
 
 class RegistrantView(BaseModel):
@@ -25,9 +25,9 @@ class RegistrantView(BaseModel):
     )
 
 
-class RegistrantRecords(BaseModel):
+class RegistrantRecords(Paged):
     user_id: str
-    count_last_12_months: int
+    count_last_12_months: int = Field(description="Every record of the 12 months, not this page's")
     records: list[ActivityRecord]
 
 
@@ -48,13 +48,13 @@ class RegistrantService:
             through = [found[c] for c in sorted(found)]
         return RegistrantView(registration=registration, co_registered_through=through)
 
-    def records(self, staff: StaffMember, user_id: str) -> RegistrantRecords:
-        """Records counted for the staff's organisation (R-ACT-3, R-ACT-4), last 12 months: one Query."""
+    def records(self, staff: StaffMember, user_id: str, limit: int, token: str | None = None) -> RegistrantRecords:
+        """A page of the records counted for the staff's organisation (R-ACT-3, R-ACT-4), last 12 months, and their
+        count over the whole window: one Query (+1 Select=COUNT when there is more than one page)."""
         staff.require(VIEWER)
-        first, last = rules.twelve_month_window(clock.today())
-        records = self.activities.records_of_user(staff.organisation.code, user_id, first, last)
-        if not records and not self.registrations.get_registrations(user_id, [staff.organisation.code]):
+        page, window = records_window(self.activities, staff.organisation.code, user_id, limit, token)
+        if not page.items and not self.registrations.get_registrations(user_id, [staff.organisation.code]):
             raise RegistrationNotFound(
                 f"{user_id} is not registered with {staff.organisation.code}", organisation_code=staff.organisation.code
             )
-        return RegistrantRecords(user_id=user_id, count_last_12_months=len(records), records=records)
+        return RegistrantRecords(user_id=user_id, count_last_12_months=window.count, records=page.items, next=page.next)

@@ -226,8 +226,9 @@ class RegistrationService:
             resident=registration.resident,
         )
 
-    def my_registrations(self, user_id: str) -> MyRegistrations:
-        return MyRegistrations(registrations=[self._view(r) for r in self._repo.list_registrations_of_user(user_id)])
+    def my_registrations(self, user_id: str, limit: int, token: str | None = None) -> MyRegistrations:
+        page = self._repo.registrations_of_user(user_id, limit, token)
+        return MyRegistrations(registrations=[self._view(r) for r in page.items], next=page.next)
 
     def card(self, user_id: str, code: str) -> Card:
         org = known_organisation(code)
