@@ -47,6 +47,17 @@ UPLOAD_MEDIA_TYPES = (XLSX, "text/csv", "text/tab-separated-values")
 # Lambda takes at most 6 MB per invocation and API Gateway base64-encodes a file body (4/3): 4 MiB of file stays
 # under it with room for the event. A 10,000-row template is about 2.5 MB as CSV, far less as .xlsx.
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+# What an .xlsx may expand to, checked before it is parsed (openpyxl reads the whole shared-strings part when it
+# opens a workbook, even read-only, and fills every blank row and cell up to the last one it sees: an 82 KiB file
+# whose shared strings expand to tens of MB took 35 s). A 10,000-row template is ~7 MB of XML as openpyxl writes it
+# (inline strings), less as Excel writes it (shared strings). Declared sizes are what zipfile will ever inflate: it
+# stops at the declared size and fails the CRC check when the data says otherwise.
+MAX_XLSX_UNCOMPRESSED_BYTES = 16 * 1024 * 1024
+MAX_XLSX_PARTS = 200  # a workbook has a dozen parts; thousands would only cost time
+# Rows of a sheet or a CSV counted as they are numbered, blank ones included: the data rows, the header rows and some
+# blank or note rows. A row numbered beyond it (<row r="1048576">) is refused before any row is read.
+MAX_SHEET_ROWS = MAX_ROWS + 1_000
+MAX_SHEET_COLUMNS = 200  # the template has 11 columns (13 with e-mail and phone); extra columns are read, up to this
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -201,9 +212,11 @@ def parse_upload(filename_or_content_type: str | None, data: bytes) -> list[RawR
 
 
 def parse_workbook(data: bytes) -> list[RawRow]:
-    """First worksheet of an .xlsx (values, not formulas). Dates typed as dates arrive as datetime."""
+    """First worksheet of an .xlsx (values, not formulas). Dates typed as dates arrive as datetime. The package's
+    size and its sheets' extent are checked first (`check_workbook_extent`)."""
     import openpyxl  # imported here: only the import function pays for it
 
+    check_workbook_extent(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError on a broken package …
@@ -219,6 +232,65 @@ def parse_workbook(data: bytes) -> list[RawRow]:
         return _rows_from_table(enumerate(sheet.iter_rows(values_only=True), start=1))
     finally:
         workbook.close()
+
+
+_TOO_BIG = "ファイルが大きすぎます（展開後の大きさ・行数・列数が上限を超えています）。分割してください"
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
+_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d+)\"")
+_ROW_NUMBER = re.compile(rb"\br=\"(\d+)\"")
+
+
+def check_workbook_extent(data: bytes) -> None:
+    """Refuse an .xlsx that would cost more to open than a template can: the zip's declared uncompressed sizes (all
+    parts, so the shared strings too) and, in every worksheet, the row count and the highest row and column numbers
+    (blank rows and cells included: openpyxl fills the gaps up to them). Reads the sheets' XML as bytes with a
+    regular expression, bounded by the size check; nothing is parsed by openpyxl before this passes."""
+    import zipfile
+
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        parts = package.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InvalidPrelaunchFile(
+            f"not a readable .xlsx workbook: {type(exc).__name__}", reason="Excel ファイル（.xlsx）として読み取れません"
+        ) from exc
+    expanded = sum(p.file_size for p in parts)
+    if len(parts) > MAX_XLSX_PARTS or expanded > MAX_XLSX_UNCOMPRESSED_BYTES:
+        raise InvalidPrelaunchFile(
+            f"{len(parts)} parts expanding to {expanded} bytes (limit {MAX_XLSX_PARTS}, {MAX_XLSX_UNCOMPRESSED_BYTES})",
+            reason=_TOO_BIG,
+        )
+    for part in parts:
+        if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+            continue
+        try:
+            xml = package.read(part)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+            raise InvalidPrelaunchFile(
+                f"unreadable worksheet {part.filename}: {type(exc).__name__}",
+                reason="Excel ファイル（.xlsx）として読み取れません",
+            ) from exc
+        rows = last_row = last_column = 0
+        for match in _ROW_TAG.finditer(xml):
+            rows += 1
+            number = _ROW_NUMBER.search(match.group(1))
+            last_row = max(last_row, int(number.group(1)) if number else rows)
+        for match in _CELL_REF.finditer(xml):
+            last_column = max(last_column, _column_number(match.group(1)))
+            last_row = max(last_row, int(match.group(2)))
+        if max(rows, last_row) > MAX_SHEET_ROWS or last_column > MAX_SHEET_COLUMNS:
+            raise InvalidPrelaunchFile(
+                f"{part.filename}: {rows} rows, last row {last_row}, last column {last_column} "
+                f"(limits {MAX_SHEET_ROWS} rows, {MAX_SHEET_COLUMNS} columns)",
+                reason=_TOO_BIG,
+            )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - ord("A") + 1
+    return number
 
 
 def parse_csv(data: bytes) -> list[RawRow]:
@@ -256,6 +328,8 @@ def _rows_from_table(rows: Iterable[tuple[int, Sequence[Any]]]) -> list[RawRow]:
     columns = _find_header(rows)
     out: list[RawRow] = []
     for number, cells in rows:
+        if number > MAX_SHEET_ROWS:  # blank rows too: they cost reading even when nothing is in them
+            raise InvalidPrelaunchFile(f"more than {MAX_SHEET_ROWS} rows, blank ones included", reason=_TOO_BIG)
         values = {header: _cell(cells[i]) if i < len(cells) else None for i, header in columns.items()}
         filled = [v for v in values.values() if v is not None]
         if not filled or all(isinstance(v, str) and v in ("任意", "必須") for v in filled):
