@@ -365,6 +365,12 @@ CHECKIN_SCENARIOS: tuple[Scenario, ...] = (
         note="a record for every 飛騨市 activity of the dataset; older ones are outside the key condition",
         key="my records",
     ),
+    Scenario(
+        "my records: a regular, 5 a page",
+        Request(MY_RECORDS, {"code": HIDA}, user=REGULAR, query="limit=5"),
+        note="a page of 5 (6 read: the extra one says a next page exists), then the window's count (Select=COUNT)",
+        key="my records",
+    ),
 )
 
 APPLICATION = {"code": HIDA, "activity_id": Ref("activity")}
@@ -373,7 +379,8 @@ RECRUITMENT_SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "recruiting activities of my organisations",
         Request(RECRUITMENT, user=USER, expect={"activities.0.id": Ref("activity")}),
-        note="the person's registrations (one Query), then one Query per organisation registered with (4 here)",
+        note="the person's registrations (one Query, 10 a page), then one Query per organisation until the page is "
+        "full (4 here; at most 1 + 10 a page whatever the number of organisations joined)",
     ),
     Scenario(
         "apply to an activity",

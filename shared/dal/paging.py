@@ -174,29 +174,13 @@ class RawPage:
         return encode_token(self.last_key) if self.last_key is not None else None
 
 
-def query_page(
-    client,
-    table: str,
-    query: KeyQuery,
-    limit: int,
-    start: dict[str, Any] | None = None,
-    forward: bool = True,
-    **extra: Any,
-) -> RawPage:
+def query_page(client, table: str, query: KeyQuery, limit: int, start: dict[str, Any] | None = None) -> RawPage:
     """One page of a Query: at most `limit` items after `start` (an ExclusiveStartKey from `KeyQuery.start_key` or
-    a previous page), and the key to continue from when more follow. One round trip (two when a 1 MB response
-    page ends exactly at the `limit`-th item)."""
-    if not 1 <= limit <= MAX_PAGE_SIZE * 10:
+    a previous page), and the key to continue from when more follow. One round trip (more only when DynamoDB's 1 MB
+    response page ends before `limit + 1` items)."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"page size {limit} out of range")
-    request: dict[str, Any] = {"TableName": table, **query.arguments(), "Limit": limit + 1, "ScanIndexForward": forward}
-    names = request["ExpressionAttributeNames"]
-    for key, value in extra.items():
-        if key == "ExpressionAttributeNames":
-            names |= value
-        elif key == "ExpressionAttributeValues":
-            request[key] |= value
-        else:
-            request[key] = value
+    request: dict[str, Any] = {"TableName": table, **query.arguments(), "Limit": limit + 1}
     if start is not None:
         request["ExclusiveStartKey"] = start
     raw: list[dict[str, Any]] = []
@@ -222,12 +206,12 @@ def query_page(
 
 
 def page_of(
-    client, table: str, query: KeyQuery, limit: int, token: str | None, convert: Callable[[dict[str, Any]], T], **extra: Any
+    client, table: str, query: KeyQuery, limit: int, token: str | None, convert: Callable[[dict[str, Any]], T]
 ) -> Page[T]:
     """A page of domain objects: the token decoded and checked against `query`, one `query_page`, each item
     converted."""
     start = query.start_key(decode_token(token)) if token else None
-    raw = query_page(client, table, query, limit, start, **extra)
+    raw = query_page(client, table, query, limit, start)
     return Page(items=[convert(i) for i in raw.items], next=raw.next)
 
 
