@@ -174,7 +174,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
                 "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
             ),
-            index("registrations_by_user"),  # list_registrations_of_user, applications_of_user
+            index("registrations_by_user"),  # registrations_of_user, applications_of_user, recruitment
             index("joined_organisations"),  # Repository.joined_organisation_codes
             index("open_recruitment"),  # ActivityRepository.open_activities (R-BAS-7)
         ),
