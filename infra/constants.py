@@ -24,8 +24,15 @@ TAGS = {"project": "furusato", "system": "furusato-resident-registration"}
 TABLE_KEY_ALIAS = "alias/{stack}/table"  # per stack: a second stack (e.g. staging) in the account cannot collide
 
 # --- evidence bucket (R-ACT-3) ---------------------------------------------------------------------------------------
-EVIDENCE_RETENTION_DAYS = 400  # a decision is made within weeks; a year and a month covers a premium renewal's look-back
+# Submitted files (evidence/): a decision is made within weeks; a year and a month covers a premium renewal's look-back.
+EVIDENCE_RETENTION_DAYS = 400
 EVIDENCE_LOG_DAYS = 400
+# Unsubmitted uploads (uploads/): S3 deletes them this many days after upload, rounded up to the next midnight UTC, so
+# within 3 days; longer than the day an upload stays submittable (shared.domain.evidence.UPLOAD_OPEN_FOR).
+EVIDENCE_UPLOAD_RETENTION_DAYS = 2
+# A replaced or deleted object's previous versions: kept a day (versioning guards against an operator's mistake, not
+# an archive: an erased file is gone within a day).
+EVIDENCE_NONCURRENT_DAYS = 1
 
 # --- functions -----------------------------------------------------------------------------------------------------
 RUNTIME = lambda_.Runtime.PYTHON_3_12

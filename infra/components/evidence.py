@@ -1,6 +1,7 @@
-"""The evidence bucket (R-ACT-3): attendance photos and documents, uploaded by the app with a presigned POST and
-viewed by staff with a presigned GET. Private, encrypted with the table's key (it holds personal data too),
-SSL only, versioned, access-logged, and files expire (evidence serves a decision, not an archive)."""
+"""The evidence bucket (R-ACT-3): attendance photos and documents, uploaded by the app with a presigned POST under
+uploads/, copied on submit under evidence/ (which no upload form can target), viewed by staff with a presigned GET.
+Private, encrypted with the table's key (it holds personal data too), SSL only, versioned, access-logged, and files
+expire (evidence serves a decision, not an archive): unsubmitted uploads within days, submitted files after 400."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from shared.dal.keys import REVIEWED_OBJECTS, UPLOAD_OBJECTS
 from shared.functions import Grant
 
 from .. import constants
@@ -45,10 +47,18 @@ class EvidenceBucket(Construct):
             server_access_logs_prefix="evidence/",
             lifecycle_rules=[
                 s3.LifecycleRule(
+                    id="submitted-evidence",
+                    prefix=REVIEWED_OBJECTS,
                     expiration=Duration.days(constants.EVIDENCE_RETENTION_DAYS),
-                    noncurrent_version_expiration=Duration.days(1),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
+                    noncurrent_version_expiration=Duration.days(constants.EVIDENCE_NONCURRENT_DAYS),
+                ),
+                s3.LifecycleRule(
+                    id="unsubmitted-uploads",
+                    prefix=UPLOAD_OBJECTS,
+                    expiration=Duration.days(constants.EVIDENCE_UPLOAD_RETENTION_DAYS),
+                    noncurrent_version_expiration=Duration.days(constants.EVIDENCE_NONCURRENT_DAYS),
+                ),
+                s3.LifecycleRule(id="incomplete-multipart-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -68,8 +78,9 @@ class EvidenceBucket(Construct):
         acknowledge(
             role,
             f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.bucket.node.default_child)}.Arn>/{grant.scope}*]",
-            "Evidence object keys are generated per upload (evidence/<organisation>/<user>/<id>); the grant is limited "
-            "to one key prefix of this one bucket and to the object actions the function's code calls (shared/functions.py).",
+            "Evidence object keys are generated per upload (uploads/<organisation>/<user>/<id>, then "
+            "evidence/<organisation>/<user>/<id>/<etag>); the grant is limited to one key prefix of this one bucket "
+            "and to the object actions the function's code calls (shared/functions.py).",
         )
         kms_actions = sorted(
             {KMS_FOR_S3[action] for action in grant.actions if action in KMS_FOR_S3}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -98,6 +100,52 @@ def _record(item: dict[str, Any]) -> ActivityRecord:
     return ActivityRecord.model_validate({**fields, "organisation_code": item["org_code"]})
 
 
+FIRST_RECORD = "record 0"  # the venue's record (the prefecture's is "record 1")
+
+
+@dataclass
+class AttendanceTransaction:
+    """Attendance as named transaction items: the checks ("activity": active, or running; "registration"), then one
+    Put per record ("record 0" for the venue, "record 1" for its prefecture), each only if new. Added to a
+    Transaction, and read back from its cancellation."""
+
+    repository: ActivityRepository
+    organisation_code: str
+    activity_id: str
+    registered_with: str | None
+    records: list[ActivityRecord]
+    checks: dict[str, dict[str, Any]]
+    puts: dict[str, dict[str, Any]]
+
+    def add_to(self, transaction: Transaction, leave_out: Iterable[str] = ()) -> None:
+        """The checks and the record Puts, but those named in `leave_out` (records known to exist)."""
+        for name, operation in (self.checks | self.puts).items():
+            if name not in leave_out:
+                transaction.add(name, operation)
+
+    def raise_refusal(self, cancelled: TransactionCancelled) -> None:
+        """The domain error of a failed check, if one failed: the activity gone, cancelled or not running, or the
+        person not registered."""
+        if cancelled.failed("activity"):
+            # The rare path may cost a second read, to say which: gone, cancelled, or not running now.
+            activity = self.repository.get_activity(self.organisation_code, self.activity_id)
+            if activity.status == "cancelled":
+                raise ActivityCancelled(f"activity {self.activity_id} is cancelled", activity_id=self.activity_id) from cancelled
+            raise ActivityNotRunning(f"activity {self.activity_id} is not running now", activity_id=self.activity_id) from cancelled
+        if cancelled.failed("registration"):
+            raise NotRegisteredWithOrganisation(
+                f"not registered with {self.registered_with}", organisation_code=self.registered_with
+            ) from cancelled
+
+    def existing_records(self, cancelled: TransactionCancelled) -> dict[str, ActivityRecord]:
+        """The records that already existed, by item name (their Put's condition failed)."""
+        return {
+            name: _record(item)
+            for name in self.puts
+            if cancelled.failed(name) and (item := cancelled.item(name)) is not None
+        }
+
+
 class ActivityRepository:
     def __init__(self, client, table_name: str) -> None:
         self._client = client
@@ -170,50 +218,9 @@ class ActivityRepository:
         `running_at` ± margin as it is scheduled now: a code printed before a reschedule stops working), the person
         is registered with `registered_with` (None: not checked), and each record is new. Returns (created,
         record); a repeated attendance returns the first record, read from the cancellation reason."""
-        activity_key = keys.activity(organisation_code, activity_id)
-        condition, values = "#status = :active", {":active": "active"}
-        if running_at is not None:
-            condition += " AND starts_epoch <= :latest_start AND ends_epoch >= :earliest_end"
-            values |= {
-                ":latest_start": int((running_at + margin).timestamp()),
-                ":earliest_end": int((running_at - margin).timestamp()),
-            }
+        attendance = self.attendance_transaction(organisation_code, activity_id, records, registered_with, running_at, margin)
         transaction = Transaction(self._client)
-        transaction.add(
-            "activity",
-            {
-                "ConditionCheck": {
-                    "TableName": self._table,
-                    "Key": _dump(activity_key),
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": _dump(values),
-                }
-            },
-        )
-        if registered_with is not None:
-            transaction.add(
-                "registration",
-                {
-                    "ConditionCheck": {
-                        "TableName": self._table,
-                        "Key": _dump(keys.registration(registered_with, records[0].user_id)),
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                },
-            )
-        for index, record in enumerate(records):
-            transaction.add(
-                f"record {index}",
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": _dump(_record_item(record, project_to_activity=index == 0)),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-            )
+        attendance.add_to(transaction)
         # The day's app access (R-BAS-5), when the caller has not recorded it yet: last, after the conditions.
         if access_day is not None:
             transaction.add(
@@ -232,20 +239,61 @@ class ActivityRepository:
             transaction.write()
             return True, records[0]
         except TransactionCancelled as cancelled:
-            if cancelled.failed("activity"):
-                # The rare path may cost a second read, to say which: gone, cancelled, or not running now.
-                activity = self.get_activity(organisation_code, activity_id)
-                if activity.status == "cancelled":
-                    raise ActivityCancelled(f"activity {activity_id} is cancelled", activity_id=activity_id) from cancelled
-                raise ActivityNotRunning(f"activity {activity_id} is not running now", activity_id=activity_id) from cancelled
-            if cancelled.failed("registration"):
-                raise NotRegisteredWithOrganisation(
-                    f"not registered with {registered_with}", organisation_code=registered_with
-                ) from cancelled
-            first = cancelled.item("record 0")
-            if cancelled.failed("record 0") and first:
-                return False, _record(first)
+            attendance.raise_refusal(cancelled)
+            first = attendance.existing_records(cancelled).get(FIRST_RECORD)
+            if first is not None:
+                return False, first
             raise ConcurrentUpdate("attendance collided with a concurrent change") from cancelled
+
+    def attendance_transaction(
+        self,
+        organisation_code: str,
+        activity_id: str,
+        records: list[ActivityRecord],
+        registered_with: str | None,
+        running_at: datetime | None = None,
+        margin: timedelta = timedelta(0),
+    ) -> AttendanceTransaction:
+        """The items that record attendance, for `record_attendance` or for a transaction that also writes
+        something else (accepting evidence: the records and the decision in one transaction)."""
+        condition, values = "#status = :active", {":active": "active"}
+        if running_at is not None:
+            condition += " AND starts_epoch <= :latest_start AND ends_epoch >= :earliest_end"
+            values |= {
+                ":latest_start": int((running_at + margin).timestamp()),
+                ":earliest_end": int((running_at - margin).timestamp()),
+            }
+        checks: dict[str, dict[str, Any]] = {
+            "activity": {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": _dump(keys.activity(organisation_code, activity_id)),
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": _dump(values),
+                }
+            }
+        }
+        if registered_with is not None:
+            checks["registration"] = {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": _dump(keys.registration(registered_with, records[0].user_id)),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+        puts = {
+            f"record {index}": {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _dump(_record_item(record, project_to_activity=index == 0)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+            for index, record in enumerate(records)
+        }
+        return AttendanceTransaction(self, organisation_code, activity_id, registered_with, records, checks, puts)
 
     def activity_names(self, activities: set[tuple[str, str]]) -> dict[str, str]:
         """Current names of (organisation, activity id) pairs: one BatchGetItem per 100 (eventually consistent)."""

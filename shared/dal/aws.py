@@ -22,6 +22,15 @@ from ..domain.errors import ServiceUnavailable
 # Standard retry mode backs off on throttling; a request path must not wait long, so few attempts.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
+# S3 presigns with SigV4 and the regional virtual-hosted endpoint (https://<bucket>.s3.ap-northeast-1.amazonaws.com):
+# without a signature version botocore presigns POST and GET with SigV2 in ap-northeast-1, which S3 refuses for
+# SSE-KMS objects, and path-style addressing is deprecated. Locally AWS_ENDPOINT_URL is moto on 127.0.0.1: botocore's
+# S3 endpoint rules use path style for an IP endpoint by themselves (no bucket.127.0.0.1 host to resolve), so the
+# same configuration runs on moto (tests/handlers/test_evidence_files.py checks both URLs).
+S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+
+_SERVICE_CONFIG = {"s3": S3_CONFIG}
+
 # The codes botocore's standard retry mode treats as throttling or transient (botocore/retries/standard.py), and the
 # service errors of DynamoDB, S3 and Secrets Manager. Any 5xx counts as well.
 UNAVAILABLE_CODES = frozenset(
@@ -88,7 +97,7 @@ def _code(error: Exception) -> str:
 
 @lru_cache(maxsize=None)
 def client(service: str):
-    return _UnavailableAsDomainError(boto3.session.Session().client(service, config=_CONFIG))
+    return _UnavailableAsDomainError(boto3.session.Session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG)))
 
 
 def reset() -> None:

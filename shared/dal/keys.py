@@ -106,6 +106,28 @@ def evidence_to_review(code: str) -> str:
     return f"REVIEW#{code}"
 
 
+def open_uploads(user_id: str) -> dict[str, str]:
+    """The person's evidence uploads started and not yet submitted (evidence id -> until when it stays open), in the
+    national area: the cap counts uploads across every organisation. No personal data."""
+    return {"pk": f"{NATIONAL}USER#{user_id}", "sk": "OPEN_UPLOADS"}
+
+
+# Evidence files in S3 (R-ACT-3). The app's presigned POST can only target its own key under UPLOAD_OBJECTS; the
+# submitted file is copied server-side under REVIEWED_OBJECTS, which no upload form reaches, and staff view that.
+UPLOAD_OBJECTS = "uploads/"
+REVIEWED_OBJECTS = "evidence/"
+
+
+def evidence_upload_object(code: str, user_id: str, evidence_id: str) -> str:
+    return f"{UPLOAD_OBJECTS}{code}/{user_id}/{evidence_id}"
+
+
+def evidence_reviewed_object(code: str, user_id: str, evidence_id: str, etag: str) -> str:
+    """Named after the ETag of the upload it copies: two racing submits of one evidence copy to different keys, and
+    the one recorded as submitted is never overwritten by the other."""
+    return f"{REVIEWED_OBJECTS}{code}/{user_id}/{evidence_id}/{etag.strip(chr(34))}"
+
+
 def account(user_id: str) -> dict[str, str]:
     return {"pk": f"{NATIONAL}USER#{user_id}", "sk": "ACCOUNT"}
 

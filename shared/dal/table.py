@@ -65,7 +65,11 @@ EVIDENCE_TO_REVIEW = Index(
     name="evidence_to_review",
     partition_key="review_pk",
     sort_key="review_sk",
-    non_key_attributes=("id", "org_code", "user_id", "activity_id", "day", "content_type", "size_bytes", "note", "submitted_at"),
+    # Everything staff's list shows (an Evidence as stored, no personal data beyond the note the person wrote).
+    non_key_attributes=(
+        "id", "org_code", "user_id", "activity_id", "day", "content_type", "size_bytes", "note", "status", "object_key",
+        "created_at", "submitted_at",
+    ),
 )
 INDEXES: tuple[Index, ...] = (
     REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS, RECORDS_BY_ACTIVITY, OPEN_RECRUITMENT, APPLICATIONS_BY_ACTIVITY,

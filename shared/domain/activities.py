@@ -226,7 +226,7 @@ class Evidence(BaseModel):
     size_bytes: int
     note: str | None = None
     status: EvidenceStatus = "awaiting_upload"
-    object_key: str
+    object_key: str = Field(description="Where the file is: its upload key until submitted, then the reviewed copy's")
     created_at: datetime
     submitted_at: datetime | None = None
     decided_at: datetime | None = None

@@ -159,7 +159,30 @@ class EvidenceNotFound(DomainError):
 class EvidenceNotUploaded(DomainError):
     status = 409
     type_slug = "evidence-not-uploaded"
-    title = "ファイルがアップロードされていないか、申告と異なります"
+    title = "ファイルがアップロードされていません"
+
+
+class EvidenceUploadMismatch(DomainError):
+    """The uploaded file's size, type or first bytes are not what was declared (the app can upload again while the
+    form is valid, then submit)."""
+
+    status = 409
+    type_slug = "evidence-upload-mismatch"
+    title = "アップロードされたファイルが申告された形式・サイズと一致しません"
+
+
+class EvidenceUploadExpired(DomainError):
+    status = 409
+    type_slug = "evidence-upload-expired"
+    title = "提出の期限が過ぎました。もう一度最初からアップロードしてください"
+
+
+class TooManyOpenUploads(DomainError):
+    """A person holds at most a few uploads started and not submitted (each reserves space in the bucket)."""
+
+    status = 409
+    type_slug = "too-many-open-uploads"
+    title = "提出していないアップロードが多すぎます。提出するか、時間をおいてやり直してください"
 
 
 class EvidenceAlreadyDecided(DomainError):

@@ -171,13 +171,25 @@ class ActivityService:
         """Direct entry by staff (R-ACT-3) for a registrant of their organisation, on a day of the activity."""
         return self._record_by_staff(staff, activity_id, user_id, day, "staff_entry")
 
-    def record_from_evidence(self, staff: StaffMember, activity_id: str, user_id: str, day: date) -> AttendanceResult:
-        """Accepted evidence becomes a record like any other (R-ACT-3), counted for the venue and its prefecture."""
-        return self._record_by_staff(staff, activity_id, user_id, day, "evidence")
+    def evidence_attendance(
+        self, staff: StaffMember, activity_id: str, user_id: str, day: date
+    ) -> tuple[Activity, list[ActivityRecord]]:
+        """The records accepted evidence becomes (R-ACT-3), counted for the venue and its prefecture like a scan,
+        for the caller to write in the same transaction as the decision."""
+        return self._staff_records(staff, activity_id, user_id, day, "evidence")
 
     def _record_by_staff(
         self, staff: StaffMember, activity_id: str, user_id: str, day: date, source: RecordSource
     ) -> AttendanceResult:
+        activity, records = self._staff_records(staff, activity_id, user_id, day, source)
+        created, record = self.repository.record_attendance(
+            activity.organisation_code, activity.id, records, registered_with=activity.organisation_code
+        )
+        return self.attendance_result(created, record, activity)
+
+    def _staff_records(
+        self, staff: StaffMember, activity_id: str, user_id: str, day: date, source: RecordSource
+    ) -> tuple[Activity, list[ActivityRecord]]:
         staff.require(EDITOR)
         activity = self.repository.get_activity(staff.organisation.code, activity_id)
         if not (activity.starts_at.date() <= day <= activity.ends_at.date()):
@@ -185,10 +197,11 @@ class ActivityService:
         if day > clock.today():
             raise InvalidInput("attendance cannot be entered for a future day", parameter="day")
         attendance_day = day if (activity.multi_day or activity.blanket) else activity.starts_at.date()
-        result = self._attend(
-            activity.organisation_code, activity.id, activity.venue_code, user_id, attendance_day, source,
-            staff.user_id, None,
-        )
+        records = self._records(activity.organisation_code, activity.id, activity.venue_code, user_id, attendance_day, source, staff.user_id)
+        return activity, records
+
+    def attendance_result(self, created: bool, record: ActivityRecord, activity: Activity) -> AttendanceResult:
+        result = self._result(created, record, activity.venue_code)
         result.record.activity_name = activity.name
         return result
 
@@ -226,19 +239,32 @@ class ActivityService:
     ) -> AttendanceResult:
         """Records need a registration with the designating organisation (decision: no implicit registration).
         `running_at`: the activity must be running then (a scan; staff entries are made afterwards)."""
+        records = self._records(designated_by, activity_id, venue_code, user_id, day, source, recorded_by)
+        created, record = self.repository.record_attendance(
+            designated_by, activity_id, records, registered_with=designated_by, running_at=running_at,
+            margin=tokens.DEFAULT_MARGIN, access_day=access_day,
+        )
+        return self._result(created, record, venue_code)
+
+    @staticmethod
+    def _records(
+        designated_by: str, activity_id: str, venue_code: str, user_id: str, day: date, source: RecordSource,
+        recorded_by: str | None,
+    ) -> list[ActivityRecord]:
+        """One record for the venue municipality and one for its prefecture (R-ACT-4), the venue's first."""
         venue = known_organisation(venue_code)
         now = clock.now()
-        records = [
+        return [
             ActivityRecord(
                 organisation_code=code, user_id=user_id, activity_id=activity_id, designated_by=designated_by,
                 venue_code=venue.code, day=day, source=source, recorded_at=now, recorded_by=recorded_by,
             )
             for code in rules.counted_for(venue)
         ]
-        created, record = self.repository.record_attendance(
-            designated_by, activity_id, records, registered_with=designated_by, running_at=running_at,
-            margin=tokens.DEFAULT_MARGIN, access_day=access_day,
-        )
+
+    @staticmethod
+    def _result(created: bool, record: ActivityRecord, venue_code: str) -> AttendanceResult:
+        venue = known_organisation(venue_code)
         names = "・".join(known_organisation(c).name for c in rules.counted_for(venue))
         message = f"参加を記録しました（{names}の活動実績）" if created else "この活動への参加は記録済みです"
         return AttendanceResult(created=created, record=record, counted_for=list(rules.counted_for(venue)), message=message)

@@ -111,7 +111,9 @@ def test_recruitment_notice_application_and_staff_decision_over_http(api):
 
 
 def test_evidence_upload_review_and_record_over_http(api):
-    """R-ACT-3: the presigned upload goes to local S3 (moto) as it would go to S3; staff accept; a record appears."""
+    """R-ACT-3: the presigned upload (SigV4, path style on the local moto at 127.0.0.1) goes to local S3 as it would
+    go to S3; submitting moves the file where the form cannot reach, so posting the form again changes nothing staff
+    see; staff accept; a record appears."""
     staff = api.staff_sign_in(HIDA)
     now = datetime.fromisoformat(api("POST", "/local/clock", json={"reset": True}).json()["now"])
     body = {"name": "見守り活動", "kind": "public_interest_group", "place": "飛騨市神岡町",
@@ -119,19 +121,26 @@ def test_evidence_upload_review_and_record_over_http(api):
     activity = api.admin_call("POST", "/activities", staff, json=body).json()
     citizen = api.sign_in(f"{uuid.uuid4().hex[:10]}@example.jp")
     api("POST", "/registrations", citizen, json={"organisation_code": HIDA, "answers": ANSWERS})
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
     started = api("POST", "/me/evidence", citizen, json={
         "organisation_code": HIDA, "activity_id": activity["id"], "day": activity["starts_at"][:10],
-        "content_type": "image/png", "size_bytes": 8,
+        "content_type": "image/png", "size_bytes": len(png),
     })
     assert started.status_code == 201, started.text
     form = started.json()["upload"]
-    uploaded = api.http.post(form["url"], data=form["fields"], files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n")}, timeout=10)
+    assert form["url"] == f"{api.moto}/furusato-local-evidence"
+    assert form["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    uploaded = api.http.post(form["url"], data=form["fields"], files={"file": ("photo.png", png)}, timeout=10)
     assert uploaded.status_code in (200, 204), uploaded.text
     evidence_id = started.json()["evidence"]["id"]
-    assert api("POST", f"/me/evidence/{HIDA}/{evidence_id}/submit", citizen).json()["status"] == "submitted"
+    submitted = api("POST", f"/me/evidence/{HIDA}/{evidence_id}/submit", citizen).json()
+    assert submitted["status"] == "submitted" and submitted["object_key"].startswith(f"evidence/{HIDA}/")
+    replaced = api.http.post(form["url"], data=form["fields"], files={"file": ("photo.png", png[:8] + b"\xff" * 24)}, timeout=10)
+    assert replaced.status_code in (200, 204)  # the form is still valid for its key under uploads/ ...
     (waiting,) = [e for e in api.admin_call("GET", "/evidence", staff).json()["evidence"] if e["id"] == evidence_id]
     view = api.admin_call("GET", f"/evidence/{waiting['user_id']}/{evidence_id}", staff).json()["view_url"]
-    assert api.http.get(view, timeout=10).content == b"\x89PNG\r\n\x1a\n"
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in view
+    assert api.http.get(view, timeout=10).content == png  # ... and staff still see the file that was submitted
     accepted = api.admin_call("POST", f"/evidence/{waiting['user_id']}/{evidence_id}/accept", staff)
     assert accepted.status_code == 200 and accepted.json()["attendance"]["record"]["source"] == "evidence"
     assert api("GET", f"/me/records/{GIFU}", citizen).json()["count_last_12_months"] == 1

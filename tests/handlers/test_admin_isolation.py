@@ -41,10 +41,10 @@ def hida_world(register_api, admin_api, checkin_api) -> dict[str, str]:
     admin_api("POST", f"/activities/{activity['id']}/records", body={"user_id": "hanako", "day": "2026-12-05"}, claims=staff_claims(HIDA))
     started = checkin_api(
         "POST", "/me/evidence", user="hanako",
-        body={"organisation_code": HIDA, "activity_id": activity["id"], "day": "2026-12-05", "content_type": "image/png", "size_bytes": 4},
+        body={"organisation_code": HIDA, "activity_id": activity["id"], "day": "2026-12-05", "content_type": "image/png", "size_bytes": 8},
     ).body
     form = started["upload"]
-    requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG")}, timeout=10)
+    requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG\r\n\x1a\n")}, timeout=10)
     checkin_api("POST", f"/me/evidence/{HIDA}/{started['evidence']['id']}/submit", user="hanako")
     return {"activity_id": activity["id"], "user_id": "hanako", "evidence_id": started["evidence"]["id"]}
 

@@ -28,10 +28,10 @@ def attended(admin_api, register_api):
     return activity
 
 
-def start(checkin_api, activity, **changes):
+def start(checkin_api, activity, user: str = "u1", **changes):
     body = {"organisation_code": HIDA, "activity_id": activity["id"], "day": "2026-12-05", "content_type": "image/jpeg",
             "size_bytes": len(PHOTO), **changes}
-    return checkin_api("POST", "/me/evidence", user="u1", body=body)
+    return checkin_api("POST", "/me/evidence", user=user, body=body)
 
 
 def upload(created: dict, data: bytes = PHOTO, content_type: str = "image/jpeg") -> int:
@@ -110,3 +110,38 @@ def test_only_registrants_and_only_the_designating_organisations_staff(checkin_a
     assert admin_api("GET", f"/evidence/u1/{eid}", claims=other).status == 404
     assert admin_api("POST", f"/evidence/u1/{eid}/accept", claims=other).status == 404
     assert checkin_api("POST", f"/me/evidence/{HIDA}/{eid}/submit", user="u2").status == 404
+
+
+def test_staff_list_shows_when_evidence_was_started_and_submitted_and_where_the_file_is(checkin_api, admin_api, attended):
+    """Issue 6 part 6: the review list carried created_at = submitted_at and an empty object_key."""
+    started_at = clock.now()
+    created = start(checkin_api, attended).body
+    eid = created["evidence"]["id"]
+    upload(created)
+    clock.freeze(started_at + timedelta(minutes=10))
+    checkin_api("POST", f"/me/evidence/{HIDA}/{eid}/submit", user="u1")
+    (listed,) = admin_api("GET", "/evidence", claims=staff_claims(HIDA)).body["evidence"]
+    assert datetime.fromisoformat(listed["created_at"]) == started_at
+    assert datetime.fromisoformat(listed["submitted_at"]) == started_at + timedelta(minutes=10)
+    assert listed["object_key"].startswith(f"evidence/{HIDA}/u1/{eid}/")
+    assert listed["status"] == "submitted" and listed["size_bytes"] == len(PHOTO)
+    assert listed == admin_api("GET", f"/evidence/u1/{eid}", claims=staff_claims(HIDA)).body["evidence"]
+
+
+def test_submitting_again_returns_the_first_submission_and_changes_nothing(checkin_api, admin_api, attended):
+    """Issue 6 part 6: a second submit rewrote submitted_at (and moved the evidence in the review queue)."""
+    created = start(checkin_api, attended).body
+    eid = created["evidence"]["id"]
+    upload(created)
+    first = checkin_api("POST", f"/me/evidence/{HIDA}/{eid}/submit", user="u1")
+    assert first.status == 200
+    clock.freeze(clock.now() + timedelta(hours=1))
+    again = checkin_api("POST", f"/me/evidence/{HIDA}/{eid}/submit", user="u1")
+    assert again.status == 200 and again.body == first.body
+    (listed,) = admin_api("GET", "/evidence", claims=staff_claims(HIDA)).body["evidence"]
+    assert listed["submitted_at"] == first.body["submitted_at"]
+    admin_api("POST", f"/evidence/u1/{eid}/reject", body={"reason": "不鮮明です"}, claims=staff_claims(HIDA))
+    after_decision = checkin_api("POST", f"/me/evidence/{HIDA}/{eid}/submit", user="u1")
+    assert after_decision.status == 200 and after_decision.body["status"] == "rejected"
+    assert after_decision.body["submitted_at"] == first.body["submitted_at"]
+    assert admin_api("GET", "/evidence", claims=staff_claims(HIDA)).body["evidence"] == []

@@ -95,10 +95,10 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     for user in ("u1", "u2"):
         created = checkin(
             "POST", "/me/evidence", user=user,
-            body={"organisation_code": HIDA, "activity_id": aid, "day": "2026-12-05", "content_type": "image/png", "size_bytes": 4},
+            body={"organisation_code": HIDA, "activity_id": aid, "day": "2026-12-05", "content_type": "image/png", "size_bytes": 8},
         ).body
         form = created["upload"]
-        requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG")}, timeout=10)
+        requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG\r\n\x1a\n")}, timeout=10)
         checkin("POST", f"/me/evidence/{HIDA}/{created['evidence']['id']}/submit", user=user)
         checkin("GET", f"/me/evidence/{HIDA}", user=user)
     queue = admin("GET", "/evidence", claims=staff).body["evidence"]

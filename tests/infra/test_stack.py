@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,13 @@ from functions.admin.handler import PRELAUNCH_UPLOAD
 from shared.api.resolver import MAX_JSON_BODY_BYTES, PROBLEM_JSON, PROBLEM_TYPE_BASE
 from shared.domain.staff import ROLES
 from shared.dal import table as definition
+from shared.dal.keys import UPLOAD_OBJECTS
 from shared.domain import errors
 from shared.dal.keys import AREAS
 from shared.domain.errors import RequestTooLarge, Unauthenticated
 from shared.functions import FUNCTIONS, INDEX_SCOPE, TABLE, Function
 from shared.routes import ROUTES, Route
+from shared.domain.evidence import UPLOAD_OPEN_FOR
 
 from .conftest import Synth
 
@@ -44,6 +47,7 @@ ACKNOWLEDGED = {
     "AwsSolutions-SMG4",
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/evidence/*]",
+    "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/uploads/*]",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
 }
 
@@ -722,6 +726,19 @@ def test_every_acknowledgment_is_expected_and_has_a_reason(synth: Synth) -> None
     assert _pool(synth, "admin")[0] not in acknowledged["AwsSolutions-COG2"]
 
 
+def test_unsubmitted_evidence_uploads_expire_within_days_but_not_before_they_can_no_longer_be_submitted(synth: Synth) -> None:
+    """Issue 7 part 2: uploads/ (what the app's form writes) is emptied within days; a file is never deleted while
+    its upload may still be submitted (S3 counts days from the upload, rounded up to midnight UTC)."""
+    (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
+    rules = {r["Id"]: r for r in synth.resources[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    uploads = rules["unsubmitted-uploads"]
+    assert uploads["Prefix"] == UPLOAD_OBJECTS == "uploads/" and uploads["Status"] == "Enabled"
+    assert uploads["ExpirationInDays"] == constants.EVIDENCE_UPLOAD_RETENTION_DAYS <= 3
+    assert timedelta(days=uploads["ExpirationInDays"]) > UPLOAD_OPEN_FOR + timedelta(minutes=15)  # + the form's validity
+    assert uploads["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # a replaced upload's earlier file too
+    assert {r.get("Prefix") for r in rules.values() if "ExpirationInDays" in r} == {"uploads/", "evidence/"}
+
+
 def test_evidence_bucket_is_private_encrypted_ssl_only_logged_and_expiring(synth: Synth) -> None:
     """R-ACT-3 evidence holds personal data: private, the table's KMS key, SSL only, access logs, lifecycle."""
     table_id, table = _table(synth)
@@ -735,8 +752,12 @@ def test_evidence_bucket_is_private_encrypted_ssl_only_logged_and_expiring(synth
     }
     assert props["LoggingConfiguration"]["LogFilePrefix"] == "evidence/"
     assert props["VersioningConfiguration"]["Status"] == "Enabled"
-    (lifecycle,) = props["LifecycleConfiguration"]["Rules"]
-    assert lifecycle["ExpirationInDays"] == constants.EVIDENCE_RETENTION_DAYS
+    rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
+    assert rules["submitted-evidence"]["Prefix"] == "evidence/"
+    assert rules["submitted-evidence"]["ExpirationInDays"] == constants.EVIDENCE_RETENTION_DAYS == 400
+    assert rules["submitted-evidence"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert rules["incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     policies = [p for p in synth.of_type("AWS::S3::BucketPolicy").values() if _ref(p["Properties"]["Bucket"]) == bucket_id]
     (policy,) = policies
     denies = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
