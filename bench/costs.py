@@ -133,7 +133,7 @@ def checked(request: Request, name: str, saved: dict[str, Any]) -> int:
 def _upload(upload: Upload, saved: dict[str, Any]) -> None:
     """What the app does with the presigned POST: the file lands in the bucket (with a client of its own)."""
     s3 = boto3.client("s3", region_name=REGION)
-    photo = b"\xff\xd8\xff" + bytes(2048)  # a JPEG's first bytes
+    photo = b"\xff\xd8\xff" + bytes(upload.size_bytes - 3)  # a JPEG's first bytes, of the declared size
     s3.put_object(Bucket=EVIDENCE_BUCKET, Key=saved[upload.key], Body=photo, ContentType=upload.content_type)
 
 

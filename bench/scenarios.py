@@ -101,6 +101,7 @@ class Upload:
     key an earlier scenario saved under `key`. Not counted: it is the app talking to S3, not a function."""
 
     key: str
+    size_bytes: int  # as declared when the upload started: submit checks the file's size against it
     content_type: str = "image/jpeg"
 
 
@@ -478,7 +479,7 @@ EVIDENCE_SCENARIOS: tuple[Scenario, ...] = (
         "evidence: submit after uploading",
         Request(SUBMIT_EVIDENCE, _evidence("evidence"), user=CAROL, expect={"status": "submitted"}),
         note="the item, the file's type and size (HeadObject), then into the review queue",
-        upload=Upload("evidence file"),
+        upload=Upload("evidence file", EVIDENCE_BODY["size_bytes"]),
     ),
     Scenario(
         "my evidence", Request(MY_EVIDENCE, {"code": HIDA}, user=CAROL, expect={"evidence.0.status": "submitted"})
@@ -505,7 +506,7 @@ EVIDENCE_SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "evidence: submit the second",
         Request(SUBMIT_EVIDENCE, _evidence("evidence 2"), user=CAROL, expect={"status": "submitted"}),
-        upload=Upload("evidence 2 file"),
+        upload=Upload("evidence 2 file", EVIDENCE_BODY["size_bytes"]),
     ),
     Scenario(
         "staff: reject evidence",

@@ -62,7 +62,7 @@ class EvidenceRepository:
         counting) plus this one. A concurrent start changed the version: refused, so the cap holds."""
         entries = {**open_uploads.entries, evidence.id: open_until}
         condition = "attribute_not_exists(pk)" if open_uploads.version == 0 else "version = :seen"
-        values: dict[str, Any] = {":entries": entries, ":next": open_uploads.version + 1}
+        values: dict[str, Any] = {":entries": entries, ":next": open_uploads.version + 1, ":type": "OpenUploads"}
         if open_uploads.version:
             values[":seen"] = open_uploads.version
         transaction = Transaction(self._client)

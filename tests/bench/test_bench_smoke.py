@@ -119,7 +119,9 @@ def test_signing_keys_are_fetched_once_per_container(report):
 def test_other_services_are_counted(report):
     for size in report.sizes:
         s3 = {m.scenario.name: m.cost.s3_calls for m in size.measurements if m.cost.s3_calls}
-        assert s3 == {"evidence: submit after uploading": ["HeadObject"], "evidence: submit the second": ["HeadObject"]}
+        # submit: check the upload (HeadObject, ranged GetObject of its first bytes), copy it for review, delete it
+        checked_and_moved = ["HeadObject", "GetObject", "CopyObject", "DeleteObject"]
+        assert s3 == {"evidence: submit after uploading": checked_and_moved, "evidence: submit the second": checked_and_moved}
 
 
 def test_my_records_is_one_query_and_one_batch_get(report):
