@@ -26,7 +26,7 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 # without a signature version botocore presigns POST and GET with SigV2 in ap-northeast-1, which S3 refuses for
 # SSE-KMS objects, and path-style addressing is deprecated. Locally AWS_ENDPOINT_URL is moto on 127.0.0.1: botocore's
 # S3 endpoint rules use path style for an IP endpoint by themselves (no bucket.127.0.0.1 host to resolve), so the
-# same configuration runs on moto (tests/handlers/test_evidence_files.py checks both URLs).
+# same configuration runs on moto (tests/unit/test_evidence_rules.py checks both URLs).
 S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
 
 _SERVICE_CONFIG = {"s3": S3_CONFIG}
