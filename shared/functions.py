@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .dal.keys import AREAS
+from .dal.keys import AREAS, REVIEWED_OBJECTS, UPLOAD_OBJECTS
 from .dal.table import INDEXES
 from .routes import ROUTES, Route
 
@@ -194,17 +194,24 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             table(
                 "national",
-                "dynamodb:UpdateItem",  # AccessRecorder / the check-in transaction: last app access (R-BAS-5)
+                "dynamodb:GetItem",  # EvidenceRepository.open_uploads (the cap on open uploads)
+                # AccessRecorder / the check-in transaction: last app access (R-BAS-5); the open uploads (evidence
+                # start and submit transactions)
+                "dynamodb:UpdateItem",
             ),
             Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: verifies scanned tokens
             Grant(
                 EVIDENCE_BUCKET,
                 (
-                    "s3:GetObject",  # EvidenceFiles.uploaded (HeadObject is authorized as GetObject)
+                    "s3:DeleteObject",  # EvidenceFiles.discard_upload, once copied for review
+                    # EvidenceFiles.uploaded (HeadObject is authorized as GetObject, and the ranged GET of the first
+                    # bytes), keep_for_review (CopyObject reads its source)
+                    "s3:GetObject",
                     "s3:PutObject",  # EvidenceFiles.upload_form (the presigned POST the app uploads with)
                 ),
-                "evidence/",
+                UPLOAD_OBJECTS,
             ),
+            Grant(EVIDENCE_BUCKET, ("s3:PutObject",), REVIEWED_OBJECTS),  # EvidenceFiles.keep_for_review (the copy)
         ),
     ),
     Function(
@@ -225,7 +232,7 @@ FUNCTIONS: tuple[Function, ...] = (
             index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)
             index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
             Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes
-            Grant(EVIDENCE_BUCKET, ("s3:GetObject",), "evidence/"),  # EvidenceFiles.view_url (presigned GET)
+            Grant(EVIDENCE_BUCKET, ("s3:GetObject",), REVIEWED_OBJECTS),  # EvidenceFiles.view_url (presigned GET)
         ),
     ),
 )
