@@ -195,11 +195,15 @@ class EvidenceRepository:
                     {":rejected": "rejected", ":at": at.isoformat(), ":by": staff_id, ":reason": reason, ":submitted": "submitted"}
                 ),
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise EvidenceAlreadyDecided(f"evidence {evidence.id} is not waiting for review", evidence_id=evidence.id) from error
-            raise
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            stored = _load(error.response.get("Item", {}))
+            if (stored.get("status"), stored.get("decided_by"), stored.get("decided_at")) == ("rejected", staff_id, at.isoformat()):
+                return _evidence(stored)  # our own update, resent by botocore after its answer was lost
+            raise EvidenceAlreadyDecided(f"evidence {evidence.id} is not waiting for review", evidence_id=evidence.id) from error
         return _evidence(_load(response["Attributes"]))
 
     def to_review(self, organisation_code: str, limit: int, token: str | None = None) -> Page[Evidence]:
