@@ -188,10 +188,15 @@ def test_my_applications_and_evidence_walk_in_pages(register_api, checkin_api, r
 
     evidence = EvidenceRepository(moto, TABLE)
     for i in range(3):
-        evidence.create(_evidence(f"e{i:016x}", "alice"))
-    evidence.create(_evidence("e" + "f" * 16, "bob"))
+        _start(evidence, _evidence(f"e{i:016x}", "alice"))
+    _start(evidence, _evidence("e" + "f" * 16, "bob"))
     pages = walk(checkin_api, f"/me/evidence/{HIDA}", "evidence", 2, user="alice")
     assert [len(p) for p in pages] == [2, 1] and {e["user_id"] for p in pages for e in p} == {"alice"}
+
+
+def _start(evidence: EvidenceRepository, item: Evidence) -> None:
+    """As starting an upload stores it: with the person's open uploads."""
+    evidence.create(item, evidence.open_uploads(item.user_id), int(NOW.timestamp()) + 3600)
 
 
 def _evidence(evidence_id: str, user: str) -> Evidence:
@@ -245,8 +250,8 @@ def test_staff_applicants_evidence_and_a_registrants_records_are_paged(admin_api
     evidence = EvidenceRepository(moto, TABLE)
     for i, user in enumerate(("u1", "u2", "u3")):
         item = _evidence(f"e{i:016x}", user)
-        evidence.create(item)
-        evidence.mark_submitted(item, NOW + timedelta(minutes=i))
+        _start(evidence, item)
+        evidence.mark_submitted(item, NOW + timedelta(minutes=i), item.object_key)
     pages = walk(admin_api, "/evidence", "evidence", 2, claims=hida)
     assert [e["user_id"] for p in pages for e in p] == ["u1", "u2", "u3"]
     assert admin_api("GET", "/evidence", claims=staff_claims(KESENNUMA)).body == {"evidence": [], "next": None}
