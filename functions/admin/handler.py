@@ -20,7 +20,7 @@ from shared.domain.activities import Activity, ActivityInput, ActivityPatch, Act
 from shared.domain import prelaunch
 from shared.domain.models import OrganisationRef
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
-from shared.logic.activities import AttendanceResult
+from shared.logic.activities import MAX_SHEET_DAYS, AttendanceResult, CheckinCode
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
 from shared.logic.organisations import organisation_ref
 from shared.logic.prelaunch import ImportResult
@@ -97,11 +97,17 @@ def cancel_activity(activity_id: ActivityId) -> Activity:
 @app.get(
     "/activities/<activity_id>/checkin-code",
     tags=["activities"],
-    summary="The check-in QR code (R-ACT-2): printed (valid in the activity's window) or rotating (every minute)",
+    summary="The check-in QR code (R-ACT-2): printed (valid for one day's window) or rotating (every minute)",
+    description=(
+        "A printed code is valid for one day only: a single-day activity's time ± 30 min; a multi-day or blanket "
+        "activity has one code per day (`day`, by default today or its first day). `format=html` is the printable "
+        "sheet: one A4 page per day from `day`, at most `days` (31) days; a `Link: rel=\"next\"` header gives the "
+        "next sheet. A reschedule or change of venue stops every code issued before it: print again."
+    ),
     security=STAFF,
     responses={
         200: {
-            "description": "The code: JSON (its URL and validity), PNG, SVG, or a printable HTML page",
+            "description": "The code: JSON (its URL, day and validity), PNG, SVG, or a printable HTML sheet",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/CheckinCode"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -115,18 +121,33 @@ def checkin_code(
     activity_id: ActivityId,
     kind: Annotated[Literal["printed", "rotating"], Query()] = "printed",
     format: Annotated[Literal["json", "png", "svg", "html"], Query()] = "json",
+    day: Annotated[date | None, Query(description="Printed code: the day it is for; a sheet: its first day")] = None,
+    days: Annotated[int, Query(ge=1, le=MAX_SHEET_DAYS, description="Days on a printable sheet (format=html)")] = MAX_SHEET_DAYS,
 ):  # no return annotation: the body is JSON, PNG, SVG or HTML (documented in `responses`)
-    activity, code = service().checkin_code(current_staff(app), activity_id, kind)
+    if format == "html" and kind == "printed":
+        return _printable_sheet(activity_id, day, days)
+    activity, code = service().checkin_code(current_staff(app), activity_id, kind, day)
     if format == "png":
         return Response(status_code=200, content_type="image/png", body=qr.qr_png(code.url))
     if format == "svg":
         return Response(status_code=200, content_type="image/svg+xml", body=qr.qr_svg(code.url))
     if format == "html":
-        page = qr.printable_page(
-            activity.name, current_staff(app).organisation.name, activity.place, activity.starts_at, activity.ends_at, code.url
-        )
-        return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
+        return Response(status_code=200, content_type="text/html; charset=utf-8", body=_sheet(activity, [code]))
     return Response(status_code=200, content_type="application/json", body=code)
+
+
+def _printable_sheet(activity_id: str, day: date | None, days: int) -> Response:
+    activity, sheet = service().checkin_sheet(current_staff(app), activity_id, day, days)
+    headers = {}
+    if sheet.next_day:
+        headers["Link"] = f'<?kind=printed&format=html&day={sheet.next_day.isoformat()}&days={days}>; rel="next"'
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=_sheet(activity, sheet.codes), headers=headers)
+
+
+def _sheet(activity: Activity, codes: list[CheckinCode]) -> str:
+    printed = [qr.PrintedCode(c.url, c.valid_from, c.valid_until, c.day if activity.multi_day or activity.blanket else None) for c in codes]
+    organisation = current_staff(app).organisation.name
+    return qr.printable_sheet(activity.name, organisation, activity.place, activity.starts_at, activity.ends_at, printed)
 
 
 @app.get("/activities/<activity_id>/records", tags=["records"], summary="Who attended (R-ACT-3)", security=STAFF)

@@ -13,11 +13,11 @@ from ..domain.activities import Activity, ActivityRecord, Application, OpenActiv
 from ..domain.errors import (
     ActivityCancelled,
     ActivityNotFound,
-    ActivityNotRunning,
     AlreadyApplied,
     ApplicationNotFound,
     ApplicationsClosed,
     CapacityReached,
+    CheckinCodeSuperseded,
     ConcurrentUpdate,
     NotRegisteredWithOrganisation,
 )
@@ -124,14 +124,17 @@ class AttendanceTransaction:
                 transaction.add(name, operation)
 
     def raise_refusal(self, cancelled: TransactionCancelled) -> None:
-        """The domain error of a failed check, if one failed: the activity gone, cancelled or not running, or the
-        person not registered."""
+        """The domain error of a failed check, if one failed: the activity gone, cancelled or rescheduled since the
+        code, or the person not registered."""
         if cancelled.failed("activity"):
-            # The rare path may cost a second read, to say which: gone, cancelled, or not running now.
+            # The rare path may cost a second read, to say which: gone, cancelled, or rescheduled since the code.
             activity = self.repository.get_activity(self.organisation_code, self.activity_id)
             if activity.status == "cancelled":
                 raise ActivityCancelled(f"activity {self.activity_id} is cancelled", activity_id=self.activity_id) from cancelled
-            raise ActivityNotRunning(f"activity {self.activity_id} is not running now", activity_id=self.activity_id) from cancelled
+            raise CheckinCodeSuperseded(
+                f"activity {self.activity_id} was rescheduled or moved after this code was issued",
+                activity_id=self.activity_id,
+            ) from cancelled
         if cancelled.failed("registration"):
             raise NotRegisteredWithOrganisation(
                 f"not registered with {self.registered_with}", organisation_code=self.registered_with
@@ -210,15 +213,15 @@ class ActivityRepository:
         activity_id: str,
         records: list[ActivityRecord],
         registered_with: str | None,
-        running_at: datetime | None = None,
-        margin: timedelta = timedelta(0),
+        schedule_revision: int | None = None,
         access_day: date | None = None,
     ) -> tuple[bool, ActivityRecord]:
-        """One transaction (one round trip): the activity is still active (and, for a scan, running at
-        `running_at` ± margin as it is scheduled now: a code printed before a reschedule stops working), the person
-        is registered with `registered_with` (None: not checked), and each record is new. Returns (created,
-        record); a repeated attendance returns the first record, read from the cancellation reason."""
-        attendance = self.attendance_transaction(organisation_code, activity_id, records, registered_with, running_at, margin)
+        """One transaction (one round trip): the activity is still active (and, for a scan, still at the
+        `schedule_revision` the code was issued for: a code issued before a reschedule or a change of venue stops
+        working), the person is registered with `registered_with` (None: not checked), and each record is new.
+        Returns (created, record); a repeated attendance returns the first record, read from the cancellation
+        reason."""
+        attendance = self.attendance_transaction(organisation_code, activity_id, records, registered_with, schedule_revision)
         transaction = Transaction(self._client)
         attendance.add_to(transaction)
         # The day's app access (R-BAS-5), when the caller has not recorded it yet: last, after the conditions.
@@ -251,18 +254,14 @@ class ActivityRepository:
         activity_id: str,
         records: list[ActivityRecord],
         registered_with: str | None,
-        running_at: datetime | None = None,
-        margin: timedelta = timedelta(0),
+        schedule_revision: int | None = None,
     ) -> AttendanceTransaction:
         """The items that record attendance, for `record_attendance` or for a transaction that also writes
         something else (accepting evidence: the records and the decision in one transaction)."""
         condition, values = "#status = :active", {":active": "active"}
-        if running_at is not None:
-            condition += " AND starts_epoch <= :latest_start AND ends_epoch >= :earliest_end"
-            values |= {
-                ":latest_start": int((running_at + margin).timestamp()),
-                ":earliest_end": int((running_at - margin).timestamp()),
-            }
+        if schedule_revision is not None:  # a scan: the code's revision must still be the activity's
+            condition += " AND schedule_revision = :revision"
+            values |= {":revision": schedule_revision}
         checks: dict[str, dict[str, Any]] = {
             "activity": {
                 "ConditionCheck": {

@@ -98,6 +98,11 @@ class Activity(ActivityInput):
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    schedule_revision: int = Field(
+        default=1,
+        description="Bumped whenever its time or place changes: check-in codes issued before carry an older one and "
+        "stop working (R-ACT-2); print them again",
+    )
     applicants: int = Field(default=0, description="Applications received (kept by the application transactions)")
 
 
@@ -139,6 +144,17 @@ def resolve_venue(organisation: Organisation, venue: Organisation | None) -> Org
 def counted_for(venue: Organisation) -> tuple[str, str]:
     """The organisations a record at `venue` counts for (R-ACT-4): the municipality, then its prefecture."""
     return venue.code, venue.prefecture_code
+
+
+# What a check-in code's validity derives from: changing any of them stops the codes issued before (R-ACT-2).
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "venue_code", "place", "multi_day", "blanket")
+
+
+def schedule_revision_after(current: Activity, edited: Activity) -> int:
+    """The edited activity's schedule revision: the current one + 1 when its time or place changed, however little
+    (a 5-minute move or another hall included), else unchanged (a new description keeps printed codes valid)."""
+    changed = any(getattr(current, name) != getattr(edited, name) for name in SCHEDULE_FIELDS)
+    return current.schedule_revision + 1 if changed else current.schedule_revision
 
 
 def attendance_day(activity: Activity, at: datetime) -> date:

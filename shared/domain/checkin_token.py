@@ -1,17 +1,23 @@
 """Check-in tokens for designated activities (R-ACT-2): what the QR code staff show or print carries.
 
-A token is `v1.<kid>.<payload>.<sig>`: `payload` is the base64url (unpadded) of the claims in a fixed field order,
-`activity_id|organisation_code|venue_code|p or r|not_before|expires|issued_at|attendance_day` (times in epoch
-seconds, the day as YYYYMMDD or empty), and `sig` the base64url HMAC-SHA256 (full 256 bits) of `v1.<kid>.<payload>`
-with the key `kid`: version and key id are signed too. About 155 characters for a 17-character activity id (the
-check-in URL about 185, a version 10 QR code), so the code stays small and easy to scan. Free text (the activity's
-name) is deliberately not carried: it would triple the length.
+A token is `v2.<kid>.<payload>.<sig>`: `payload` is the base64url (unpadded) of the claims in a fixed field order,
+`activity_id|organisation_code|venue_code|p or r|not_before|expires|issued_at|attendance_day|schedule_revision`
+(times in epoch seconds, the day as YYYYMMDD or empty), and `sig` the base64url HMAC-SHA256 (full 256 bits) of
+`v2.<kid>.<payload>` with the key `kid`: version and key id are signed too. About 160 characters for a 17-character
+activity id (the check-in URL about 190, a version 10 QR code), so the code stays small and easy to scan. Free text
+(the activity's name) is deliberately not carried: it would triple the length.
 
 Two kinds:
-- printed: valid for the activity's time window plus a margin on both sides; printed on paper ahead of time.
+- printed: valid for ONE day's window (R-ACT-2: a photo of it must not let anyone check in from home on other days).
+  A single-day activity's code covers its time plus a margin on both sides; a multi-day or blanket activity has a
+  code per day (`day_window`), covering that Tokyo day (the first day from start - margin, the last until
+  end + margin), and counting the attendance for that day.
 - rotating: shown on a staff device from the admin page, a new code every period (60 s), each valid for
   `periods_valid` periods (2: tolerates clock skew and a slow scan), never outside the activity window + margin.
   Always signed by the server: the staff device never holds the key.
+
+Every token carries the activity's `schedule_revision` (bumped when its time or place changes): the check-in
+transaction requires it to equal the activity's, so any reschedule or change of venue stops the codes issued before.
 
 Keys (`SigningKeys`) live in the platform's secret store as `to_secret_string()`. `rotated()` adds a new current key
 and keeps the previous one, so tokens already issued stay valid until they expire. A key leaves the set after the
@@ -31,7 +37,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Annotated, Literal
 
@@ -42,12 +48,14 @@ from .errors import CheckinTokenExpired, CheckinTokenNotYetValid, InvalidCheckin
 
 TokenKind = Literal["printed", "rotating"]
 
-VERSION = "v1"
+VERSION = "v2"
 CHECKIN_URL_BASE = "https://furusato.example.jp/c/"
 MIN_SECRET_BYTES = 32
 MAX_KEYS = 3
 DEFAULT_MARGIN = timedelta(minutes=30)
 DEFAULT_PERIOD = timedelta(seconds=60)
+MAX_PRINTED_SPAN = timedelta(hours=24)  # = domain.activities.MAX_SINGLE_ACTIVITY: one day's window
+MAX_REVISION = 999_999_999
 MAX_TOKEN_CHARS = 300  # longer scanned text is refused before any parsing
 
 _KIND_CODE: dict[str, str] = {"printed": "p", "rotating": "r"}
@@ -56,7 +64,10 @@ _ID = r"[A-Za-z0-9_-]"
 _KID_RE = re.compile(rf"{_ID}{{1,16}}")
 _TOKEN_RE = re.compile(rf"{VERSION}\.({_ID}{{1,16}})\.({_ID}{{8,200}})\.({_ID}{{43}})")
 _TIME, _CODE = r"([0-9]{1,11})", r"([0-9]{6})"
-_PAYLOAD_RE = re.compile(rf"({_ID}{{1,64}})\|{_CODE}\|{_CODE}\|([pr])\|{_TIME}\|{_TIME}\|{_TIME}\|([0-9]{{8}})?")
+_REVISION = r"([1-9][0-9]{0,8})"
+_PAYLOAD_RE = re.compile(
+    rf"({_ID}{{1,64}})\|{_CODE}\|{_CODE}\|([pr])\|{_TIME}\|{_TIME}\|{_TIME}\|([0-9]{{8}})?\|{_REVISION}"
+)
 
 ActivityId = Annotated[str, Field(pattern=rf"^{_ID}{{1,64}}$", description="URL-safe, at most 64 characters")]
 LgCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="全国地方公共団体コード (6 digits)")]
@@ -94,6 +105,11 @@ class CheckinClaims(BaseModel):
         description="The day the attendance counts for (a single-day activity); None: the day of the scan "
         "(multi-day or blanket activities, R-PRE-2)",
     )
+    schedule_revision: int = Field(
+        default=1, ge=1, le=MAX_REVISION,
+        description="The activity's schedule revision when issued: a reschedule or change of venue bumps the "
+        "activity's, and the check-in refuses a token carrying an older one",
+    )
 
     @field_validator("not_before", "expires", "issued_at")
     @classmethod
@@ -120,15 +136,45 @@ def printed_claims(
     ends_at: datetime,
     now: datetime,
     margin: timedelta = DEFAULT_MARGIN,
-    attendance_day: date | None = None,
+    day: date | None = None,
+    schedule_revision: int = 1,
 ) -> CheckinClaims:
-    """Claims for a printed code: valid from `starts_at - margin` until `ends_at + margin` (R-ACT-2), whenever it
-    is printed (a code printed after the end is simply expired)."""
-    start, end = _window(starts_at, ends_at, margin)
+    """Claims for a printed code, valid for one day's window whenever it is printed (a code printed after its day is
+    simply expired), R-ACT-2:
+    - `day` None (a single-day activity): from `starts_at - margin` until `ends_at + margin`, counted for the day it
+      starts; refused for a window longer than a day, so no printed code ever spans several days;
+    - `day` given (a multi-day or blanket activity): that day's window (`day_window`), counted for that day."""
+    if day is None:
+        start, end = _window(starts_at, ends_at, margin)
+        if ends_at - starts_at > MAX_PRINTED_SPAN:
+            raise ValueError("a printed code covers one day: give the day of a multi-day or blanket activity")
+        attendance_day = starts_at.astimezone(TOKYO).date()
+    else:
+        start, end = day_window(starts_at, ends_at, day, margin)
+        attendance_day = day
     return CheckinClaims(
         activity_id=activity_id, organisation_code=organisation_code, venue_code=venue_code, kind="printed",
         not_before=start, expires=end, issued_at=now, attendance_day=attendance_day,
+        schedule_revision=schedule_revision,
     )
+
+
+def activity_days(starts_at: datetime, ends_at: datetime) -> tuple[date, date]:
+    """The first and last Tokyo days an activity runs on (an end at midnight closes the day before)."""
+    _window(starts_at, ends_at, timedelta(0))
+    return starts_at.astimezone(TOKYO).date(), (ends_at.astimezone(TOKYO) - timedelta(microseconds=1)).date()
+
+
+def day_window(starts_at: datetime, ends_at: datetime, day: date, margin: timedelta = DEFAULT_MARGIN) -> tuple[datetime, datetime]:
+    """The window of `day`'s printed code for a multi-day or blanket activity: that Tokyo day from 00:00 to 24:00,
+    except the first day opens at `starts_at - margin` and the last closes at `ends_at + margin`. ValueError when
+    `day` is not one of the activity's days (`activity_days`)."""
+    first, last = activity_days(starts_at, ends_at)
+    if not first <= day <= last:
+        raise ValueError(f"{day} is not a day of the activity ({first} to {last})")
+    start, end = _window(starts_at, ends_at, margin)
+    midnight = datetime.combine(day, time(0), TOKYO)
+    return (start if day == first else midnight), (end if day == last else midnight + timedelta(days=1))
 
 
 def rotating_claims(
@@ -142,6 +188,7 @@ def rotating_claims(
     periods_valid: int = 2,
     margin: timedelta = DEFAULT_MARGIN,
     attendance_day: date | None = None,
+    schedule_revision: int = 1,
 ) -> CheckinClaims:
     """Claims for the code on the staff screen (R-ACT-2): `not_before` is the start of the current period (periods
     are aligned on the epoch, so every device and container agrees), `expires` `periods_valid` periods later; both
@@ -161,6 +208,7 @@ def rotating_claims(
     return CheckinClaims(
         activity_id=activity_id, organisation_code=organisation_code, venue_code=venue_code, kind="rotating",
         not_before=not_before, expires=expires, issued_at=now, attendance_day=attendance_day,
+        schedule_revision=schedule_revision,
     )
 
 
@@ -250,6 +298,7 @@ def issue(claims: CheckinClaims, keys: SigningKeys) -> str:
         str(int(claims.expires.timestamp())),
         str(int(claims.issued_at.timestamp())),
         claims.attendance_day.strftime("%Y%m%d") if claims.attendance_day else "",
+        str(claims.schedule_revision),
     )
     signing_input = f"{VERSION}.{keys.current}.{_b64(('|'.join(fields)).encode('ascii'))}"
     return f"{signing_input}.{_sign(keys.keys[keys.current], signing_input)}"
@@ -284,7 +333,7 @@ def _authentic_claims(token: str, keys: SigningKeys) -> CheckinClaims:
         fields = _PAYLOAD_RE.fullmatch(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("ascii"))
         if not fields:
             raise ValueError("payload fields")
-        activity_id, organisation_code, venue_code, kind, not_before, expires, issued_at, day = fields.groups()
+        activity_id, organisation_code, venue_code, kind, not_before, expires, issued_at, day, revision = fields.groups()
         return CheckinClaims(
             activity_id=activity_id,
             organisation_code=organisation_code,
@@ -294,6 +343,7 @@ def _authentic_claims(token: str, keys: SigningKeys) -> CheckinClaims:
             expires=datetime.fromtimestamp(int(expires), TOKYO),
             issued_at=datetime.fromtimestamp(int(issued_at), TOKYO),
             attendance_day=datetime.strptime(day, "%Y%m%d").date() if day else None,
+            schedule_revision=int(revision),
         )
     except (ValueError, ValidationError, UnicodeDecodeError, binascii.Error, OverflowError, OSError):
         raise InvalidCheckinToken("signed payload unreadable") from None  # only with a leaked key or a bug

@@ -120,6 +120,15 @@ class ActivityNotRunning(DomainError):
     title = "活動時間外のため、この操作はできません"
 
 
+class CheckinCodeSuperseded(DomainError):
+    """A genuine check-in code issued before the activity was rescheduled or moved (R-ACT-2): the code at the venue
+    is the new one."""
+
+    status = 409
+    type_slug = "checkin-code-superseded"
+    title = "活動の日時または場所が変更されたため、このQRコードは使えません。会場の新しいQRコードを読み取ってください"
+
+
 class ApplicationsClosed(DomainError):
     status = 409
     type_slug = "applications-closed"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .. import clock
 from ..domain.staff import EDITOR, VIEWER, StaffMember
@@ -22,12 +22,28 @@ from ..organisations import catalog
 from .organisations import known_organisation
 
 
+MAX_SHEET_DAYS = 31  # printed codes per sheet: a multi-day event's month on one; a blanket year in pages by from-day
+
+
 class CheckinCode(BaseModel):
     activity_id: str
     kind: tokens.TokenKind
     url: str
     valid_from: datetime
     valid_until: datetime
+    day: date | None = Field(
+        default=None,
+        description="The day the attendance counts for (every printed code); none: the day of the scan (a rotating "
+        "code of a multi-day or blanket activity)",
+    )
+    schedule_revision: int = Field(description="The activity's schedule revision: a reschedule or change of venue stops the code")
+
+
+class CheckinSheet(BaseModel):
+    """Printed codes for consecutive days of an activity, one per day (R-ACT-2)."""
+
+    codes: list[CheckinCode]
+    next_day: date | None = Field(description="The first day of the next sheet; none: this sheet reaches the last day")
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,7 @@ class ActivityService:
         if updated.model_dump(exclude=bookkeeping) == current.model_dump(exclude=bookkeeping):
             # Nothing changes, nothing is written: an edit retried after a lost answer answers as the first did.
             return current
+        updated = updated.model_copy(update={"schedule_revision": rules.schedule_revision_after(current, updated)})
         self.repository.replace_activity(updated, expected_version=current.version)
         return updated
 
@@ -128,33 +145,86 @@ class ActivityService:
 
     # --- staff: check-in codes -------------------------------------------------------------------------------------
 
-    def checkin_code(self, staff: StaffMember, activity_id: str, kind: tokens.TokenKind) -> tuple[Activity, CheckinCode]:
-        """R-ACT-2. A printed code is valid through the activity's time window only (a photographed copy is useless
-        afterwards); a rotating code, shown on a staff device, changes every minute and lives two minutes."""
+    def checkin_code(
+        self, staff: StaffMember, activity_id: str, kind: tokens.TokenKind, day: date | None = None
+    ) -> tuple[Activity, CheckinCode]:
+        """R-ACT-2. A printed code is valid for one day's window only, so a photographed copy is useless on any other
+        day: a single-day activity's time ± margin, or, for a multi-day or blanket activity, the `day` asked for
+        (default: today, or the first day ahead of it). A rotating code, shown on a staff device, changes every
+        minute and lives two. Every code carries the activity's schedule revision (a reschedule stops it)."""
         staff.require(EDITOR)
+        activity = self._active(staff, activity_id)
+        now = clock.now()
+        if kind == "printed":
+            return activity, self._printed_codes(activity, self._first_code_day(activity, day), 1, now)[0]
+        if day is not None:
+            raise InvalidInput("a rotating code is for now: ask for a printed code to choose a day", parameter="day")
+        multi_day = activity.multi_day or activity.blanket
+        try:
+            claims = tokens.rotating_claims(
+                activity.id, activity.organisation_code, activity.venue_code, activity.starts_at, activity.ends_at, now,
+                attendance_day=None if multi_day else activity.starts_at.date(),
+                schedule_revision=activity.schedule_revision,
+            )
+        except tokens.OutsideActivityWindow as error:
+            raise ActivityNotRunning(str(error), activity_id=activity_id) from error
+        return activity, self._code(activity, claims, tokens.issue(claims, self.signing_keys()))
+
+    def checkin_sheet(
+        self, staff: StaffMember, activity_id: str, from_day: date | None = None, days: int = MAX_SHEET_DAYS
+    ) -> tuple[Activity, CheckinSheet]:
+        """Printed codes for `days` consecutive days of the activity from `from_day` (at most MAX_SHEET_DAYS, and not
+        past its last day), one per day: what staff print for a multi-day event, or page through for a blanket
+        activity's year. A single-day activity has one code."""
+        staff.require(EDITOR)
+        if not 1 <= days <= MAX_SHEET_DAYS:
+            raise InvalidInput(f"days: between 1 and {MAX_SHEET_DAYS} per sheet", parameter="days")
+        activity = self._active(staff, activity_id)
+        first = self._first_code_day(activity, from_day)
+        codes = self._printed_codes(activity, first, days, clock.now())
+        last_day = tokens.activity_days(activity.starts_at, activity.ends_at)[1]
+        after = codes[-1].day + timedelta(days=1) if codes[-1].day else None
+        return activity, CheckinSheet(codes=codes, next_day=after if after and after <= last_day else None)
+
+    def _active(self, staff: StaffMember, activity_id: str) -> Activity:
         activity = self.repository.get_activity(staff.organisation.code, activity_id)
         if activity.status == "cancelled":
             raise ActivityCancelled(f"activity {activity_id} is cancelled", activity_id=activity_id)
-        now = clock.now()
-        common = dict(
-            activity_id=activity.id,
-            organisation_code=activity.organisation_code,
-            venue_code=activity.venue_code,
-            starts_at=activity.starts_at,
-            ends_at=activity.ends_at,
-            now=now,
-            attendance_day=None if (activity.multi_day or activity.blanket) else activity.starts_at.date(),
-        )
-        if kind == "printed":
-            claims = tokens.printed_claims(**common)
-        else:
-            try:
-                claims = tokens.rotating_claims(**common)
-            except tokens.OutsideActivityWindow as error:
-                raise ActivityNotRunning(str(error), activity_id=activity_id) from error
-        url = tokens.checkin_url(tokens.issue(claims, self.signing_keys()))
-        return activity, CheckinCode(
-            activity_id=activity.id, kind=kind, url=url, valid_from=claims.not_before, valid_until=claims.expires
+        return activity
+
+    @staticmethod
+    def _first_code_day(activity: Activity, day: date | None) -> date | None:
+        """The day of a printed code: None for a single-day activity (its one window; `day`, if given, must be its
+        day); for a multi-day or blanket one `day`, by default today or, ahead of the activity, its first day."""
+        first, last = tokens.activity_days(activity.starts_at, activity.ends_at)
+        if not (activity.multi_day or activity.blanket):
+            if day not in (None, activity.starts_at.date()):
+                raise InvalidInput(f"the activity takes place on {activity.starts_at.date()}", parameter="day")
+            return None
+        if day is None:
+            return min(max(clock.today(), first), last)
+        if not first <= day <= last:
+            raise InvalidInput(f"{day} is not a day of the activity ({first} to {last})", parameter="day")
+        return day
+
+    def _printed_codes(self, activity: Activity, first: date | None, days: int, now: datetime) -> list[CheckinCode]:
+        keys = self.signing_keys()
+        last = tokens.activity_days(activity.starts_at, activity.ends_at)[1]
+        wanted = [None] if first is None else [first + timedelta(days=n) for n in range(days) if first + timedelta(days=n) <= last]
+        codes = []
+        for day in wanted:
+            claims = tokens.printed_claims(
+                activity.id, activity.organisation_code, activity.venue_code, activity.starts_at, activity.ends_at, now,
+                day=day, schedule_revision=activity.schedule_revision,
+            )
+            codes.append(self._code(activity, claims, tokens.issue(claims, keys)))
+        return codes
+
+    @staticmethod
+    def _code(activity: Activity, claims: tokens.CheckinClaims, token: str) -> CheckinCode:
+        return CheckinCode(
+            activity_id=activity.id, kind=claims.kind, url=tokens.checkin_url(token), valid_from=claims.not_before,
+            valid_until=claims.expires, day=claims.attendance_day, schedule_revision=claims.schedule_revision,
         )
 
     # --- attendance ------------------------------------------------------------------------------------------------
@@ -216,13 +286,14 @@ class ActivityService:
         try:
             claims = tokens.verify(token, self.signing_keys(), now)
         except tokens.UnknownSigningKey:
-            # A rotation may not have reached this container's cached keys yet: fetch them once more.
+            # A rotation may not have reached this container's cached keys yet: the store refetches them, at most once
+            # per interval whatever the key id (forged ids must not cost a Secrets Manager read each).
             claims = tokens.verify(token, self.signing_keys(refresh=True), now)
         day = claims.attendance_day or now.date()
         source: RecordSource = "qr_printed" if claims.kind == "printed" else "qr_rotating"
         return self._attend(
-            claims.organisation_code, claims.activity_id, claims.venue_code, user_id, day, source, None, now,
-            access_day=now.date() if record_access else None,
+            claims.organisation_code, claims.activity_id, claims.venue_code, user_id, day, source, None,
+            claims.schedule_revision, access_day=now.date() if record_access else None,
         )
 
     def _attend(
@@ -234,15 +305,16 @@ class ActivityService:
         day: date,
         source: RecordSource,
         recorded_by: str | None,
-        running_at: datetime | None,
+        schedule_revision: int | None,
         access_day: date | None = None,
     ) -> AttendanceResult:
         """Records need a registration with the designating organisation (decision: no implicit registration).
-        `running_at`: the activity must be running then (a scan; staff entries are made afterwards)."""
+        `schedule_revision`: a scan's code was issued for this revision of the activity's time and place, and must
+        still be current (staff entries, made afterwards, pass None)."""
         records = self._records(designated_by, activity_id, venue_code, user_id, day, source, recorded_by)
         created, record = self.repository.record_attendance(
-            designated_by, activity_id, records, registered_with=designated_by, running_at=running_at,
-            margin=tokens.DEFAULT_MARGIN, access_day=access_day,
+            designated_by, activity_id, records, registered_with=designated_by,
+            schedule_revision=schedule_revision, access_day=access_day,
         )
         return self._result(created, record, venue_code)
 

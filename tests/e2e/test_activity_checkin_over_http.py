@@ -144,3 +144,38 @@ def test_evidence_upload_review_and_record_over_http(api):
     accepted = api.admin_call("POST", f"/evidence/{waiting['user_id']}/{evidence_id}/accept", staff)
     assert accepted.status_code == 200 and accepted.json()["attendance"]["record"]["source"] == "evidence"
     assert api("GET", f"/me/records/{GIFU}", citizen).json()["count_last_12_months"] == 1
+
+
+def test_staff_print_a_days_code_of_a_multi_day_event_and_it_counts_for_that_day_only(api):
+    """Issue 7 part 3 over HTTP: a multi-day event's printed code is the day's (R-ACT-2); tomorrow's is not valid
+    today, and the printable sheet has a page per day."""
+    hida_staff = api.staff_sign_in(HIDA)
+    now = datetime.fromisoformat(api("POST", "/local/clock", json={"reset": True}).json()["now"])
+    activity = {
+        "name": "古川やんちゃ市",
+        "kind": "project",
+        "starts_at": (now - timedelta(minutes=10)).isoformat(),
+        "ends_at": (now + timedelta(days=2)).isoformat(),
+        "place": "飛騨市古川町",
+        "multi_day": True,
+    }
+    created = api.admin_call("POST", "/activities", hida_staff, json=activity)
+    assert created.status_code == 201, created.text
+    path = f"/activities/{created.json()['id']}/checkin-code"
+    today, tomorrow = now.date(), now.date() + timedelta(days=1)
+
+    png = api.admin_call("GET", path, hida_staff, params={"format": "png", "day": today.isoformat()})
+    assert png.status_code == 200, png.text
+    citizen = api.sign_in(f"{uuid.uuid4().hex[:10]}@example.jp")
+    assert api("POST", "/registrations", citizen, json={"organisation_code": HIDA, "answers": ANSWERS}).status_code == 201
+    scanned = api("POST", "/checkins", citizen, json={"code": decode(png.content)})
+    assert scanned.status_code == 201, scanned.text
+    assert scanned.json()["record"]["day"] == today.isoformat()
+
+    tomorrows = api.admin_call("GET", path, hida_staff, params={"day": tomorrow.isoformat()}).json()
+    assert tomorrows["day"] == tomorrow.isoformat()
+    early = api("POST", "/checkins", citizen, json={"code": tomorrows["url"]})
+    assert early.status_code == 422 and early.json()["type"].endswith("/checkin-code-not-yet-valid")
+
+    sheet = api.admin_call("GET", path, hida_staff, params={"format": "html", "day": today.isoformat(), "days": 2})
+    assert sheet.status_code == 200 and sheet.text.count("<svg") == 2 and "rel=\"next\"" in sheet.headers["Link"]

@@ -10,7 +10,9 @@ import pytest
 
 from shared import clock
 from shared.dal import aws
-from shared.dal.secrets import rotate_signing_keys
+from shared.config import settings
+from shared.dal.secrets import SigningKeyStore, rotate_signing_keys
+from shared.domain import checkin_token as ct
 from tests.handlers.conftest import staff_claims
 
 HIDA, GIFU, KESENNUMA, MIYAGI = "212172", "210005", "042056", "040002"
@@ -209,7 +211,7 @@ def test_rescheduled_activity_refuses_codes_outside_its_new_time(admin_api, chec
     assert admin_api("PATCH", f"/activities/{hida_activity['id']}", body=later, claims=staff_claims(HIDA)).status == 200
     clock.freeze(DURING)
     response = checkin_api("POST", "/checkins", user=user, body={"code": url})
-    assert response.status == 409 and response.problem_type == "activity-not-running"
+    assert response.status == 409 and response.problem_type == "checkin-code-superseded"
 
 
 def test_decision_unregistered_people_are_told_to_register_first(admin_api, checkin_api, hida_activity):
@@ -280,3 +282,143 @@ def test_a_scan_is_one_round_trip_and_still_records_the_days_access_r_bas_5(admi
     assert checkin_api("POST", "/checkins", user=user, body={"code": url}).status == 201
     assert calls == ["TransactWriteItems"]
     assert repo.get_account(user)["last_access"] == DURING.date().isoformat()
+
+
+# --- a printed code cannot be farmed (R-ACT-2, issue 7 part 3) ---------------------------------------------------
+
+
+def _activity(admin_api, **extra) -> dict:
+    clock.freeze(START - timedelta(days=7))
+    created = admin_api("POST", "/activities", body=activity_body(**extra), claims=staff_claims(HIDA))
+    assert created.status == 201, created.body
+    return created.body
+
+
+def _printed(admin_api, activity_id: str, query: str = "") -> dict:
+    response = admin_api("GET", f"/activities/{activity_id}/checkin-code", query=query, claims=staff_claims(HIDA))
+    assert response.status == 200, response.body
+    return response.body
+
+
+def test_r_act_2_a_blanket_activitys_printed_code_works_on_its_day_only(admin_api, checkin_api, register_api):
+    """One photo of a blanket activity's code used to record an attendance every day for its whole year."""
+    blanket = _activity(admin_api, ends_at="2027-11-30T21:00:00+09:00", blanket=True)
+    user = registered(register_api, "farmer-1")
+    day_one = _printed(admin_api, blanket["id"], "day=2026-12-05")
+    clock.freeze(DURING)
+    first = checkin_api("POST", "/checkins", user=user, body={"code": day_one["url"]})
+    assert first.status == 201 and first.body["record"]["day"] == "2026-12-05"
+    for later in (timedelta(days=1), timedelta(days=300)):  # from home, the next day and months later
+        clock.freeze(DURING + later)
+        farmed = checkin_api("POST", "/checkins", user=user, body={"code": day_one["url"]})
+        assert farmed.status == 422 and farmed.problem_type == "checkin-code-expired", farmed.body
+    assert checkin_api("GET", f"/me/records/{HIDA}", user=user).body["count_last_12_months"] == 1
+    assert day_one["day"] == "2026-12-05"
+    assert (day_one["valid_from"], day_one["valid_until"]) == ("2026-12-05T09:30:00+09:00", "2026-12-06T00:00:00+09:00")
+
+
+def test_r_act_2_a_multi_day_event_has_a_code_per_day_counted_for_that_day(admin_api, checkin_api, register_api):
+    event = _activity(admin_api, ends_at=(START + timedelta(days=2, hours=6)).isoformat(), multi_day=True)
+    user = registered(register_api, "farmer-2")
+    clock.freeze(START + timedelta(days=1, hours=1))  # day 2, 11:00
+    default = _printed(admin_api, event["id"])  # today's, by default
+    assert default["day"] == "2026-12-06"
+    assert (default["valid_from"], default["valid_until"]) == ("2026-12-06T00:00:00+09:00", "2026-12-07T00:00:00+09:00")
+    day_one = _printed(admin_api, event["id"], "day=2026-12-05")
+    last = _printed(admin_api, event["id"], "day=2026-12-07")
+    assert last["valid_until"] == "2026-12-07T16:30:00+09:00"  # the last day closes at the end + 30 min
+    assert checkin_api("POST", "/checkins", user=user, body={"code": day_one["url"]}).problem_type == "checkin-code-expired"
+    assert checkin_api("POST", "/checkins", user=user, body={"code": last["url"]}).problem_type == "checkin-code-not-yet-valid"
+    today = checkin_api("POST", "/checkins", user=user, body={"code": default["url"]})
+    assert today.status == 201 and today.body["record"]["day"] == "2026-12-06"
+    for bad in ("day=2026-12-04", "day=2026-12-08", "kind=rotating&day=2026-12-06", "day=12/06"):
+        refused = admin_api("GET", f"/activities/{event['id']}/checkin-code", query=bad, claims=staff_claims(HIDA))
+        assert refused.status == 422, (bad, refused.body)
+
+
+def test_r_act_2_a_single_day_activitys_code_is_for_its_day(admin_api, hida_activity):
+    assert _printed(admin_api, hida_activity["id"], "day=2026-12-05")["day"] == "2026-12-05"
+    other = admin_api("GET", f"/activities/{hida_activity['id']}/checkin-code", query="day=2026-12-06", claims=staff_claims(HIDA))
+    assert other.status == 422 and other.problem_type == "invalid-input"
+
+
+def test_r_act_2_a_printable_sheet_has_one_page_per_day_paged_by_from_day(admin_api):
+    blanket = _activity(admin_api, ends_at=(START + timedelta(days=39, hours=2)).isoformat(), blanket=True)  # 40 days
+    staff = staff_claims(HIDA)
+    path = f"/activities/{blanket['id']}/checkin-code"
+    first = admin_api("GET", path, query="format=html&day=2026-12-05", claims=staff)
+    assert first.status == 200 and first.body.count("<svg") == 31
+    assert "2026年12月5日(土)の受付用" in first.body and "2027年1月4日(月)の受付用" in first.body
+    assert first.headers["Link"] == '<?kind=printed&format=html&day=2027-01-05&days=31>; rel="next"'
+    second = admin_api("GET", path, query="format=html&day=2027-01-05", claims=staff)
+    assert second.body.count("<svg") == 9 and "Link" not in second.headers
+    week = admin_api("GET", path, query="format=html&day=2026-12-10&days=7", claims=staff)
+    assert week.body.count("<svg") == 7 and "day=2026-12-17&days=7" in week.headers["Link"]
+    for bad in ("format=html&days=32", "format=html&days=0", "format=html&day=2027-02-01"):
+        assert admin_api("GET", path, query=bad, claims=staff).status == 422, bad
+
+
+def test_r_act_2_a_five_minute_reschedule_or_a_new_place_stops_earlier_codes(admin_api, checkin_api, register_api, hida_activity):
+    """docs/decisions.md: a code printed before a reschedule stops working; a 5-minute move used to leave it valid."""
+    aid, staff = hida_activity["id"], staff_claims(HIDA)
+    user = registered(register_api, "farmer-3")
+    before = code_url(admin_api, aid)
+    # A new description does not touch the schedule: codes stay valid.
+    described = admin_api("PATCH", f"/activities/{aid}", body={"description": "軍手持参"}, claims=staff)
+    kept = code_url(admin_api, aid)
+    moved = admin_api("PATCH", f"/activities/{aid}", body={"starts_at": (START + timedelta(minutes=5)).isoformat()}, claims=staff)
+    after_move = code_url(admin_api, aid)
+    elsewhere = admin_api("PATCH", f"/activities/{aid}", body={"place": "飛騨市古川町 第二会場"}, claims=staff)
+    clock.freeze(DURING)
+    for stale in (before, kept, after_move):
+        refused = checkin_api("POST", "/checkins", user=user, body={"code": stale})
+        assert refused.status == 409 and refused.problem_type == "checkin-code-superseded", refused.body
+    assert checkin_api("GET", f"/me/records/{HIDA}", user=user).body["records"] == []
+    current = checkin_api("POST", "/checkins", user=user, body={"code": code_url(admin_api, aid)})
+    assert current.status == 201
+    assert [r.body["schedule_revision"] for r in (described, moved, elsewhere)] == [1, 2, 3]
+
+
+def _forged(kid: str) -> str:
+    payload = ct._b64(f"a0123456789abcdef|{HIDA}|{HIDA}|p|1796000000|1896000000|1796000000|20261205|1".encode())
+    return ct.checkin_url(f"{ct.VERSION}.{kid}.{payload}.{'A' * 43}")
+
+
+def test_forged_key_ids_do_not_cost_a_secrets_manager_read_each(admin_api, checkin_api, register_api, hida_activity, monkeypatch):
+    """50 forged scans with unknown key ids made 51 GetSecretValue calls: now the key set is re-read at most once a
+    minute per container, whatever the key ids."""
+    monkeypatch.setenv("SECRET_CACHE_SECONDS", "300")  # as deployed: the key set is cached
+    settings.cache_clear()
+    try:
+        user = registered(register_api, "forger-1")
+        clock.freeze(DURING)
+        reads: list[str] = []
+        aws.client("secretsmanager").meta.events.register("before-call.secrets-manager", lambda model, **_: reads.append(model.name))
+        for n in range(50):
+            forged = checkin_api("POST", "/checkins", user=user, body={"code": _forged(f"k{n:03d}")})
+            assert forged.status == 422 and forged.problem_type == "invalid-checkin-code"
+        assert reads == ["GetSecretValue"]
+        genuine = checkin_api("POST", "/checkins", user=user, body={"code": code_url(admin_api, hida_activity["id"])})
+        assert genuine.status == 201 and reads.count("GetSecretValue") == 2  # the admin function's own read
+    finally:
+        settings.cache_clear()
+
+
+def test_the_key_store_refreshes_for_unknown_key_ids_at_most_once_a_minute(moto):
+    """A genuine rotation still reaches the container: one read a minute at most, not one per unknown key id."""
+    name, now = os.environ["CHECKIN_KEYS_SECRET"], [1000.0]
+    reads: list[str] = []
+    aws.client("secretsmanager").meta.events.register("before-call.secrets-manager", lambda model, **_: reads.append(model.name))
+    store = SigningKeyStore(name, max_age_seconds=300, min_refresh_seconds=60, monotonic=lambda: now[0])
+    before = store()
+    rotated = rotate_signing_keys(aws.client("secretsmanager"), name)
+    reads.clear()
+    for _ in range(50):
+        assert store(refresh=True) is before  # within the minute: the cached set, no read
+    assert reads == []
+    now[0] += 60
+    assert store(refresh=True).current == rotated.current and reads == ["GetSecretValue"]
+    assert store(refresh=True).current == rotated.current and reads == ["GetSecretValue"]
+    now[0] += 300
+    store()
+    assert reads == ["GetSecretValue"] * 2  # the cache period still applies

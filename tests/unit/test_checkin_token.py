@@ -44,7 +44,7 @@ def b64(data: bytes) -> str:
 
 
 def forge(payload: str, kid: str, secret: bytes) -> str:
-    signing_input = f"v1.{kid}.{b64(payload.encode())}"
+    signing_input = f"v2.{kid}.{b64(payload.encode())}"
     return f"{signing_input}.{b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
 
 
@@ -52,9 +52,9 @@ def forge(payload: str, kid: str, secret: bytes) -> str:
 
 
 def test_r_act_2_round_trip_keeps_every_claim():
-    claims = printed(attendance_day=STARTS.date())
+    claims = printed(schedule_revision=7)
     assert ct.verify(ct.issue(claims, KEYS), KEYS, STARTS) == claims
-    assert claims.kind == "printed" and claims.attendance_day == date(2026, 11, 22)
+    assert claims.kind == "printed" and claims.attendance_day == date(2026, 11, 22) and claims.schedule_revision == 7
     assert claims.not_before.tzinfo is not None and claims.not_before.utcoffset() == timedelta(hours=9)
 
 
@@ -66,11 +66,11 @@ def test_r_act_2_round_trip_normalises_other_zones_and_drops_microseconds():
 
 
 def test_r_act_2_token_is_short_enough_for_a_small_qr_code():
-    longest = ct.printed_claims("a" * 64, KESENNUMA, KESENNUMA, STARTS, ENDS, BEFORE, attendance_day=STARTS.date())
-    usual = ct.issue(printed(attendance_day=STARTS.date()), KEYS)
-    assert len(usual) <= 160 and len(ct.checkin_url(usual)) <= 190
-    assert len(ct.issue(longest, KEYS)) <= 220
-    assert usual.startswith(f"v1.{KEYS.current}.") and usual.count(".") == 3
+    longest = ct.printed_claims("a" * 64, KESENNUMA, KESENNUMA, STARTS, ENDS, BEFORE, schedule_revision=ct.MAX_REVISION)
+    usual = ct.issue(printed(schedule_revision=3), KEYS)
+    assert len(usual) <= 165 and len(ct.checkin_url(usual)) <= 195
+    assert len(ct.issue(longest, KEYS)) <= 240
+    assert usual.startswith(f"v2.{KEYS.current}.") and usual.count(".") == 3
 
 
 def test_claims_refuse_naive_times_empty_windows_and_bad_codes():
@@ -129,7 +129,7 @@ def test_r_act_2_token_signed_with_another_key_is_refused():
     other = SigningKeys(current=KEYS.current, keys={KEYS.current: b"x" * 32})  # same key id, another secret
     with pytest.raises(InvalidCheckinToken):
         ct.verify(ct.issue(printed(), other), KEYS, STARTS)
-    payload = f"{ACTIVITY}|{KESENNUMA}|{KESENNUMA}|p|1795300000|1895300000|1795300000|"
+    payload = f"{ACTIVITY}|{KESENNUMA}|{KESENNUMA}|p|1795300000|1895300000|1795300000||1"
     with pytest.raises(InvalidCheckinToken):
         ct.verify(forge(payload, KEYS.current, b"guessed-secret-guessed-secret-32"), KEYS, STARTS)
 
@@ -159,6 +159,7 @@ def test_r_act_2_unknown_key_id_is_refused_and_says_so_to_the_caller_only():
         "v1",
         "v1...",
         "v2.abc.def.ghi",
+        "v3.k.cGF5bG9hZA." + "A" * 43,
         "v1.k.cGF5bG9hZA.short",
         "v1.k!.cGF5bG9hZA." + "A" * 43,
         "v1.k.cGF5 bG9hZA." + "A" * 43,
@@ -187,12 +188,14 @@ def test_signed_but_unreadable_payload_is_still_only_invalid():
     head = f"{ACTIVITY}|{KESENNUMA}|{KESENNUMA}"
     for payload in (
         "nonsense",
-        f"{head}|x|1|2|3|",  # unknown kind
-        f"{ACTIVITY}|1|2|p|1|2|3|",  # codes not 6 digits
-        f"{head}|p|5|4|3|",  # expires before not_before
-        f"{head}|p|1|2|3|20261399",  # no such day
-        f"{head}|p|99999999999|99999999999|3|",  # beyond datetime's range
-        f"{head}|p|1|2|3",  # a field missing
+        f"{head}|x|1|2|3||1",  # unknown kind
+        f"{ACTIVITY}|1|2|p|1|2|3||1",  # codes not 6 digits
+        f"{head}|p|5|4|3||1",  # expires before not_before
+        f"{head}|p|1|2|3|20261399|1",  # no such day
+        f"{head}|p|99999999999|99999999999|3||1",  # beyond datetime's range
+        f"{head}|p|1|2|3|",  # a field missing (the v1 payload: no schedule revision)
+        f"{head}|p|1|2|3||0",  # revisions start at 1
+        f"{head}|p|1|2|3||01",  # one text per revision
     ):
         with pytest.raises(InvalidCheckinToken):
             ct.verify(forge(payload, KEYS.current, secret), KEYS, STARTS)
@@ -235,6 +238,70 @@ def test_r_act_2_printed_code_scanned_after_the_activity_has_expired():
         with pytest.raises(CheckinTokenExpired) as raised:
             ct.verify(token, KEYS, now)
     assert raised.value.extensions == {"expired_at": "2026-11-22T12:30:00+09:00", "kind": "printed"}
+
+
+# --- one day's window: a printed code cannot be farmed from home on other days (issue 7 part 3) --------------------
+
+EVENT_STARTS = datetime(2026, 12, 5, 10, 0, tzinfo=TOKYO)
+EVENT_ENDS = datetime(2026, 12, 7, 16, 0, tzinfo=TOKYO)  # a three-day event
+YEAR_ENDS = datetime(2027, 11, 30, 21, 0, tzinfo=TOKYO)  # a blanket designation: a 自治会's year
+
+
+def test_r_act_2_a_printed_code_never_spans_more_than_a_day():
+    """A blanket activity's printed code used to be valid for its whole year (~300 days in a probe)."""
+    for ends in (EVENT_ENDS, YEAR_ENDS, EVENT_STARTS + timedelta(hours=24, seconds=1)):
+        with pytest.raises(ValueError, match="one day"):
+            ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, EVENT_STARTS, ends, BEFORE)
+    overnight = ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, EVENT_STARTS, EVENT_STARTS + timedelta(hours=24), BEFORE)
+    assert overnight.attendance_day == date(2026, 12, 5) and overnight.expires - overnight.not_before == timedelta(hours=25)
+
+
+@pytest.mark.parametrize(
+    ("day", "window"),
+    [
+        (date(2026, 12, 5), (datetime(2026, 12, 5, 9, 30), datetime(2026, 12, 6, 0, 0))),  # first: from start - 30 min
+        (date(2026, 12, 6), (datetime(2026, 12, 6, 0, 0), datetime(2026, 12, 7, 0, 0))),  # the whole Tokyo day
+        (date(2026, 12, 7), (datetime(2026, 12, 7, 0, 0), datetime(2026, 12, 7, 16, 30))),  # last: until end + 30 min
+    ],
+)
+def test_r_act_2_a_multi_day_code_is_valid_on_its_tokyo_day_only(day, window):
+    claims = ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, EVENT_STARTS, EVENT_ENDS, BEFORE, day=day)
+    start, end = (t.replace(tzinfo=TOKYO) for t in window)
+    assert (claims.not_before, claims.expires, claims.attendance_day) == (start, end, day)
+    token = ct.issue(claims, KEYS)
+    assert ct.verify(token, KEYS, start) == claims and ct.verify(token, KEYS, end - timedelta(seconds=1)) == claims
+    with pytest.raises(CheckinTokenExpired):
+        ct.verify(token, KEYS, end)  # midnight in Tokyo (15:00 UTC): the next day needs its own code
+    with pytest.raises(CheckinTokenNotYetValid):
+        ct.verify(token, KEYS, start - timedelta(seconds=1))
+
+
+def test_r_act_2_day_boundaries_are_tokyo_midnight_not_utc():
+    claims = ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, EVENT_STARTS, YEAR_ENDS, BEFORE, day=date(2027, 3, 1))
+    assert claims.not_before == datetime(2027, 2, 28, 15, 0, tzinfo=timezone.utc)
+    assert claims.expires == datetime(2027, 3, 1, 15, 0, tzinfo=timezone.utc)
+    in_utc = {"starts_at": EVENT_STARTS.astimezone(timezone.utc), "ends_at": YEAR_ENDS.astimezone(timezone.utc)}
+    assert ct.activity_days(**in_utc) == (date(2026, 12, 5), date(2027, 11, 30))
+    # An activity ending at midnight ends on the day before: no code for a day it does not run on.
+    assert ct.activity_days(EVENT_STARTS, datetime(2026, 12, 8, 0, 0, tzinfo=TOKYO)) == (date(2026, 12, 5), date(2026, 12, 7))
+
+
+@pytest.mark.parametrize("day", [date(2026, 12, 4), date(2026, 12, 8), date(2027, 12, 1)])
+def test_r_act_2_no_printed_code_for_a_day_the_activity_does_not_run(day):
+    with pytest.raises(ValueError, match="not a day of the activity"):
+        ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, EVENT_STARTS, EVENT_ENDS, BEFORE, day=day)
+
+
+def test_r_act_2_the_schedule_revision_is_signed():
+    """A reschedule bumps the activity's revision; a code cannot be edited to claim the new one."""
+    claims = ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, STARTS, ENDS, BEFORE, schedule_revision=1)
+    version, kid, _, sig = ct.issue(claims, KEYS).split(".")
+    bumped = ct.issue(claims.model_copy(update={"schedule_revision": 2}), KEYS).split(".")[2]
+    with pytest.raises(InvalidCheckinToken):
+        ct.verify(".".join((version, kid, bumped, sig)), KEYS, STARTS)
+    for bad in (0, ct.MAX_REVISION + 1):
+        with pytest.raises(ValueError):
+            ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, STARTS, ENDS, BEFORE, schedule_revision=bad)
 
 
 def test_r_act_2_printed_margin_is_configurable():
@@ -437,3 +504,42 @@ def test_r_act_2_scanned_text_that_is_not_a_checkin_code_is_refused(text):
     token = ct.issue(printed(), KEYS)
     with pytest.raises(InvalidCheckinToken):
         ct.token_from_scanned_text(text.replace("{token}", token))
+
+
+# --- what stops earlier codes: the activity's schedule revision ---------------------------------------------------
+
+
+def _activity(**changes):
+    from shared.domain.activities import Activity
+
+    base = dict(
+        id=ACTIVITY, organisation_code=KESENNUMA, venue_code=KESENNUMA, name="海岸清掃", kind="project",
+        starts_at=STARTS, ends_at=ENDS, place="大島 浦の浜", created_at=BEFORE, updated_at=BEFORE, schedule_revision=4,
+    )
+    return Activity(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"starts_at": STARTS + timedelta(minutes=5)},  # a 5-minute move used to leave the old code working
+        {"ends_at": ENDS - timedelta(minutes=1)},
+        {"place": "大島 浦の浜 第二駐車場"},
+        {"venue_code": MIYAGI},
+        {"multi_day": True},
+        {"blanket": True},
+    ],
+)
+def test_r_act_2_any_change_of_time_or_place_bumps_the_schedule_revision(change):
+    from shared.domain.activities import schedule_revision_after
+
+    assert schedule_revision_after(_activity(), _activity(**change)) == 5
+
+
+def test_r_act_2_other_edits_keep_printed_codes_valid():
+    from shared.domain.activities import schedule_revision_after
+
+    for change in ({"name": "海岸清掃（雨天決行）"}, {"description": "軍手持参"}, {"capacity": 30}, {"recruiting": True}, {}):
+        assert schedule_revision_after(_activity(), _activity(**change)) == 4
+    same_time_other_zone = {"starts_at": STARTS.astimezone(timezone.utc)}  # the same instant, written in UTC
+    assert schedule_revision_after(_activity(), _activity(**same_time_other_zone)) == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,9 +31,7 @@ KEYS = fixed_keys(0)
 @pytest.mark.parametrize("kind", ["printed", "rotating"])
 def test_r_act_2_png_of_an_issued_code_scans_back_to_the_same_claims(kind):
     if kind == "printed":
-        claims = ct.printed_claims(
-            "a3f9c2e4b7d1a0c5e", "042056", "042056", STARTS, ENDS, now=STARTS, attendance_day=STARTS.date()
-        )
+        claims = ct.printed_claims("a3f9c2e4b7d1a0c5e", "042056", "042056", STARTS, ENDS, now=STARTS, schedule_revision=12)
     else:
         claims = ct.rotating_claims("a3f9c2e4b7d1a0c5e", "040002", "042056", STARTS, ENDS, now=STARTS)
     url = ct.checkin_url(ct.issue(claims, KEYS))
@@ -61,35 +59,57 @@ def test_png_scale_sets_the_pixel_size():
 
 
 def test_svg_is_a_scalable_standalone_svg():
-    svg = qr.qr_svg("https://furusato.example.jp/c/v1.test")
+    svg = qr.qr_svg("https://furusato.example.jp/c/v2.test")
     assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg and "viewBox=" in svg
     assert "<?xml" not in svg and svg.rstrip().endswith("</svg>")
 
 
 def test_r_act_2_printable_page_is_self_contained_japanese_and_escaped():
-    url = ct.checkin_url(ct.issue(ct.printed_claims("a1", "042056", "042056", STARTS, ENDS, STARTS), KEYS))
-    page = qr.printable_page(
+    claims = ct.printed_claims("a1", "042056", "042056", STARTS, ENDS, STARTS)
+    url = ct.checkin_url(ct.issue(claims, KEYS))
+    page = qr.printable_sheet(
         activity_name='海岸清掃 <script>alert("x")</script> & 交流会',
         organisation_name="気仙沼市",
         place="大島 <浦の浜> 海岸",
         starts_at=STARTS,
         ends_at=ENDS,
-        url=url,
+        codes=[qr.PrintedCode(url, claims.not_before, claims.expires)],
     )
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ja">' in page and "size: A4" in page
     assert "<script>" not in page
     assert "海岸清掃 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 交流会" in page
     assert "大島 &lt;浦の浜&gt; 海岸" in page and "気仙沼市" in page
     assert "2026年11月22日(日) 10:00〜12:00" in page
-    assert "<svg" in page and page.count("<svg") == 1
-    assert "ふるさと住民アプリで読み取ってください" in page and "時間中" in page and "のみ有効" in page
+    assert "<svg" in page and page.count("<svg") == 1 and "の受付用" not in page
+    assert "ふるさと住民アプリで読み取ってください" in page and "2026年11月22日(日) 09:30〜12:30 のみ有効" in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from elsewhere
     assert qr.qr_svg(url) in page
 
 
+def test_r_act_2_a_multi_day_sheet_has_a_page_per_day_saying_its_day():
+    """A code is valid on its day only: each page says which, so staff put up the right one each morning."""
+    starts, ends = datetime(2026, 12, 5, 10, 0, tzinfo=TOKYO), datetime(2026, 12, 7, 16, 0, tzinfo=TOKYO)
+    days = [date(2026, 12, 5) + timedelta(days=n) for n in range(3)]
+    codes = []
+    for day in days:
+        claims = ct.printed_claims("a1", "042056", "042056", starts, ends, STARTS, day=day)
+        codes.append(qr.PrintedCode(ct.checkin_url(ct.issue(claims, KEYS)), claims.not_before, claims.expires, day))
+    page = qr.printable_sheet("祭り", "気仙沼市", "港", starts, ends, codes)
+    assert page.count("<main>") == page.count("<svg") == 3 and "break-after: page" in page
+    assert [qr.qr_svg(c.url) in page for c in codes] == [True] * 3
+    for text in (
+        "2026年12月5日(土)の受付用", "2026年12月5日(土) 09:30〜24:00 のみ有効",
+        "2026年12月6日(日)の受付用", "2026年12月6日(日) 00:00〜24:00 のみ有効",
+        "2026年12月7日(月)の受付用", "2026年12月7日(月) 00:00〜16:30 のみ有効",
+    ):
+        assert text in page, text
+    with pytest.raises(ValueError):
+        qr.printable_sheet("祭り", "気仙沼市", "港", starts, ends, [])
+
+
 def test_printable_page_shows_both_days_of_an_activity_over_midnight():
     night = (datetime(2026, 8, 1, 18, 0, tzinfo=TOKYO), datetime(2026, 8, 2, 1, 0, tzinfo=TOKYO))
-    page = qr.printable_page("夜祭り", "気仙沼市", "港", *night, "https://furusato.example.jp/c/x")
+    page = qr.printable_sheet("夜祭り", "気仙沼市", "港", *night, [qr.PrintedCode("https://furusato.example.jp/c/x", *night)])
     assert "2026年8月1日(土) 18:00 〜 2026年8月2日(日) 01:00" in page
 
 
