@@ -30,7 +30,7 @@ from shared.dal.secrets import create_signing_keys_secret
 from shared.dal.table import create_table
 
 from . import dataset
-from .environment import CHECKIN_KEYS_SECRET, EVIDENCE_BUCKET, REGION, TABLE_NAME
+from .environment import CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET, EVIDENCE_BUCKET, REGION, TABLE_NAME
 from .motopatch import without_whole_table_work
 from .recorder import CallRecorder, Cost, OperationCounter
 from .scenarios import BENCH_NOW, SCENARIOS, Request, Scenario, Upload
@@ -156,7 +156,9 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         aws.reset()
         loader = boto3.client("dynamodb", region_name=REGION)  # not the handler's client: loading is not counted
         create_table(loader, TABLE_NAME)
-        create_signing_keys_secret(boto3.client("secretsmanager", region_name=REGION), CHECKIN_KEYS_SECRET)
+        create_signing_keys_secret(
+            boto3.client("secretsmanager", region_name=REGION), CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET
+        )
         create_evidence_bucket(boto3.client("s3", region_name=REGION), EVIDENCE_BUCKET)
         data = dataset.load(loader, TABLE_NAME, size, dataset.joined_profiles(), load_method)
         modules = {handler_module(s.request.route.function) for s in scenarios}

@@ -13,6 +13,7 @@ from shared.config import settings
 REGION = "ap-northeast-1"
 TABLE_NAME = "furusato-bench"
 CHECKIN_KEYS_SECRET = "furusato-bench/checkin-signing-keys"
+CHECKIN_VERIFY_KEYS_SECRET = "furusato-bench/checkin-verification-keys"
 EVIDENCE_BUCKET = "furusato-bench-evidence"
 
 # What the functions read at import or at first use. The organisation and signing key caches are the deployed
@@ -25,6 +26,7 @@ VARIABLES: dict[str, str] = {
     "TABLE_NAME": TABLE_NAME,
     "ORGANISATION_CACHE_SECONDS": "60",
     "CHECKIN_KEYS_SECRET": CHECKIN_KEYS_SECRET,
+    "CHECKIN_VERIFY_KEYS_SECRET": CHECKIN_VERIFY_KEYS_SECRET,
     "SECRET_CACHE_SECONDS": "300",
     "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",

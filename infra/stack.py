@@ -45,6 +45,7 @@ class FurusatoStack(Stack):
             function_list.TABLE.name: self.data,
             function_list.EVIDENCE_BUCKET.name: self.evidence,
             function_list.CHECKIN_SIGNING_KEYS.name: self.signing_keys,
+            function_list.CHECKIN_VERIFICATION_KEYS.name: self.signing_keys.verification,
         }
         self.functions = FunctionFactory(self, "Functions", resources=resources, powertools=powertools)
         functions = self.functions.create_all(function_list.FUNCTIONS)
@@ -68,6 +69,12 @@ class FurusatoStack(Stack):
             constants.SIGNING_KEYS_OUTPUT,
             value=self.signing_keys.secret.secret_arn,
             description="Check-in signing keys secret (python -m infra.signing_keys status|rotate)",
+        )
+        CfnOutput(
+            self,
+            constants.VERIFICATION_KEYS_OUTPUT,
+            value=self.signing_keys.verification_secret.secret_arn,
+            description="Check-in verification keys secret (public keys; written by python -m infra.signing_keys)",
         )
         CfnOutput(self, "TableName", value=self.data.table.table_name)
 

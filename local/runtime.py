@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 REGION = "ap-northeast-1"
 TABLE_NAME = "furusato-local"
 CHECKIN_KEYS_SECRET = "furusato-local/checkin-signing-keys"
+CHECKIN_VERIFY_KEYS_SECRET = "furusato-local/checkin-verification-keys"
 EVIDENCE_BUCKET = "furusato-local-evidence"
 LOCAL_PASSWORD_POLICY = "8+ characters with upper and lower case letters, a digit and a symbol"
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +45,7 @@ def _configure_environment(moto_port: int) -> None:
             "MOTO_PORT": str(moto_port),
             "TABLE_NAME": TABLE_NAME,
             "CHECKIN_KEYS_SECRET": CHECKIN_KEYS_SECRET,
+            "CHECKIN_VERIFY_KEYS_SECRET": CHECKIN_VERIFY_KEYS_SECRET,
             "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
             "POWERTOOLS_SERVICE_NAME": "furusato-local",
             "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
@@ -100,7 +102,7 @@ class LocalRuntime:
         dynamodb = aws.client("dynamodb")
         create_table(dynamodb, TABLE_NAME)
         seed(Repository(dynamodb, TABLE_NAME))
-        create_signing_keys_secret(aws.client("secretsmanager"), CHECKIN_KEYS_SECRET)
+        create_signing_keys_secret(aws.client("secretsmanager"), CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET)
         create_evidence_bucket(aws.client("s3"), EVIDENCE_BUCKET)
         self.identity = self._create_citizen_pool()
         self.staff_identity = self._create_staff_pool()

@@ -18,16 +18,18 @@ class MissingSettings(RuntimeError):
 
 
 class Settings(BaseModel):
-    # The one table (TABLE_NAME), the signing keys secret (CHECKIN_KEYS_SECRET: admin signs, checkin verifies) and the
+    # The one table (TABLE_NAME), the check-in key secrets (CHECKIN_KEYS_SECRET, the private signing keys: admin only;
+    # CHECKIN_VERIFY_KEYS_SECRET, their public halves: checkin, which holds nothing that can make a code) and the
     # evidence bucket (EVIDENCE_BUCKET, R-ACT-3): each present exactly for the functions granted the resource.
     table_name: str | None = Field(alias="TABLE_NAME", default=None, min_length=1)
     checkin_keys_secret: str | None = Field(alias="CHECKIN_KEYS_SECRET", default=None, min_length=1)
+    checkin_verify_keys_secret: str | None = Field(alias="CHECKIN_VERIFY_KEYS_SECRET", default=None, min_length=1)
     evidence_bucket: str | None = Field(alias="EVIDENCE_BUCKET", default=None, min_length=1)
     # Idempotency records live in the same table (national area); how long a retried request returns the first result.
     idempotency_ttl_seconds: int = Field(alias="IDEMPOTENCY_TTL_SECONDS", default=24 * 3600, gt=0)
     # Joined organisations change rarely (an organisation joins once); browsing reads them from a container cache.
     organisation_cache_seconds: int = Field(alias="ORGANISATION_CACHE_SECONDS", default=60, ge=0)
-    # How long a container keeps the signing keys before reading the secret again.
+    # How long a container keeps the check-in keys before reading their secret again.
     secret_cache_seconds: int = Field(alias="SECRET_CACHE_SECONDS", default=300, ge=0)
 
 

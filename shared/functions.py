@@ -94,8 +94,11 @@ class Resource:
 
 TABLE = Resource("table", "dynamodb", "TABLE_NAME")
 EVIDENCE_BUCKET = Resource("evidence-bucket", "s3", "EVIDENCE_BUCKET")
+# The check-in keys (docs/decisions.md, "Check-in codes are signed with Ed25519"): the private signing keys, and their
+# public halves, the only ones the internet-facing checkin function may read.
 CHECKIN_SIGNING_KEYS = Resource("checkin-signing-keys", "secretsmanager", "CHECKIN_KEYS_SECRET")
-RESOURCES: tuple[Resource, ...] = (TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS)
+CHECKIN_VERIFICATION_KEYS = Resource("checkin-verification-keys", "secretsmanager", "CHECKIN_VERIFY_KEYS_SECRET")
+RESOURCES: tuple[Resource, ...] = (TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS)
 
 INDEX_SCOPE = "index/"
 
@@ -199,7 +202,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 # start and submit transactions)
                 "dynamodb:UpdateItem",
             ),
-            Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: verifies scanned tokens
+            Grant(CHECKIN_VERIFICATION_KEYS, ("secretsmanager:GetSecretValue",)),  # VerificationKeyStore: verifies scans
             Grant(
                 EVIDENCE_BUCKET,
                 (
@@ -231,7 +234,7 @@ FUNCTIONS: tuple[Function, ...] = (
             index("records_by_activity"),  # ActivityRepository.records_of_activity
             index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)
             index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
-            Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes
+            Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes (only here)
             Grant(EVIDENCE_BUCKET, ("s3:GetObject",), REVIEWED_OBJECTS),  # EvidenceFiles.view_url (presigned GET)
         ),
     ),

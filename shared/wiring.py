@@ -16,11 +16,15 @@ def access_recorder() -> AccessRecorder:
 
 
 def activity_service() -> ActivityService:
-    from .dal.secrets import SigningKeyStore
+    """Signs codes where CHECKIN_KEYS_SECRET is set (admin), verifies scans where CHECKIN_VERIFY_KEYS_SECRET is
+    (checkin); a function without either still records attendance entered by staff or from evidence."""
+    from .dal.secrets import SigningKeyStore, VerificationKeyStore
 
-    config = settings()  # checked at cold start (shared/config.py): the secret is set for every function granted it
-    keys = SigningKeyStore(config.checkin_keys_secret, config.secret_cache_seconds)
-    return ActivityService(ActivityRepository(aws.client("dynamodb"), config.table_name), keys)
+    config = settings()  # checked at cold start (shared/config.py): each secret is set for the function granted it
+    cache = config.secret_cache_seconds
+    signing = SigningKeyStore(config.checkin_keys_secret, cache) if config.checkin_keys_secret else None
+    verifying = VerificationKeyStore(config.checkin_verify_keys_secret, cache) if config.checkin_verify_keys_secret else None
+    return ActivityService(ActivityRepository(aws.client("dynamodb"), config.table_name), signing, verifying)
 
 
 def registration_service():

@@ -15,6 +15,7 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "ORGANISATION_CACHE_SECONDS": "0",
         "CHECKIN_KEYS_SECRET": "furusato-test/checkin-signing-keys",
+        "CHECKIN_VERIFY_KEYS_SECRET": "furusato-test/checkin-verification-keys",
         "SECRET_CACHE_SECONDS": "0",
         "EVIDENCE_BUCKET": "furusato-test-evidence",
     }

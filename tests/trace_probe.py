@@ -27,6 +27,7 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "ORGANISATION_CACHE_SECONDS": "0",
         "CHECKIN_KEYS_SECRET": "furusato-trace/checkin-signing-keys",
+        "CHECKIN_VERIFY_KEYS_SECRET": "furusato-trace/checkin-verification-keys",
         "SECRET_CACHE_SECONDS": "0",
         "EVIDENCE_BUCKET": "furusato-trace-evidence",
         "LAMBDA_TASK_ROOT": str(ROOT),
@@ -96,7 +97,9 @@ def main() -> None:
     with mock_aws():
         aws.reset()
         create_table(aws.client("dynamodb"), os.environ["TABLE_NAME"])
-        create_signing_keys_secret(aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"])
+        create_signing_keys_secret(
+            aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"], os.environ["CHECKIN_VERIFY_KEYS_SECRET"]
+        )
         create_evidence_bucket(aws.client("s3"), os.environ["EVIDENCE_BUCKET"])
         seed(Repository(aws.client("dynamodb"), os.environ["TABLE_NAME"]))
         staff = staff_claims(HIDA)

@@ -1,9 +1,12 @@
-"""The check-in signing keys (shared/domain/checkin_token.py): a Secrets Manager secret with its own KMS key, filled
-on first deploy by a custom resource that generates the key set in AWS (infra/custom_resources/signing_keys.py), so no
-key material is ever in the template. Only the functions granted it in shared/functions.py (checkin, admin) can read
-it; rotation is an operator action (`python -m infra.signing_keys rotate`)."""
+"""The check-in keys (shared/domain/checkin_token.py): two Secrets Manager secrets under their own KMS key, the Ed25519
+signing keys (private: only the admin function reads them) and their public halves, the verification keys (the
+internet-facing checkin function reads only these). Filled on first deploy by a custom resource that generates the key
+set in AWS (infra/custom_resources/signing_keys.py), so no key material is ever in the template. Rotation is an
+operator action (`python -m infra.signing_keys rotate`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import CustomResource, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -45,28 +48,40 @@ class CheckinSigningKeys(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32, exclude_punctuation=True),
             removal_policy=RemovalPolicy.RETAIN,  # tokens already printed must stay verifiable
         )
-        acknowledge(
-            self.secret,
-            "AwsSolutions-SMG4",
-            "No scheduled rotation on purpose: a rotation keeps only the previous key, so a key leaves the set after "
-            "the next-but-one rotation and every QR code it signed (printed and posted weeks ahead) stops working. "
-            "Operators rotate deliberately with `python -m infra.signing_keys rotate`, less often than the longest "
-            "printed-code lifetime (docs/infra.md).",
+        # Public keys, but a secret all the same: the same store, cache, grant shape and rotation as the signing keys,
+        # and their integrity matters (whoever could write them could make the checkin function accept any code).
+        self.verification_secret = secretsmanager.Secret(
+            self,
+            "VerificationSecret",
+            description=constants.VERIFICATION_KEYS_DESCRIPTION,
+            encryption_key=self.key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32, exclude_punctuation=True),
+            removal_policy=RemovalPolicy.RETAIN,
         )
+        for secret in (self.secret, self.verification_secret):
+            acknowledge(
+                secret,
+                "AwsSolutions-SMG4",
+                "No scheduled rotation on purpose: a rotation keeps only the previous key, so a key leaves the set "
+                "after the next-but-one rotation and every QR code it signed (printed and posted weeks ahead) stops "
+                "working. Operators rotate deliberately with `python -m infra.signing_keys rotate`, less often than "
+                "the longest printed-code lifetime (docs/infra.md).",
+            )
 
         log_group = logs.LogGroup(self, "BootstrapLogs", retention=constants.LOG_RETENTION)
         role = iam.Role(
             self,
             "BootstrapRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="furusato signing keys bootstrap: write the first key set (cannot read the secret)",
+            description="furusato signing keys bootstrap: write the first key set (cannot read the secrets)",
         )
         log_group.grant_write(role)
-        role.add_to_policy(iam.PolicyStatement(actions=list(BOOTSTRAP_ACTIONS), resources=[self.secret.secret_arn]))
+        secrets = [self.secret.secret_arn, self.verification_secret.secret_arn]
+        role.add_to_policy(iam.PolicyStatement(actions=list(BOOTSTRAP_ACTIONS), resources=secrets))
         # PutSecretValue: Secrets Manager asks KMS for a data key on the caller's behalf (no Decrypt needed).
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["kms:GenerateDataKey"], resources=[self.key.key_arn], conditions=self._via_secrets_manager()
+                actions=["kms:GenerateDataKey"], resources=[self.key.key_arn], conditions=self._via_secrets_manager(*secrets)
             )
         )
         function = lambda_.Function(
@@ -96,14 +111,15 @@ class CheckinSigningKeys(Construct):
             "Bootstrap",
             service_token=function.function_arn,
             resource_type="Custom::CheckinSigningKeys",
-            properties={"SecretId": self.secret.secret_arn},
+            properties={"SecretId": self.secret.secret_arn, "VerificationSecretId": self.verification_secret.secret_arn},
         )
+        self.verification = VerificationKeysSecret(self)
 
-    def _via_secrets_manager(self) -> dict[str, dict[str, str]]:
+    def _via_secrets_manager(self, *secret_arns: str) -> dict[str, dict[str, Any]]:
         return {
             "StringEquals": {
                 "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com",
-                "kms:EncryptionContext:SecretARN": self.secret.secret_arn,
+                "kms:EncryptionContext:SecretARN": secret_arns[0] if len(secret_arns) == 1 else list(secret_arns),
             }
         }
 
@@ -117,12 +133,37 @@ class CheckinSigningKeys(Construct):
         return self.bootstrap
 
     def grant_access(self, role: iam.IRole, grant: Grant) -> None:
-        """The grant's actions on the secret; reading it also needs Decrypt with its key, only through Secrets Manager
-        for this secret."""
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[self.secret.secret_arn]))
+        """shared/functions.py CHECKIN_SIGNING_KEYS: the private keys (the admin function only)."""
+        self.grant_on(self.secret, role, grant)
+
+    def grant_on(self, secret: secretsmanager.ISecret, role: iam.IRole, grant: Grant) -> None:
+        """The grant's actions on one of the two secrets; reading it also needs Decrypt with the key, only through
+        Secrets Manager for that secret."""
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[secret.secret_arn]))
         if "secretsmanager:GetSecretValue" in grant.actions:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=["kms:Decrypt"], resources=[self.key.key_arn], conditions=self._via_secrets_manager()
+                    actions=["kms:Decrypt"],
+                    resources=[self.key.key_arn],
+                    conditions=self._via_secrets_manager(secret.secret_arn),
                 )
             )
+
+
+class VerificationKeysSecret:
+    """shared/functions.py CHECKIN_VERIFICATION_KEYS: the public keys, the only check-in keys the internet-facing
+    checkin function may read (docs/decisions.md, "Check-in codes are signed with Ed25519")."""
+
+    def __init__(self, keys: CheckinSigningKeys) -> None:
+        self._keys = keys
+
+    @property
+    def setting_value(self) -> str:
+        return self._keys.verification_secret.secret_arn
+
+    @property
+    def ready(self) -> CustomResource:
+        return self._keys.bootstrap
+
+    def grant_access(self, role: iam.IRole, grant: Grant) -> None:
+        self._keys.grant_on(self._keys.verification_secret, role, grant)

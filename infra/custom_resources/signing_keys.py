@@ -1,13 +1,15 @@
-"""Custom resource `Custom::CheckinSigningKeys`: writes the first check-in signing key set into the secret the stack
-creates, so the key material is generated in AWS and never appears in the template, the cloud assembly or a log.
+"""Custom resource `Custom::CheckinSigningKeys`: writes the first check-in key set into the two secrets the stack
+creates (the Ed25519 signing keys, and their public halves, the verification keys), so the key material is generated
+in AWS and never appears in the template, the cloud assembly or a log.
 
-CloudFormation creates the secret with a random placeholder (one version). On Create and Update the handler writes
-`SigningKeys.generate().to_secret_string()` only while the secret still has that single version: a secret that was
-bootstrapped, rotated (`python -m infra.signing_keys rotate`) or set by hand has at least two labelled versions
-(AWSCURRENT, AWSPREVIOUS) and is never overwritten. Delete does nothing (the secret is retained).
+CloudFormation creates each secret with a random placeholder (one version). On Create and Update the handler writes a
+generated key set (`shared.dal.secrets.publish`: the verification keys first) only while the signing secret still has
+that single version: a secret that was bootstrapped, rotated (`python -m infra.signing_keys rotate`) or set by hand
+has at least two labelled versions (AWSCURRENT, AWSPREVIOUS) and is never overwritten. Delete does nothing (the
+secrets are retained).
 
-The function needs secretsmanager:DescribeSecret and secretsmanager:PutSecretValue on the secret and kms:GenerateDataKey
-via Secrets Manager; it cannot read the secret."""
+The function needs secretsmanager:DescribeSecret and secretsmanager:PutSecretValue on both secrets and
+kms:GenerateDataKey via Secrets Manager; it cannot read either."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any
 
 import boto3
 
+from shared.dal.secrets import publish
 from shared.domain.checkin_token import SigningKeys
 
 logger = logging.getLogger(__name__)
@@ -30,11 +33,11 @@ def needs_keys(client: Any, secret_id: str) -> bool:
     return len(versions) <= 1
 
 
-def bootstrap(client: Any, secret_id: str) -> bool:
-    """Write a generated key set unless the secret already has one; returns whether it wrote."""
+def bootstrap(client: Any, secret_id: str, verification_secret_id: str) -> bool:
+    """Write a generated key set unless the signing secret already has one; returns whether it wrote."""
     if not needs_keys(client, secret_id):
         return False
-    client.put_secret_value(SecretId=secret_id, SecretString=SigningKeys.generate().to_secret_string())
+    publish(client, SigningKeys.generate(), secret_id, verification_secret_id)
     return True
 
 
@@ -61,13 +64,14 @@ def _respond(event: dict[str, Any], status: str, physical_id: str, reason: str =
 
 def lambda_handler(event: dict[str, Any], context: Any, client: Any = None) -> None:
     secret_id = event.get("ResourceProperties", {}).get("SecretId", "")
+    verification_secret_id = event.get("ResourceProperties", {}).get("VerificationSecretId", "")
     physical_id = secret_id or event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
         written = False
         if event["RequestType"] in ("Create", "Update"):
-            if not secret_id:
-                raise ValueError("property SecretId is required")
-            written = bootstrap(client or boto3.client("secretsmanager"), secret_id)
+            if not secret_id or not verification_secret_id:
+                raise ValueError("properties SecretId and VerificationSecretId are required")
+            written = bootstrap(client or boto3.client("secretsmanager"), secret_id, verification_secret_id)
         logger.info("%s %s: key set %s", event["RequestType"], secret_id, "written" if written else "left as it is")
         _respond(event, "SUCCESS", physical_id, data={"Written": str(written).lower()})
     except Exception as error:  # CloudFormation must hear back, or it waits for an hour

@@ -1,11 +1,12 @@
 """Check-in tokens for designated activities (R-ACT-2): what the QR code staff show or print carries.
 
-A token is `v2.<kid>.<payload>.<sig>`: `payload` is the base64url (unpadded) of the claims in a fixed field order,
+A token is `v3.<kid>.<payload>.<sig>`: `payload` is the base64url (unpadded) of the claims in a fixed field order,
 `activity_id|organisation_code|venue_code|p or r|not_before|expires|issued_at|attendance_day|schedule_revision`
-(times in epoch seconds, the day as YYYYMMDD or empty), and `sig` the base64url HMAC-SHA256 (full 256 bits) of
-`v2.<kid>.<payload>` with the key `kid`: version and key id are signed too. About 160 characters for a 17-character
-activity id (the check-in URL about 190, a version 10 QR code), so the code stays small and easy to scan. Free text
-(the activity's name) is deliberately not carried: it would triple the length.
+(times in epoch seconds, the day as YYYYMMDD or empty), and `sig` the base64url Ed25519 signature (64 bytes, 86
+characters) of `v3.<kid>.<payload>` by the key `kid`: version and key id are signed too. About 205 characters for a
+17-character activity id (the check-in URL about 235, a version 11 QR code: 61 modules a side, still easy to scan
+from an A4 sheet or a phone screen). Free text (the activity's name) is deliberately not carried: it would triple the
+length.
 
 Two kinds:
 - printed: valid for ONE day's window (R-ACT-2: a photo of it must not let anyone check in from home on other days).
@@ -19,19 +20,21 @@ Two kinds:
 Every token carries the activity's `schedule_revision` (bumped when its time or place changes): the check-in
 transaction requires it to equal the activity's, so any reschedule or change of venue stops the codes issued before.
 
-Keys (`SigningKeys`) live in the platform's secret store as `to_secret_string()`. `rotated()` adds a new current key
-and keeps the previous one, so tokens already issued stay valid until they expire. A key leaves the set after the
-next-but-one rotation: rotate less often than the longest printed-token lifetime (printing lead time + activity).
+Keys are asymmetric (docs/decisions.md, "Check-in codes are signed with Ed25519"): `SigningKeys` (private, in the
+secret only the admin function reads) sign; `VerificationKeys` (their public halves, in a second secret the
+internet-facing checkin function reads) verify, so nothing checkin holds can make a code. `rotated()` adds a new
+current key and keeps the previous one, so tokens already issued stay valid until they expire; a key leaves the set
+after the next-but-one rotation: rotate less often than the longest printed-token lifetime (printing lead time +
+activity). Publish the verification keys before the signing keys (`shared/dal/secrets.py` does).
 
-Pure: stdlib and pydantic only. Times are aware datetimes from the one clock (`shared.clock`), passed in as `now`.
+Pure: stdlib, pydantic and `cryptography`'s Ed25519 (from the Powertools layer; imported when a key is first used,
+~15 ms, not when this module is). Times are aware datetimes from the one clock (`shared.clock`), passed in as `now`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -48,9 +51,10 @@ from .errors import CheckinTokenExpired, CheckinTokenNotYetValid, InvalidCheckin
 
 TokenKind = Literal["printed", "rotating"]
 
-VERSION = "v2"
+VERSION = "v3"
+ALGORITHM = "Ed25519"
 CHECKIN_URL_BASE = "https://furusato.example.jp/c/"
-MIN_SECRET_BYTES = 32
+KEY_BYTES = 32  # an Ed25519 private key (its seed) and a public key are both 32 bytes
 MAX_KEYS = 3
 DEFAULT_MARGIN = timedelta(minutes=30)
 DEFAULT_PERIOD = timedelta(seconds=60)
@@ -62,7 +66,8 @@ _KIND_CODE: dict[str, str] = {"printed": "p", "rotating": "r"}
 _CODE_KIND: dict[str, str] = {v: k for k, v in _KIND_CODE.items()}
 _ID = r"[A-Za-z0-9_-]"
 _KID_RE = re.compile(rf"{_ID}{{1,16}}")
-_TOKEN_RE = re.compile(rf"{VERSION}\.({_ID}{{1,16}})\.({_ID}{{8,200}})\.({_ID}{{43}})")
+_SIGNATURE_CHARS = 86  # 64 bytes in unpadded base64url
+_TOKEN_RE = re.compile(rf"{VERSION}\.({_ID}{{1,16}})\.({_ID}{{8,200}})\.({_ID}{{{_SIGNATURE_CHARS}}})")
 _TIME, _CODE = r"([0-9]{1,11})", r"([0-9]{6})"
 _REVISION = r"([1-9][0-9]{0,8})"
 _PAYLOAD_RE = re.compile(
@@ -226,23 +231,75 @@ def _window(starts_at: datetime, ends_at: datetime, margin: timedelta) -> tuple[
 # --- keys --------------------------------------------------------------------------------------------------------
 
 
+def _ed25519():
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return ed25519
+
+
+def _check_kids(keys: Mapping[str, bytes], what: str) -> dict[str, bytes]:
+    keys = dict(keys)
+    if not keys or len(keys) > MAX_KEYS:
+        raise ValueError(f"between 1 and {MAX_KEYS} keys")
+    for kid, key in keys.items():
+        if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
+            raise ValueError("a key id is 1-16 characters of A-Z a-z 0-9 _ -")
+        if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+            raise ValueError(f"each {what} is {KEY_BYTES} bytes")
+    return keys
+
+
+def _key_set_json(version: int, data: dict) -> str:
+    return json.dumps({"v": version, "alg": ALGORITHM, **data}, separators=(",", ":"))
+
+
+def _read_key_set(text: str, version: int) -> tuple[dict, dict[str, bytes]]:
+    """The JSON object and its decoded `keys`; ValueError on anything else (a configuration error, not the user's)."""
+    try:
+        data = json.loads(text)
+        if data.get("v") != version or data.get("alg") != ALGORITHM or not isinstance(data.get("keys"), dict):
+            raise ValueError("unexpected shape")
+        keys = {kid: base64.b64decode(value, validate=True) for kid, value in data["keys"].items()}
+    except (ValueError, TypeError, AttributeError, binascii.Error) as e:
+        raise ValueError(f"not a check-in key set: {type(e).__name__}") from None
+    return data, keys
+
+
+@dataclass(frozen=True)
+class VerificationKeys:
+    """The public keys that verify tokens, by key id (oldest first, at most MAX_KEYS): all the checkin function holds.
+    Knowing them does not allow making a token."""
+
+    keys: Mapping[str, bytes]
+
+    def __post_init__(self) -> None:
+        keys = _check_kids(self.keys, "public key")
+        object.__setattr__(self, "keys", MappingProxyType(keys))
+        load = _ed25519().Ed25519PublicKey.from_public_bytes
+        object.__setattr__(self, "_public", MappingProxyType({kid: load(key) for kid, key in keys.items()}))
+
+    def to_secret_string(self) -> str:
+        """JSON: {"v": 2, "alg": "Ed25519", "keys": {kid: base64 public key, ...}}, oldest first."""
+        return _key_set_json(2, {"keys": {kid: base64.b64encode(key).decode("ascii") for kid, key in self.keys.items()}})
+
+    @classmethod
+    def from_secret_string(cls, text: str) -> VerificationKeys:
+        data, keys = _read_key_set(text, 2)
+        if set(data) != {"v", "alg", "keys"}:
+            raise ValueError("not a verification key set: private keys or unknown fields")  # never a signing set here
+        return cls(keys=keys)
+
+
 @dataclass(frozen=True)
 class SigningKeys:
-    """The signing keys: `current` signs, every key in `keys` verifies. Oldest first, at most MAX_KEYS.
-    The secrets never appear in repr (logs)."""
+    """The private signing keys (the admin function only): `current` signs; oldest first, at most MAX_KEYS. Each is an
+    Ed25519 private key as its 32-byte seed. The keys never appear in repr (logs)."""
 
     current: str
     keys: Mapping[str, bytes] = field(repr=False)
 
     def __post_init__(self) -> None:
-        keys = dict(self.keys)
-        if not keys or len(keys) > MAX_KEYS:
-            raise ValueError(f"between 1 and {MAX_KEYS} keys")
-        for kid, secret in keys.items():
-            if not _KID_RE.fullmatch(kid):
-                raise ValueError("a key id is 1-16 characters of A-Z a-z 0-9 _ -")
-            if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
-                raise ValueError(f"each secret must be at least {MIN_SECRET_BYTES} bytes")
+        keys = _check_kids(self.keys, "private key")
         if self.current not in keys:
             raise ValueError("the current key id is not among the keys")
         object.__setattr__(self, "keys", MappingProxyType(keys))
@@ -250,7 +307,7 @@ class SigningKeys:
     @classmethod
     def generate(cls) -> SigningKeys:
         kid = _new_kid(set())
-        return cls(current=kid, keys={kid: secrets.token_bytes(MIN_SECRET_BYTES)})
+        return cls(current=kid, keys={kid: secrets.token_bytes(KEY_BYTES)})
 
     def rotated(self, keep: int = 2) -> SigningKeys:
         """A new current key; the newest `keep - 1` keys before it still verify (tokens they signed stay valid)."""
@@ -259,23 +316,27 @@ class SigningKeys:
         kid = _new_kid(set(self.keys))
         previous = [k for k in self.keys if k != self.current] + [self.current]  # the current one is the newest
         kept = {k: self.keys[k] for k in previous[-(keep - 1) :]}
-        return SigningKeys(current=kid, keys={**kept, kid: secrets.token_bytes(MIN_SECRET_BYTES)})
+        return SigningKeys(current=kid, keys={**kept, kid: secrets.token_bytes(KEY_BYTES)})
+
+    def verification_keys(self) -> VerificationKeys:
+        """The public halves, for the verifiers (published before the signing keys change)."""
+        private = _ed25519().Ed25519PrivateKey.from_private_bytes
+        return VerificationKeys(keys={kid: private(seed).public_key().public_bytes_raw() for kid, seed in self.keys.items()})
+
+    def sign(self, signing_input: bytes) -> bytes:
+        return _ed25519().Ed25519PrivateKey.from_private_bytes(self.keys[self.current]).sign(signing_input)
 
     def to_secret_string(self) -> str:
-        """JSON for the secret store: {"v": 1, "current": kid, "keys": {kid: base64 secret, ...}}, oldest first."""
-        keys = {kid: base64.b64encode(secret).decode("ascii") for kid, secret in self.keys.items()}
-        return json.dumps({"v": 1, "current": self.current, "keys": keys}, separators=(",", ":"))
+        """JSON for the signing secret: {"v": 2, "alg": "Ed25519", "current": kid, "keys": {kid: base64 seed}}."""
+        keys = {kid: base64.b64encode(seed).decode("ascii") for kid, seed in self.keys.items()}
+        return _key_set_json(2, {"current": self.current, "keys": keys})
 
     @classmethod
     def from_secret_string(cls, text: str) -> SigningKeys:
         """Raises ValueError on anything but what `to_secret_string` writes (a configuration error, not the user's)."""
-        try:
-            data = json.loads(text)
-            if data.get("v") != 1 or not isinstance(data.get("keys"), dict) or not isinstance(data.get("current"), str):
-                raise ValueError("unexpected shape")
-            keys = {kid: base64.b64decode(value, validate=True) for kid, value in data["keys"].items()}
-        except (ValueError, TypeError, AttributeError, binascii.Error) as e:
-            raise ValueError(f"not a check-in signing key set: {type(e).__name__}") from None
+        data, keys = _read_key_set(text, 2)
+        if not isinstance(data.get("current"), str):
+            raise ValueError("not a signing key set: no current key")
         return cls(current=data["current"], keys=keys)
 
 
@@ -301,13 +362,15 @@ def issue(claims: CheckinClaims, keys: SigningKeys) -> str:
         str(claims.schedule_revision),
     )
     signing_input = f"{VERSION}.{keys.current}.{_b64(('|'.join(fields)).encode('ascii'))}"
-    return f"{signing_input}.{_sign(keys.keys[keys.current], signing_input)}"
+    return f"{signing_input}.{_b64(keys.sign(signing_input.encode('ascii')))}"
 
 
-def verify(token: str, keys: SigningKeys, now: datetime) -> CheckinClaims:
+def verify(token: str, keys: VerificationKeys, now: datetime) -> CheckinClaims:
     """The claims of a genuine token valid at `now`. Signature first: nothing of the payload is read before."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware (shared.clock.now())")
+    if not isinstance(keys, VerificationKeys):
+        raise TypeError("tokens are verified with the public VerificationKeys")
     claims = _authentic_claims(token, keys)
     if now < claims.not_before:
         raise CheckinTokenNotYetValid(claims)
@@ -316,19 +379,25 @@ def verify(token: str, keys: SigningKeys, now: datetime) -> CheckinClaims:
     return claims
 
 
-def _authentic_claims(token: str, keys: SigningKeys) -> CheckinClaims:
+def _authentic_claims(token: str, keys: VerificationKeys) -> CheckinClaims:
     if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
         raise InvalidCheckinToken("not a string or too long")
     match = _TOKEN_RE.fullmatch(token)
     if not match:
         raise InvalidCheckinToken("malformed")
     kid, payload, sig = match.groups()
-    secret = keys.keys.get(kid)
-    if secret is None:
+    public = keys._public.get(kid)  # type: ignore[attr-defined]
+    if public is None:
         raise UnknownSigningKey("unknown key id")
-    # Compare the base64url text, not decoded bytes: non-canonical encodings of the same bytes are refused too.
-    if not hmac.compare_digest(_sign(secret, token[: match.end(2)]), sig):
-        raise InvalidCheckinToken("bad signature")
+    signature = base64.urlsafe_b64decode(sig + "==")
+    if _b64(signature) != sig:  # the last character's 4 unused bits: one text per signature, not sixteen
+        raise InvalidCheckinToken("non-canonical signature")
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        public.verify(signature, token[: match.end(2)].encode("ascii"))
+    except InvalidSignature:
+        raise InvalidCheckinToken("bad signature") from None
     try:
         fields = _PAYLOAD_RE.fullmatch(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("ascii"))
         if not fields:
@@ -347,10 +416,6 @@ def _authentic_claims(token: str, keys: SigningKeys) -> CheckinClaims:
         )
     except (ValueError, ValidationError, UnicodeDecodeError, binascii.Error, OverflowError, OSError):
         raise InvalidCheckinToken("signed payload unreadable") from None  # only with a leaked key or a bug
-
-
-def _sign(secret: bytes, signing_input: str) -> str:
-    return _b64(hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest())
 
 
 def _b64(data: bytes) -> str:

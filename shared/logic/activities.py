@@ -82,7 +82,19 @@ class AttendanceResult(BaseModel):
 @dataclass
 class ActivityService:
     repository: ActivityRepository
-    signing_keys: Callable[..., tokens.SigningKeys]  # (refresh: bool = False) -> the current key set
+    # The key stores this function holds (shared/dal/secrets.py): the admin function signs, checkin only verifies.
+    signing_key_store: Callable[[], tokens.SigningKeys] | None = None
+    verification_key_store: Callable[..., tokens.VerificationKeys] | None = None  # (refresh: bool = False)
+
+    def signing_keys(self) -> tokens.SigningKeys:
+        if self.signing_key_store is None:
+            raise RuntimeError("CHECKIN_KEYS_SECRET is not set: this function does not sign check-in codes")
+        return self.signing_key_store()
+
+    def verification_keys(self, refresh: bool = False) -> tokens.VerificationKeys:
+        if self.verification_key_store is None:
+            raise RuntimeError("CHECKIN_VERIFY_KEYS_SECRET is not set: this function does not verify check-in codes")
+        return self.verification_key_store(refresh=refresh)
 
     # --- staff: designation ------------------------------------------------------------------------------------------
 
@@ -284,11 +296,11 @@ class ActivityService:
         now = clock.now()
         token = tokens.token_from_scanned_text(scanned)
         try:
-            claims = tokens.verify(token, self.signing_keys(), now)
+            claims = tokens.verify(token, self.verification_keys(), now)
         except tokens.UnknownSigningKey:
             # A rotation may not have reached this container's cached keys yet: the store refetches them, at most once
             # per interval whatever the key id (forged ids must not cost a Secrets Manager read each).
-            claims = tokens.verify(token, self.signing_keys(refresh=True), now)
+            claims = tokens.verify(token, self.verification_keys(refresh=True), now)
         day = claims.attendance_day or now.date()
         source: RecordSource = "qr_printed" if claims.kind == "printed" else "qr_rotating"
         return self._attend(

@@ -76,7 +76,9 @@ def moto():
         aws.reset()
         client = aws.client("dynamodb")
         create_table(client, os.environ["TABLE_NAME"])
-        create_signing_keys_secret(aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"])
+        create_signing_keys_secret(
+            aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"], os.environ["CHECKIN_VERIFY_KEYS_SECRET"]
+        )
         create_evidence_bucket(aws.client("s3"), os.environ["EVIDENCE_BUCKET"])
         yield client
         aws.reset()

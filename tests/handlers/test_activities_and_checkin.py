@@ -3,6 +3,7 @@ for the venue municipality and its prefecture (R-ACT-3, R-ACT-4), staff isolatio
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import datetime, timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from shared import clock
 from shared.dal import aws
 from shared.config import settings
-from shared.dal.secrets import SigningKeyStore, rotate_signing_keys
+from shared.dal.secrets import VerificationKeyStore, rotate_signing_keys
 from shared.domain import checkin_token as ct
 from tests.handlers.conftest import staff_claims
 
@@ -238,7 +239,7 @@ def test_rotating_code_only_while_running_and_recorded_as_rotating(admin_api, ch
 def test_codes_signed_before_a_key_rotation_still_work(admin_api, checkin_api, register_api, hida_activity):
     user = registered(register_api, "citizen-8")
     url = code_url(admin_api, hida_activity["id"])
-    rotate_signing_keys(aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"])
+    rotate_signing_keys(aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"], os.environ["CHECKIN_VERIFY_KEYS_SECRET"])
     new_url = code_url(admin_api, hida_activity["id"])
     assert new_url.rsplit("/", 1)[1].split(".")[1] != url.rsplit("/", 1)[1].split(".")[1]  # another key id
     clock.freeze(DURING)
@@ -381,7 +382,7 @@ def test_r_act_2_a_five_minute_reschedule_or_a_new_place_stops_earlier_codes(adm
 
 def _forged(kid: str) -> str:
     payload = ct._b64(f"a0123456789abcdef|{HIDA}|{HIDA}|p|1796000000|1896000000|1796000000|20261205|1".encode())
-    return ct.checkin_url(f"{ct.VERSION}.{kid}.{payload}.{'A' * 43}")
+    return ct.checkin_url(f"{ct.VERSION}.{kid}.{payload}.{'A' * 86}")
 
 
 def test_forged_key_ids_do_not_cost_a_secrets_manager_read_each(admin_api, checkin_api, register_api, hida_activity, monkeypatch):
@@ -406,19 +407,42 @@ def test_forged_key_ids_do_not_cost_a_secrets_manager_read_each(admin_api, check
 
 def test_the_key_store_refreshes_for_unknown_key_ids_at_most_once_a_minute(moto):
     """A genuine rotation still reaches the container: one read a minute at most, not one per unknown key id."""
-    name, now = os.environ["CHECKIN_KEYS_SECRET"], [1000.0]
+    signing, verifying, now = os.environ["CHECKIN_KEYS_SECRET"], os.environ["CHECKIN_VERIFY_KEYS_SECRET"], [1000.0]
     reads: list[str] = []
     aws.client("secretsmanager").meta.events.register("before-call.secrets-manager", lambda model, **_: reads.append(model.name))
-    store = SigningKeyStore(name, max_age_seconds=300, min_refresh_seconds=60, monotonic=lambda: now[0])
+    store = VerificationKeyStore(verifying, max_age_seconds=300, min_refresh_seconds=60, monotonic=lambda: now[0])
     before = store()
-    rotated = rotate_signing_keys(aws.client("secretsmanager"), name)
+    rotated = rotate_signing_keys(aws.client("secretsmanager"), signing, verifying)
     reads.clear()
     for _ in range(50):
         assert store(refresh=True) is before  # within the minute: the cached set, no read
     assert reads == []
     now[0] += 60
-    assert store(refresh=True).current == rotated.current and reads == ["GetSecretValue"]
-    assert store(refresh=True).current == rotated.current and reads == ["GetSecretValue"]
+    assert rotated.current in store(refresh=True).keys and reads == ["GetSecretValue"]
+    assert rotated.current in store(refresh=True).keys and reads == ["GetSecretValue"]
     now[0] += 300
     store()
     assert reads == ["GetSecretValue"] * 2  # the cache period still applies
+
+
+def test_the_checkin_function_reads_only_the_public_keys(admin_api, checkin_api, register_api, hida_activity):
+    """docs/decisions.md: the internet-facing checkin function verifies with public keys only; the admin function
+    alone reads the private signing keys (the stack grants likewise: tests/infra/test_stack.py)."""
+    user = registered(register_api, "citizen-keys")
+    read: list[tuple[str, str]] = []
+    client = aws.client("secretsmanager")
+    client.meta.events.register(
+        "provide-client-params.secrets-manager.GetSecretValue",
+        lambda params, **_: read.append((function[0], params["SecretId"])),
+    )
+    function = ["admin"]
+    url = code_url(admin_api, hida_activity["id"])
+    function[0] = "checkin"
+    clock.freeze(DURING)
+    assert checkin_api("POST", "/checkins", user=user, body={"code": url}).status == 201
+    assert read == [("admin", os.environ["CHECKIN_KEYS_SECRET"]), ("checkin", os.environ["CHECKIN_VERIFY_KEYS_SECRET"])]
+    public = client.get_secret_value(SecretId=os.environ["CHECKIN_VERIFY_KEYS_SECRET"])["SecretString"]
+    private = ct.SigningKeys.from_secret_string(client.get_secret_value(SecretId=os.environ["CHECKIN_KEYS_SECRET"])["SecretString"])
+    assert all(base64.b64encode(seed).decode() not in public for seed in private.keys.values())
+    with pytest.raises(ValueError):
+        ct.SigningKeys.from_secret_string(public)  # nothing in it can sign

@@ -13,7 +13,7 @@ from moto import mock_aws
 from infra import constants
 from infra import signing_keys as cli
 from infra.custom_resources import signing_keys as handler
-from shared.domain.checkin_token import SigningKeys
+from shared.domain.checkin_token import SigningKeys, VerificationKeys
 
 PLACEHOLDER = "Z" * 32  # what CloudFormation's GenerateSecretString leaves in the secret
 
@@ -30,25 +30,52 @@ def secret(secrets: Any) -> str:
     return secrets.create_secret(Name="Furusato-CheckinSigningKeys", SecretString=PLACEHOLDER)["ARN"]
 
 
+@pytest.fixture
+def public(secrets: Any) -> str:
+    return secrets.create_secret(Name="Furusato-CheckinVerificationKeys", SecretString=PLACEHOLDER)["ARN"]
+
+
 def _value(secrets: Any, secret: str) -> str:
     return secrets.get_secret_value(SecretId=secret)["SecretString"]
 
 
-def test_bootstrap_replaces_the_placeholder_with_a_key_set_once(secrets: Any, secret: str) -> None:
-    assert handler.bootstrap(secrets, secret) is True
+def test_bootstrap_replaces_the_placeholders_with_a_key_set_once(secrets: Any, secret: str, public: str) -> None:
+    assert handler.bootstrap(secrets, secret, public) is True
     first = _value(secrets, secret)
     keys = SigningKeys.from_secret_string(first)
     assert len(keys.keys) == 1 and len(keys.keys[keys.current]) == 32
-    assert handler.bootstrap(secrets, secret) is False  # a re-run (Update, replacement) never overwrites
+    assert VerificationKeys.from_secret_string(_value(secrets, public)) == keys.verification_keys()
+    assert handler.bootstrap(secrets, secret, public) is False  # a re-run (Update, replacement) never overwrites
     assert _value(secrets, secret) == first
 
 
-def test_bootstrap_never_touches_a_rotated_secret(secrets: Any, secret: str) -> None:
-    handler.bootstrap(secrets, secret)
-    cli.rotate(secrets, secret)
+def test_bootstrap_never_touches_a_rotated_secret(secrets: Any, secret: str, public: str) -> None:
+    handler.bootstrap(secrets, secret, public)
+    cli.rotate(secrets, secret, public)
     rotated = _value(secrets, secret)
-    assert handler.bootstrap(secrets, secret) is False
+    assert handler.bootstrap(secrets, secret, public) is False
     assert _value(secrets, secret) == rotated
+
+
+def test_rotation_publishes_the_new_public_key_before_signing_with_it(secrets: Any, secret: str, public: str) -> None:
+    handler.bootstrap(secrets, secret, public)
+    writes: list[str] = []
+    secrets.meta.events.register(
+        "provide-client-params.secrets-manager.PutSecretValue", lambda params, **_: writes.append(params["SecretId"])
+    )
+    cli.rotate(secrets, secret, public)
+    assert writes == [public, secret]  # a verifier always knows every key that can sign
+    keys = SigningKeys.from_secret_string(_value(secrets, secret))
+    assert VerificationKeys.from_secret_string(_value(secrets, public)) == keys.verification_keys()
+
+
+def test_cli_bootstrap_publishes_missing_verification_keys(secrets: Any, secret: str, public: str) -> None:
+    keys = SigningKeys.generate()
+    secrets.put_secret_value(SecretId=secret, SecretString=keys.to_secret_string())  # set before the public secret
+    assert cli.bootstrap_both(secrets, secret, public) == "verification keys published"
+    assert VerificationKeys.from_secret_string(_value(secrets, public)) == keys.verification_keys()
+    assert cli.bootstrap_both(secrets, secret, public) == "already has a key set; unchanged"
+    assert SigningKeys.from_secret_string(_value(secrets, secret)) == keys
 
 
 class _Responses:
@@ -72,7 +99,7 @@ class _Responses:
         return _Done()
 
 
-def _event(request_type: str, secret: str) -> dict[str, Any]:
+def _event(request_type: str, secret: str, public: str = "") -> dict[str, Any]:
     return {
         "RequestType": request_type,
         "ResponseURL": "https://cloudformation-response.example/x",
@@ -80,17 +107,17 @@ def _event(request_type: str, secret: str) -> dict[str, Any]:
         "RequestId": "r-1",
         "LogicalResourceId": "CheckinSigningKeysBootstrap",
         "ResourceType": "Custom::CheckinSigningKeys",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "SecretId": secret},
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "SecretId": secret, "VerificationSecretId": public},
     }
 
 
 @pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
 def test_handler_answers_cloudformation_without_key_material(
-    secrets: Any, secret: str, monkeypatch: pytest.MonkeyPatch, request_type: str
+    secrets: Any, secret: str, public: str, monkeypatch: pytest.MonkeyPatch, request_type: str
 ) -> None:
     responses = _Responses()
     monkeypatch.setattr(handler.urllib.request, "urlopen", responses)
-    handler.lambda_handler(_event(request_type, secret), None, client=secrets)
+    handler.lambda_handler(_event(request_type, secret, public), None, client=secrets)
     (response,) = responses.sent
     assert response["Status"] == "SUCCESS" and response["PhysicalResourceId"] == secret
     assert response["NoEcho"] is True and response["Data"] == {"Written": str(request_type != "Delete").lower()}
@@ -106,21 +133,21 @@ def test_handler_reports_a_failure_to_cloudformation(secrets: Any, monkeypatch: 
     responses = _Responses()
     monkeypatch.setattr(handler.urllib.request, "urlopen", responses)
     missing = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:gone-AbCdEf"
-    handler.lambda_handler(_event("Create", missing), None, client=secrets)
+    handler.lambda_handler(_event("Create", missing, missing), None, client=secrets)
     (response,) = responses.sent
     assert response["Status"] == "FAILED" and "ResourceNotFoundException" in response["Reason"]
 
 
-def test_cli_status_and_rotation_keep_the_previous_key(secrets: Any, secret: str) -> None:
-    assert "no key set yet" in cli.status(secrets, secret)
-    handler.bootstrap(secrets, secret)
+def test_cli_status_and_rotation_keep_the_previous_key(secrets: Any, secret: str, public: str) -> None:
+    assert "no key set yet" in cli.status(secrets, secret, public)
+    handler.bootstrap(secrets, secret, public)
     first = SigningKeys.from_secret_string(_value(secrets, secret))
-    report = cli.rotate(secrets, secret)
+    report = cli.rotate(secrets, secret, public)
     second = SigningKeys.from_secret_string(_value(secrets, secret))
     assert second.current != first.current and first.current in second.keys  # tokens already issued stay valid
     assert second.current in report and first.current in report
-    status = cli.status(secrets, secret)
-    assert f"current key {second.current}" in status
+    status = cli.status(secrets, secret, public)
+    assert f"current key {second.current}" in status and "Verification keys" in status and "the same" in status
     for text in (report, status):  # never key material
         assert not any(value in text for value in json.loads(_value(secrets, secret))["keys"].values())
 
@@ -132,11 +159,14 @@ def test_cli_finds_the_secret_through_the_stack_output() -> None:
             return {"Stacks": [{"Outputs": [{"OutputKey": "CheckinKeysSecretArn", "OutputValue": "arn:secret"}]}]}
 
     assert cli.find_secret(_CloudFormation(), "Furusato") == "arn:secret"
+    with pytest.raises(LookupError):
+        cli.find_secret(_CloudFormation(), "Furusato", cli.VERIFICATION_SECRET_OUTPUT)
 
 
 def test_cli_names_match_the_stack() -> None:
-    assert (cli.STACK_NAME, cli.REGION, cli.SECRET_OUTPUT) == (
+    assert (cli.STACK_NAME, cli.REGION, cli.SECRET_OUTPUT, cli.VERIFICATION_SECRET_OUTPUT) == (
         constants.STACK_NAME,
         constants.REGION,
         constants.SIGNING_KEYS_OUTPUT,
+        constants.VERIFICATION_KEYS_OUTPUT,
     )

@@ -24,7 +24,7 @@ from shared.dal.keys import UPLOAD_OBJECTS
 from shared.domain import errors
 from shared.dal.keys import AREAS
 from shared.domain.errors import RequestTooLarge, Unauthenticated
-from shared.functions import FUNCTIONS, INDEX_SCOPE, TABLE, Function
+from shared.functions import CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, FUNCTIONS, INDEX_SCOPE, TABLE, Function
 from shared.routes import ROUTES, Route
 from shared.domain.evidence import UPLOAD_OPEN_FOR
 
@@ -124,8 +124,17 @@ def _stage(synth: Synth, api: str) -> tuple[str, dict[str, Any]]:
     return _only({k: s for k, s in stages.items() if s["Properties"]["RestApiId"] == {"Ref": _apis(synth)[api]}})
 
 
-def _secret(synth: Synth) -> tuple[str, dict[str, Any]]:
-    return _only(synth.of_type("AWS::SecretsManager::Secret"))
+def _secret(synth: Synth, keys: str = "sign") -> tuple[str, dict[str, Any]]:
+    """The signing keys secret ("sign") or the verification keys secret ("verify")."""
+    description = constants.SIGNING_KEYS_DESCRIPTION if keys == "sign" else constants.VERIFICATION_KEYS_DESCRIPTION
+    return _only({k: s for k, s in synth.of_type("AWS::SecretsManager::Secret").items() if s["Properties"]["Description"] == description})
+
+
+# Which check-in key secret a function reads: "sign" (the private signing keys: admin makes codes) or "verify" (their
+# public halves: checkin, internet-facing, cannot make a code). docs/decisions.md, "Check-in codes are signed with
+# Ed25519"; an independent copy of what shared/functions.py grants.
+CHECKIN_KEYS = {"register": None, "checkin": "verify", "admin": "sign"}
+KEY_SETTINGS = {"sign": "CHECKIN_KEYS_SECRET", "verify": "CHECKIN_VERIFY_KEYS_SECRET"}
 
 
 def _methods(synth: Synth) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -390,10 +399,25 @@ def test_the_function_list_is_consistent_with_the_routes() -> None:
     assert problems() == []
 
 
+def test_decision_ed25519_comes_from_the_powertools_layer_not_the_bundle() -> None:
+    """docs/decisions.md "Check-in codes are signed with Ed25519": `cryptography` is compiled (no pure wheel, so never
+    vendored); AWS builds the Powertools layer with the [all] extra, whose requirement our pin must satisfy."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    assert not [r for r in constants.BUNDLED_REQUIREMENTS if r.startswith("cryptography")]
+    powertools = metadata.distribution("aws-lambda-powertools")
+    assert powertools.version == constants.POWERTOOLS_VERSION
+    (required,) = [
+        Requirement(r) for r in powertools.requires or [] if r.startswith("cryptography") and "extra == 'all'" in r
+    ]
+    assert required.specifier.contains(_pinned("cryptography")) and metadata.version("cryptography") == _pinned("cryptography")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None:
     table_id, _ = _table(synth)
-    secret_id, _ = _secret(synth)
     _, function = _function(synth, name)
     props = function["Properties"]
     assert props["Runtime"] == "python3.12"
@@ -417,12 +441,14 @@ def test_function_runtime_layer_and_environment(synth: Synth, name: str) -> None
     )
     assert synth.resources[_ref(props["LoggingConfig"]["LogGroup"])]["Properties"]["RetentionInDays"] > 0
 
-    if "CHECKIN_KEYS_SECRET" in DECLARED[name].settings:  # the secret's ARN; the first key set exists before it runs
-        assert env["CHECKIN_KEYS_SECRET"] == {"Ref": secret_id}
+    # CHECKIN_KEYS_SECRET (admin) or CHECKIN_VERIFY_KEYS_SECRET (checkin), the secret's ARN, never both; the first key
+    # set exists before the function runs
+    keys = CHECKIN_KEYS.get(name)
+    assert {v for v in KEY_SETTINGS.values() if v in env} == ({KEY_SETTINGS[keys]} if keys else set())
+    if keys:
+        assert env[KEY_SETTINGS[keys]] == {"Ref": _secret(synth, keys)[0]}
         (bootstrap_id, _) = _only(synth.of_type("Custom::CheckinSigningKeys"))
         assert bootstrap_id in function.get("DependsOn", [])
-    else:
-        assert "CHECKIN_KEYS_SECRET" not in env
 
     # AWS's Powertools layer for exactly the pinned release, resolved from AWS's public SSM parameter at deploy time.
     (layer,) = props["Layers"]
@@ -448,7 +474,8 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
         elif grant.resource.service == "s3":
             resource, condition = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{grant.scope}*"]]}, None
         elif grant.resource.service == "secretsmanager":
-            resource, condition = {"Ref": secret_id}, None
+            keys = {CHECKIN_SIGNING_KEYS: "sign", CHECKIN_VERIFICATION_KEYS: "verify"}[grant.resource]
+            resource, condition = {"Ref": _secret(synth, keys)[0]}, None
         else:
             raise AssertionError(f"no expectation for {grant.resource}")
         expected |= {(a, dump(resource), dump(condition)) for a in grant.actions}
@@ -470,7 +497,7 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     """Each role holds exactly its function's grants (shared/functions.py, itself held to the calls the code makes by
     tests/handlers/test_least_privilege.py): per key area, index, key prefix and secret; plus its logs and X-Ray."""
     table_id, table = _table(synth)
-    secret_id, secret = _secret(synth)
+    secret_id, secret = _secret(synth, CHECKIN_KEYS.get(name) or "sign")
     _, function = _function(synth, name)
     role = _ref(function["Properties"]["Role"])
     assert "ManagedPolicyArns" not in synth.resources[role]["Properties"]
@@ -556,32 +583,39 @@ def test_bundled_dependencies_import_from_the_bundle_alone(synth: Synth) -> None
 
 def test_signing_keys_secret_is_generated_in_aws_encrypted_and_retained(synth: Synth) -> None:
     secret_id, secret = _secret(synth)
-    props = secret["Properties"]
-    assert "SecretString" not in props  # no key material in the template
-    assert props["GenerateSecretString"]  # a random placeholder; the bootstrap custom resource writes the key set
-    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
-    key = synth.resources[_ref(props["KmsKeyId"])]
+    public_id, public = _secret(synth, "verify")
+    for props, retained in ((secret["Properties"], secret), (public["Properties"], public)):
+        assert "SecretString" not in props  # no key material in the template
+        assert props["GenerateSecretString"]  # a random placeholder; the bootstrap custom resource writes the key set
+        assert retained["DeletionPolicy"] == retained["UpdateReplacePolicy"] == "Retain"
+    assert secret["Properties"]["KmsKeyId"] == public["Properties"]["KmsKeyId"]
+    key = synth.resources[_ref(secret["Properties"]["KmsKeyId"])]
     assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
 
     (_, bootstrap) = _only(synth.of_type("Custom::CheckinSigningKeys"))
     assert bootstrap["Properties"]["SecretId"] == {"Ref": secret_id}
+    assert bootstrap["Properties"]["VerificationSecretId"] == {"Ref": public_id}
     function_id = _ref(bootstrap["Properties"]["ServiceToken"])
     function = synth.resources[function_id]["Properties"]
     assert function["Handler"] == constants.SIGNING_KEYS_BOOTSTRAP_HANDLER
     assert "Environment" not in function
-    # the bootstrap can write the first key set but not read the secret
+    # the bootstrap can write the first key set but not read either secret
     statements = _statements(synth, _ref(function["Role"]))
     assert _resource_pairs(statements, "secretsmanager:") == {
-        ("secretsmanager:DescribeSecret", json.dumps({"Ref": secret_id})),
-        ("secretsmanager:PutSecretValue", json.dumps({"Ref": secret_id})),
+        (action, json.dumps({"Ref": s}))
+        for action in ("secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue")
+        for s in (secret_id, public_id)
     }
     assert {a for a, _ in _resource_pairs(statements, "kms:")} == {"kms:GenerateDataKey"}
     assert not [s for s in statements if "*" in _as_list(s["Resource"])]
 
 
-def test_only_checkin_and_admin_can_read_the_signing_keys(synth: Synth) -> None:
-    secret_id, secret = _secret(synth)
+@pytest.mark.parametrize(("keys", "reader"), [("sign", "admin"), ("verify", "checkin")])
+def test_decision_only_admin_reads_the_signing_keys_and_checkin_only_the_public_keys(synth: Synth, keys: str, reader: str) -> None:
+    """docs/decisions.md "Check-in codes are signed with Ed25519": the internet-facing checkin function cannot read
+    (or decrypt) the private signing keys; nothing it holds can make a code."""
+    secret_id, secret = _secret(synth, keys)
     secret_key = _ref(secret["Properties"]["KmsKeyId"])
     readers, decrypters = set(), set()
     for policy in synth.of_type("AWS::IAM::Policy").values():
@@ -591,10 +625,10 @@ def test_only_checkin_and_admin_can_read_the_signing_keys(synth: Synth) -> None:
             resources = {_ref(r) for r in _as_list(statement["Resource"])}
             if actions & {"secretsmanager:GetSecretValue", "secretsmanager:*"} and secret_id in resources:
                 readers |= roles
-            if actions & {"kms:Decrypt", "kms:*"} and secret_key in resources:
+            context = statement.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:SecretARN")
+            if actions & {"kms:Decrypt", "kms:*"} and secret_key in resources and {"Ref": secret_id} in _as_list(context):
                 decrypters |= roles
-    expected = {_ref(_function(synth, name)[1]["Properties"]["Role"]) for name in ("checkin", "admin")}
-    assert readers == decrypters == expected
+    assert readers == decrypters == {_ref(_function(synth, reader)[1]["Properties"]["Role"])}
     assert "ResourcePolicy" not in json.dumps(synth.template)  # no secret resource policy widening it
 
 
@@ -688,11 +722,13 @@ def test_outputs(synth: Synth) -> None:
         "StaffUserPoolId",
         "AdminClientId",
         "CheckinKeysSecretArn",
+        "CheckinVerifyKeysSecretArn",
         "TableName",
     }
     table_id, _ = _table(synth)
     assert outputs["TableName"]["Value"] == {"Ref": table_id}
     assert outputs["CheckinKeysSecretArn"]["Value"] == {"Ref": _secret(synth)[0]}
+    assert outputs["CheckinVerifyKeysSecretArn"]["Value"] == {"Ref": _secret(synth, "verify")[0]}
     assert outputs["StaffUserPoolId"]["Value"] == {"Ref": _pool(synth, "admin")[0]}
     for name in ("AppApiUrl", "AdminApiUrl"):
         synth.assertions.has_output(name, {"Value": {"Fn::Join": ["", Match.array_with(["https://"])]}})
@@ -721,7 +757,7 @@ def test_every_acknowledgment_is_expected_and_has_a_reason(synth: Synth) -> None
     for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
         assert acknowledged[rule] & set(methods) == public
     # the only secret-rotation acknowledgment is on the signing keys (rotated by an operator)
-    assert acknowledged["AwsSolutions-SMG4"] == {_secret(synth)[0]}
+    assert acknowledged["AwsSolutions-SMG4"] == {_secret(synth)[0], _secret(synth, "verify")[0]}
     # MFA optional only for citizens
     assert _pool(synth, "admin")[0] not in acknowledged["AwsSolutions-COG2"]
 

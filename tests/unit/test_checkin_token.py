@@ -4,8 +4,6 @@ outside it. Every time is an explicit `now` in Asia/Tokyo (the one clock's zone)
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -29,6 +27,7 @@ STARTS = datetime(2026, 11, 22, 10, 0, tzinfo=TOKYO)
 ENDS = datetime(2026, 11, 22, 12, 0, tzinfo=TOKYO)
 BEFORE = datetime(2026, 11, 20, 15, 0, tzinfo=TOKYO)  # staff print two days ahead
 KEYS = SigningKeys.generate()
+VERIFY = KEYS.verification_keys()  # what the checkin function holds
 
 
 def printed(now: datetime = BEFORE, **kw) -> CheckinClaims:
@@ -43,9 +42,10 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def forge(payload: str, kid: str, secret: bytes) -> str:
-    signing_input = f"v2.{kid}.{b64(payload.encode())}"
-    return f"{signing_input}.{b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
+def forge(payload: str, kid: str, seed: bytes) -> str:
+    """A token over any payload, signed by the Ed25519 private key `seed` under key id `kid`."""
+    signing_input = f"v3.{kid}.{b64(payload.encode())}"
+    return f"{signing_input}.{b64(SigningKeys(current=kid, keys={kid: seed}).sign(signing_input.encode()))}"
 
 
 # --- round trip and shape ----------------------------------------------------------------------------------------
@@ -53,14 +53,14 @@ def forge(payload: str, kid: str, secret: bytes) -> str:
 
 def test_r_act_2_round_trip_keeps_every_claim():
     claims = printed(schedule_revision=7)
-    assert ct.verify(ct.issue(claims, KEYS), KEYS, STARTS) == claims
+    assert ct.verify(ct.issue(claims, KEYS), VERIFY, STARTS) == claims
     assert claims.kind == "printed" and claims.attendance_day == date(2026, 11, 22) and claims.schedule_revision == 7
     assert claims.not_before.tzinfo is not None and claims.not_before.utcoffset() == timedelta(hours=9)
 
 
 def test_r_act_2_round_trip_normalises_other_zones_and_drops_microseconds():
     claims = rotating((STARTS + timedelta(seconds=5, microseconds=700)).astimezone(timezone.utc))
-    back = ct.verify(ct.issue(claims, KEYS), KEYS, STARTS + timedelta(seconds=5))
+    back = ct.verify(ct.issue(claims, KEYS), VERIFY, STARTS + timedelta(seconds=5))
     assert back == claims and back.issued_at == STARTS + timedelta(seconds=5)
     assert back.kind == "rotating" and back.organisation_code == MIYAGI and back.venue_code == KESENNUMA
 
@@ -68,9 +68,10 @@ def test_r_act_2_round_trip_normalises_other_zones_and_drops_microseconds():
 def test_r_act_2_token_is_short_enough_for_a_small_qr_code():
     longest = ct.printed_claims("a" * 64, KESENNUMA, KESENNUMA, STARTS, ENDS, BEFORE, schedule_revision=ct.MAX_REVISION)
     usual = ct.issue(printed(schedule_revision=3), KEYS)
-    assert len(usual) <= 165 and len(ct.checkin_url(usual)) <= 195
-    assert len(ct.issue(longest, KEYS)) <= 240
-    assert usual.startswith(f"v2.{KEYS.current}.") and usual.count(".") == 3
+    # An Ed25519 signature is 86 characters (HMAC-SHA256's was 43): a version 11 QR code instead of 10.
+    assert len(usual) <= 205 and len(ct.checkin_url(usual)) <= 235
+    assert len(ct.issue(longest, KEYS)) <= ct.MAX_TOKEN_CHARS
+    assert usual.startswith(f"v3.{KEYS.current}.") and usual.count(".") == 3
 
 
 def test_claims_refuse_naive_times_empty_windows_and_bad_codes():
@@ -84,7 +85,7 @@ def test_claims_refuse_naive_times_empty_windows_and_bad_codes():
     with pytest.raises(ValueError):
         CheckinClaims(**{**base, "activity_id": "a|b"}, not_before=STARTS, expires=ENDS, issued_at=BEFORE)
     with pytest.raises(ValueError):
-        ct.verify(ct.issue(printed(), KEYS), KEYS, STARTS.replace(tzinfo=None))
+        ct.verify(ct.issue(printed(), KEYS), VERIFY, STARTS.replace(tzinfo=None))
 
 
 # --- forgery: one answer, InvalidCheckinToken --------------------------------------------------------------------
@@ -99,7 +100,7 @@ def test_r_act_2_altered_payload_is_refused():
     version, kid, payload, sig = token.split(".")
     for index in (0, len(payload) // 2, len(payload) - 2):
         with pytest.raises(InvalidCheckinToken):
-            ct.verify(".".join((version, kid, _replace_char(payload, index), sig)), KEYS, STARTS)
+            ct.verify(".".join((version, kid, _replace_char(payload, index), sig)), VERIFY, STARTS)
     # A meaningful change: another activity, or the printed window stretched by a day.
     claims = printed()
     for changed in (
@@ -109,37 +110,41 @@ def test_r_act_2_altered_payload_is_refused():
     ):
         other_payload = ct.issue(changed, KEYS).split(".")[2]
         with pytest.raises(InvalidCheckinToken):
-            ct.verify(".".join((version, kid, other_payload, sig)), KEYS, STARTS)
+            ct.verify(".".join((version, kid, other_payload, sig)), VERIFY, STARTS)
 
 
 def test_r_act_2_altered_signature_is_refused_even_in_the_unused_trailing_bits():
     token = ct.issue(printed(), KEYS)
     head, sig = token.rsplit(".", 1)
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(f"{head}.{_replace_char(sig, 5)}", KEYS, STARTS)
-    # 43 base64url characters carry 258 bits: the last character has 2 unused bits. Same bytes, other text: refused.
+        ct.verify(f"{head}.{_replace_char(sig, 5)}", VERIFY, STARTS)
+    # 86 base64url characters carry 516 bits: the last character has 4 unused bits. Same bytes, other text: refused.
     last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(sig[-1])
     twin = sig[:-1] + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last ^ 1]
-    assert base64.urlsafe_b64decode(twin + "=") == base64.urlsafe_b64decode(sig + "=")
+    assert base64.urlsafe_b64decode(twin + "==") == base64.urlsafe_b64decode(sig + "==")
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(f"{head}.{twin}", KEYS, STARTS)
+        ct.verify(f"{head}.{twin}", VERIFY, STARTS)
 
 
 def test_r_act_2_token_signed_with_another_key_is_refused():
-    other = SigningKeys(current=KEYS.current, keys={KEYS.current: b"x" * 32})  # same key id, another secret
+    other = SigningKeys(current=KEYS.current, keys={KEYS.current: b"x" * 32})  # same key id, another private key
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(ct.issue(printed(), other), KEYS, STARTS)
+        ct.verify(ct.issue(printed(), other), VERIFY, STARTS)
     payload = f"{ACTIVITY}|{KESENNUMA}|{KESENNUMA}|p|1795300000|1895300000|1795300000||1"
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(forge(payload, KEYS.current, b"guessed-secret-guessed-secret-32"), KEYS, STARTS)
+        ct.verify(forge(payload, KEYS.current, b"guessed-secret-guessed-secret-32"), VERIFY, STARTS)
+    # The verification keys themselves (all a compromised checkin function would hold) make no valid signature.
+    public = VERIFY.keys[KEYS.current]
+    with pytest.raises(InvalidCheckinToken):
+        ct.verify(forge(payload, KEYS.current, public), VERIFY, STARTS)
 
 
 def test_r_act_2_unknown_key_id_is_refused_and_says_so_to_the_caller_only():
     stranger = SigningKeys.generate()
     with pytest.raises(UnknownSigningKey) as raised:
-        ct.verify(ct.issue(printed(), stranger), KEYS, STARTS)
+        ct.verify(ct.issue(printed(), stranger), VERIFY, STARTS)
     with pytest.raises(InvalidCheckinToken) as bad_signature:
-        ct.verify(ct.issue(printed(), SigningKeys(current=KEYS.current, keys={KEYS.current: b"y" * 32})), KEYS, STARTS)
+        ct.verify(ct.issue(printed(), SigningKeys(current=KEYS.current, keys={KEYS.current: b"y" * 32})), VERIFY, STARTS)
     # What the citizen (and a forger) sees is the same problem for both.
     for error in (raised.value, bad_signature.value):
         assert (error.status, error.type_slug, error.title, error.detail, error.extensions) == (
@@ -159,7 +164,10 @@ def test_r_act_2_unknown_key_id_is_refused_and_says_so_to_the_caller_only():
         "v1",
         "v1...",
         "v2.abc.def.ghi",
-        "v3.k.cGF5bG9hZA." + "A" * 43,
+        "v3.k.cGF5bG9hZA." + "A" * 43,  # an HMAC-length signature (v2)
+        "v2.k.cGF5bG9hZA." + "A" * 43,
+        "v3.k.cGF5bG9hZA." + "A" * 85,
+        "v3.k.cGF5bG9hZA." + "A" * 87,
         "v1.k.cGF5bG9hZA.short",
         "v1.k!.cGF5bG9hZA." + "A" * 43,
         "v1.k.cGF5 bG9hZA." + "A" * 43,
@@ -172,14 +180,14 @@ def test_r_act_2_unknown_key_id_is_refused_and_says_so_to_the_caller_only():
 )
 def test_r_act_2_garbage_is_refused(text):
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(text, KEYS, STARTS)
+        ct.verify(text, VERIFY, STARTS)
 
 
 def test_r_act_2_truncated_tokens_are_refused():
     token = ct.issue(printed(), KEYS)
     for length in range(len(token)):
         with pytest.raises(InvalidCheckinToken):
-            ct.verify(token[:length], KEYS, STARTS)
+            ct.verify(token[:length], VERIFY, STARTS)
 
 
 def test_signed_but_unreadable_payload_is_still_only_invalid():
@@ -198,7 +206,7 @@ def test_signed_but_unreadable_payload_is_still_only_invalid():
         f"{head}|p|1|2|3||01",  # one text per revision
     ):
         with pytest.raises(InvalidCheckinToken):
-            ct.verify(forge(payload, KEYS.current, secret), KEYS, STARTS)
+            ct.verify(forge(payload, KEYS.current, secret), VERIFY, STARTS)
 
 
 def test_token_errors_are_domain_errors_never_5xx():
@@ -220,14 +228,14 @@ def test_r_act_2_printed_code_is_valid_from_30_minutes_before_until_30_minutes_a
     )
     token = ct.issue(claims, KEYS)
     for now in (STARTS - timedelta(minutes=30), STARTS, ENDS, ENDS + timedelta(minutes=29, seconds=59)):
-        assert ct.verify(token, KEYS, now) == claims
+        assert ct.verify(token, VERIFY, now) == claims
 
 
 def test_r_act_2_printed_code_scanned_too_early_is_not_yet_valid():
     token = ct.issue(printed(), KEYS)
     for now in (BEFORE, STARTS - timedelta(minutes=30, seconds=1)):
         with pytest.raises(CheckinTokenNotYetValid) as raised:
-            ct.verify(token, KEYS, now)
+            ct.verify(token, VERIFY, now)
     assert raised.value.status == 422
     assert raised.value.extensions == {"valid_from": "2026-11-22T09:30:00+09:00"}
 
@@ -236,7 +244,7 @@ def test_r_act_2_printed_code_scanned_after_the_activity_has_expired():
     token = ct.issue(printed(), KEYS)
     for now in (ENDS + timedelta(minutes=30), ENDS + timedelta(days=30)):
         with pytest.raises(CheckinTokenExpired) as raised:
-            ct.verify(token, KEYS, now)
+            ct.verify(token, VERIFY, now)
     assert raised.value.extensions == {"expired_at": "2026-11-22T12:30:00+09:00", "kind": "printed"}
 
 
@@ -269,11 +277,11 @@ def test_r_act_2_a_multi_day_code_is_valid_on_its_tokyo_day_only(day, window):
     start, end = (t.replace(tzinfo=TOKYO) for t in window)
     assert (claims.not_before, claims.expires, claims.attendance_day) == (start, end, day)
     token = ct.issue(claims, KEYS)
-    assert ct.verify(token, KEYS, start) == claims and ct.verify(token, KEYS, end - timedelta(seconds=1)) == claims
+    assert ct.verify(token, VERIFY, start) == claims and ct.verify(token, VERIFY, end - timedelta(seconds=1)) == claims
     with pytest.raises(CheckinTokenExpired):
-        ct.verify(token, KEYS, end)  # midnight in Tokyo (15:00 UTC): the next day needs its own code
+        ct.verify(token, VERIFY, end)  # midnight in Tokyo (15:00 UTC): the next day needs its own code
     with pytest.raises(CheckinTokenNotYetValid):
-        ct.verify(token, KEYS, start - timedelta(seconds=1))
+        ct.verify(token, VERIFY, start - timedelta(seconds=1))
 
 
 def test_r_act_2_day_boundaries_are_tokyo_midnight_not_utc():
@@ -298,7 +306,7 @@ def test_r_act_2_the_schedule_revision_is_signed():
     version, kid, _, sig = ct.issue(claims, KEYS).split(".")
     bumped = ct.issue(claims.model_copy(update={"schedule_revision": 2}), KEYS).split(".")[2]
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(".".join((version, kid, bumped, sig)), KEYS, STARTS)
+        ct.verify(".".join((version, kid, bumped, sig)), VERIFY, STARTS)
     for bad in (0, ct.MAX_REVISION + 1):
         with pytest.raises(ValueError):
             ct.printed_claims(ACTIVITY, KESENNUMA, KESENNUMA, STARTS, ENDS, BEFORE, schedule_revision=bad)
@@ -321,13 +329,13 @@ def test_r_act_2_rotating_code_starts_at_the_period_boundary_and_lives_two_perio
     assert claims.not_before == datetime(2026, 11, 22, 10, 15, 0, tzinfo=TOKYO)
     assert claims.expires == datetime(2026, 11, 22, 10, 17, 0, tzinfo=TOKYO)
     token = ct.issue(claims, KEYS)
-    assert ct.verify(token, KEYS, datetime(2026, 11, 22, 10, 16, 59, tzinfo=TOKYO)) == claims
+    assert ct.verify(token, VERIFY, datetime(2026, 11, 22, 10, 16, 59, tzinfo=TOKYO)) == claims
     with pytest.raises(CheckinTokenExpired) as raised:
-        ct.verify(token, KEYS, datetime(2026, 11, 22, 10, 17, 0, tzinfo=TOKYO))
+        ct.verify(token, VERIFY, datetime(2026, 11, 22, 10, 17, 0, tzinfo=TOKYO))
     assert raised.value.extensions["kind"] == "rotating"
     # A code photographed and sent on is useless two minutes later; one shown a second early is not yet valid.
     with pytest.raises(CheckinTokenNotYetValid):
-        ct.verify(token, KEYS, datetime(2026, 11, 22, 10, 14, 59, tzinfo=TOKYO))
+        ct.verify(token, VERIFY, datetime(2026, 11, 22, 10, 14, 59, tzinfo=TOKYO))
 
 
 def test_r_act_2_rotating_codes_change_every_period_and_are_equal_within_one():
@@ -357,7 +365,7 @@ def test_r_act_2_rotating_code_never_reaches_outside_the_activity_window():
     late = rotating(datetime(2026, 11, 22, 12, 29, 30, tzinfo=TOKYO))
     assert late.not_before == datetime(2026, 11, 22, 12, 29, tzinfo=TOKYO)
     assert late.expires == datetime(2026, 11, 22, 12, 30, tzinfo=TOKYO)
-    assert ct.verify(ct.issue(late, KEYS), KEYS, datetime(2026, 11, 22, 12, 29, 59, tzinfo=TOKYO)) == late
+    assert ct.verify(ct.issue(late, KEYS), VERIFY, datetime(2026, 11, 22, 12, 29, 59, tzinfo=TOKYO)) == late
 
 
 @pytest.mark.parametrize(
@@ -388,10 +396,10 @@ def test_rotating_window_works_across_time_zones_of_the_input():
 # --- keys and rotation -------------------------------------------------------------------------------------------
 
 
-def test_keys_are_32_bytes_or_more_and_never_in_repr():
+def test_keys_are_ed25519_32_bytes_and_private_ones_never_in_repr():
     keys = SigningKeys.generate()
     secret = keys.keys[keys.current]
-    assert len(secret) >= 32 and list(keys.keys) == [keys.current]
+    assert len(secret) == 32 and list(keys.keys) == [keys.current]
     assert secret.hex() not in repr(keys) and b64(secret) not in repr(keys) and "keys=" not in repr(keys)
     with pytest.raises(ValueError):
         SigningKeys(current="k", keys={"k": b"short"})
@@ -401,8 +409,27 @@ def test_keys_are_32_bytes_or_more_and_never_in_repr():
         SigningKeys(current="bad.kid", keys={"bad.kid": b"k" * 32})
     with pytest.raises(ValueError):
         SigningKeys(current="a", keys={c: bytes([i]) * 32 for i, c in enumerate("abcd")})
+    with pytest.raises(ValueError):
+        SigningKeys(current="k", keys={"k": b"k" * 33})
     with pytest.raises(TypeError):
         keys.keys["new"] = b"n" * 32  # type: ignore[index]
+    with pytest.raises(ValueError):
+        ct.VerificationKeys(keys={"k": b"short"})
+
+
+def test_decision_the_verification_keys_hold_no_private_key_and_cannot_sign():
+    """docs/decisions.md: the checkin function holds only these; nothing in them makes a token."""
+    keys = SigningKeys.generate().rotated()
+    public = keys.verification_keys()
+    assert set(public.keys) == set(keys.keys) and not hasattr(public, "sign") and not hasattr(public, "current")
+    assert all(public.keys[kid] != keys.keys[kid] for kid in keys.keys)
+    text = public.to_secret_string()
+    assert all(base64.b64encode(seed).decode() not in text for seed in keys.keys.values())
+    assert ct.VerificationKeys.from_secret_string(text) == public
+    with pytest.raises(ValueError):
+        SigningKeys.from_secret_string(text)  # not usable as a signing set
+    with pytest.raises(ValueError):
+        ct.VerificationKeys.from_secret_string(keys.to_secret_string())  # a signing set never loads as public keys
 
 
 def test_r_act_2_token_signed_before_a_rotation_still_verifies():
@@ -411,11 +438,11 @@ def test_r_act_2_token_signed_before_a_rotation_still_verifies():
     rotated = keys.rotated()
     assert rotated.current != keys.current and set(rotated.keys) == {keys.current, rotated.current}
     assert rotated.keys[keys.current] == keys.keys[keys.current]
-    assert ct.verify(old_token, rotated, STARTS) == printed()
+    assert ct.verify(old_token, rotated.verification_keys(), STARTS) == printed()
     new_token = ct.issue(printed(), rotated)
     assert new_token.split(".")[1] == rotated.current
     with pytest.raises(UnknownSigningKey):  # a container with the keys before the rotation: refetch, then retry
-        ct.verify(new_token, keys, STARTS)
+        ct.verify(new_token, keys.verification_keys(), STARTS)
 
 
 def test_r_act_2_key_dropped_after_two_rotations_no_longer_verifies():
@@ -424,14 +451,14 @@ def test_r_act_2_key_dropped_after_two_rotations_no_longer_verifies():
     twice = keys.rotated().rotated()
     assert keys.current not in twice.keys and len(twice.keys) == 2
     with pytest.raises(InvalidCheckinToken):
-        ct.verify(token, twice, STARTS)
+        ct.verify(token, twice.verification_keys(), STARTS)
 
 
 def test_rotation_can_keep_three_keys_at_most():
     keys = SigningKeys.generate()
     token = ct.issue(printed(), keys)
     twice = keys.rotated(keep=3).rotated(keep=3)
-    assert len(twice.keys) == 3 and ct.verify(token, twice, STARTS) == printed()
+    assert len(twice.keys) == 3 and ct.verify(token, twice.verification_keys(), STARTS) == printed()
     thrice = twice.rotated(keep=3)
     assert len(thrice.keys) == 3 and keys.current not in thrice.keys
     assert list(thrice.keys)[-1] == thrice.current  # oldest first, newest (current) last
@@ -447,7 +474,7 @@ def test_secret_string_round_trip_is_json_with_base64_keys():
     assert back.current == keys.current and dict(back.keys) == dict(keys.keys)
     assert list(back.keys) == list(keys.keys)
     token = ct.issue(printed(), keys)
-    assert ct.verify(token, back, STARTS) == printed()
+    assert ct.verify(token, back.verification_keys(), STARTS) == printed()
     assert base64.b64encode(keys.keys[keys.current]).decode() in text
 
 
@@ -457,12 +484,13 @@ def test_secret_string_round_trip_is_json_with_base64_keys():
         "",
         "not json",
         "[]",
-        '{"v": 2, "current": "k", "keys": {}}',
-        '{"v": 1, "current": "k", "keys": {}}',
-        '{"v": 1, "current": "k", "keys": {"k": "not base64!"}}',
-        '{"v": 1, "current": "k", "keys": {"k": "c2hvcnQ="}}',
-        '{"v": 1, "current": "x", "keys": {"k": "' + base64.b64encode(b"k" * 32).decode() + '"}}',
-        '{"v": 1, "current": "k", "keys": {"k": 5}}',
+        '{"v": 2, "alg": "Ed25519", "current": "k", "keys": {}}',
+        '{"v": 1, "current": "k", "keys": {"k": "' + base64.b64encode(b"k" * 32).decode() + '"}}',  # an HMAC set (v1)
+        '{"v": 2, "alg": "HS256", "current": "k", "keys": {"k": "' + base64.b64encode(b"k" * 32).decode() + '"}}',
+        '{"v": 2, "alg": "Ed25519", "current": "k", "keys": {"k": "not base64!"}}',
+        '{"v": 2, "alg": "Ed25519", "current": "k", "keys": {"k": "c2hvcnQ="}}',
+        '{"v": 2, "alg": "Ed25519", "current": "x", "keys": {"k": "' + base64.b64encode(b"k" * 32).decode() + '"}}',
+        '{"v": 2, "alg": "Ed25519", "current": "k", "keys": {"k": 5}}',
     ],
 )
 def test_secret_string_that_is_not_a_key_set_is_refused(text):
@@ -479,7 +507,7 @@ def test_r_act_2_checkin_url_round_trip():
     assert url == "https://furusato.example.jp/c/" + token
     for scanned in (url, token, f"  {url}\n", f"\t{token} "):
         assert ct.token_from_scanned_text(scanned) == token
-    assert ct.verify(ct.token_from_scanned_text(url), KEYS, STARTS) == printed()
+    assert ct.verify(ct.token_from_scanned_text(url), VERIFY, STARTS) == printed()
     staging = "https://stg.furusato.example.jp/c/"
     assert ct.token_from_scanned_text(ct.checkin_url(token, base=staging), base=staging) == token
 
