@@ -52,20 +52,72 @@ PROBLEM_SCHEMA = {
 }
 
 
+# What each status means, as a client reads it; the problem types (slugs) are listed in docs/problems.md.
+PROBLEM_STATUSES = {
+    401: "Problem `unauthenticated`: no or invalid ID token (API Gateway's Cognito authorizer)",
+    403: "Problem: `request-blocked` (the firewall refused the request), `access-denied` (admin API called from outside its "
+    "allowed networks) or `forbidden` (the staff role does not allow this)",
+    404: "Problem: no such resource (`not-found`, `unknown-organisation`, `activity-not-found`, …)",
+    409: "Problem: conflicts with the current state (see the slugs in docs/problems.md)",
+    413: "Problem `request-too-large`: the body is over the route's cap",
+    415: "Problem `unsupported-media-type`: the body is not of a media type the route reads",
+    422: "Problem `invalid-input` (`errors` names each bad value) or a rule's refusal (`invalid-survey-answer`, …)",
+    429: "Problem `too-many-requests`: over the per-address rate limit; retry later",
+}
+# Problems only some routes answer: what their code raises beyond what every route of their kind answers (below).
+ROUTE_PROBLEMS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("GET", "/organisations"): (404,),  # no such prefecture
+    ("POST", "/registrations"): (404, 409),  # unknown organisation; already registered, retried key still running
+    ("DELETE", "/me/registrations/{code}"): (409,),  # a concurrent change kept colliding
+    ("POST", "/organisations/{code}/activities/{activity_id}/applications"): (409,),  # closed, external, twice, full
+    ("POST", "/checkins"): (404, 409),  # the code's activity is gone; cancelled, not registered, not running
+    ("POST", "/me/evidence"): (404, 409),  # no such activity; not registered with its organisation
+    ("POST", "/me/evidence/{code}/{evidence_id}/submit"): (409,),  # not uploaded, already decided
+    ("PATCH", "/activities/{activity_id}"): (409,),  # cancelled
+    ("POST", "/activities/{activity_id}/cancel"): (409,),
+    ("GET", "/activities/{activity_id}/checkin-code"): (409,),  # cancelled, not running (rotating)
+    ("POST", "/activities/{activity_id}/records"): (409,),  # cancelled
+    ("PUT", "/activities/{activity_id}/applications/{user_id}/decision"): (409,),
+    ("POST", "/evidence/{user_id}/{evidence_id}/accept"): (409,),  # already decided
+    ("POST", "/evidence/{user_id}/{evidence_id}/reject"): (409,),  # already decided
+}
+
+
+def problem_statuses(method: str, path: str, operation: dict) -> set[int]:
+    """Every problem status an operation can answer: the gateway's (firewall 403, rate limit 429; 401 on signed-in
+    routes; 403 on every admin route, whose staff roles and allowed networks are checked), validation's (422 where
+    there is anything to validate; 413 and 415 for a body), 404 where a path names a resource, and the route's
+    own (ROUTE_PROBLEMS)."""
+    statuses = {403, 429, *ROUTE_PROBLEMS.get((method.upper(), path), ())}
+    if operation.get("security"):
+        statuses.add(401)
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.add(422)
+    if operation.get("requestBody"):  # JSON or a file: its media types and size are checked first
+        statuses |= {413, 415}
+    if "{" in path:
+        statuses.add(404)
+    return statuses
+
+
 def _document_problems(document: dict) -> None:
-    """Every error is application/problem+json (shared/api/resolver.py), including validation errors, which
-    Powertools would otherwise document as its own 422 JSON shape."""
-    document["components"].setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    for section in ("HTTPValidationError", "ValidationError"):
-        document["components"]["schemas"].pop(section, None)
+    """Every error is application/problem+json (shared/api/resolver.py and the gateway responses), including
+    validation errors, which Powertools would otherwise document as its own 422 JSON shape (and its unused
+    response-validation schema, whose $ref dangles once that shape is gone)."""
+    schemas = document["components"].setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for section in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(section, None)
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for operations in document["paths"].values():
-        for operation in operations.values():
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            responses["4XX"] = {"description": "Problem: bad input (422), not found (404), conflict (409) …", "content": problem}
-            if operation.get("security"):
-                responses["401"] = {"description": "Problem: sign-in needed (no or invalid ID token)", "content": problem}
+            for status, response in responses.items():
+                if status == "204":  # no body: Powertools would describe one from the (absent) return type
+                    response.pop("content", None)
+            for status in sorted(problem_statuses(method, path, operation)):
+                responses[str(status)] = {"description": PROBLEM_STATUSES[status], "content": problem}
             responses["503"] = UNAVAILABLE | {"content": problem}
 
 

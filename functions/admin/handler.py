@@ -73,7 +73,10 @@ def list_activities(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) ->
     return ActivityList(activities=found.items, next=found.next)
 
 
-@app.post("/activities", tags=["activities"], summary="Designate an activity (R-ACT-1)", security=STAFF)
+@app.post(
+    "/activities", tags=["activities"], summary="Designate an activity (R-ACT-1)", security=STAFF,
+    status_code=201, response_description="Designated",
+)
 def create_activity(data: Annotated[ActivityInput, Body()]) -> Response[Activity]:
     activity = service().create(current_staff(app), data)
     return Response(status_code=201, content_type="application/json", body=activity)
@@ -109,7 +112,7 @@ def cancel_activity(activity_id: ActivityId) -> Activity:
         200: {
             "description": "The code: JSON (its URL, day and validity), PNG, SVG, or a printable HTML sheet",
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/CheckinCode"}},
+                "application/json": {"model": CheckinCode},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
                 "image/svg+xml": {"schema": {"type": "string"}},
                 "text/html": {"schema": {"type": "string"}},
@@ -157,7 +160,8 @@ def activity_records(activity_id: ActivityId, limit: Limit = DEFAULT_PAGE_SIZE, 
 
 
 @app.post(
-    "/activities/<activity_id>/records", tags=["records"], summary="Enter a registrant's attendance (R-ACT-3)", security=STAFF
+    "/activities/<activity_id>/records", tags=["records"], summary="Enter a registrant's attendance (R-ACT-3)", security=STAFF,
+    responses={201: {"description": "Recorded"}, 200: {"description": "Already recorded that day: the record kept"}},
 )
 def enter_record(activity_id: ActivityId, entry: Annotated[RecordEntry, Body()]) -> Response[AttendanceResult]:
     result = service().enter_record(current_staff(app), activity_id, entry.user_id, entry.day)

@@ -51,7 +51,10 @@ class MyRecords(Paged):
     records: list[ActivityRecord] = Field(description="Oldest first")
 
 
-@app.post("/checkins", tags=["records"], summary="Record attendance by scanning an activity's code", security=SIGNED_IN)
+@app.post(
+    "/checkins", tags=["records"], summary="Record attendance by scanning an activity's code", security=SIGNED_IN,
+    responses={201: {"description": "Recorded"}, 200: {"description": "Already recorded that day: the record kept"}},
+)
 def check_in(request: Annotated[CheckinRequest, Body()]) -> Response[AttendanceResult]:
     user_id = current_user_id(app)  # the access record rides in the check-in transaction: one round trip
     result = service().check_in(user_id, request.code, record_access=access().needs_write(user_id))
@@ -84,6 +87,8 @@ EvidenceIdPath = Annotated[str, Path(pattern=r"^e[0-9a-f]{16}$")]
     tags=["records"],
     summary="Start an evidence upload for an attended activity (R-ACT-3): returns a presigned upload form",
     security=SIGNED_IN,
+    status_code=201,
+    response_description="Started: upload the file with the form, then submit",
 )
 def start_evidence(request: Annotated[EvidenceRequest, Body()]) -> Response[EvidenceCreated]:
     created = evidence().start(signed_in_user(), request)

@@ -17,6 +17,7 @@ from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, create_resolver
 from shared.domain.activities import Application, OpenActivity
 from shared.domain.models import (
+    POSTAL_CODE_PATTERN,
     Card,
     MyRegistrations,
     OrganisationDetail,
@@ -79,11 +80,14 @@ def get_organisation(code: LgCodePath) -> OrganisationDetail:
 
 
 @app.get("/postal-codes/<postal_code>", tags=["organisations"], summary="The municipality of a postal code")
-def lookup_postal_code(postal_code: Annotated[str, Path(max_length=10)]) -> PostalCodeLookup:
+def lookup_postal_code(postal_code: Annotated[str, Path(pattern=POSTAL_CODE_PATTERN, description="郵便番号, e.g. 988-0000")]) -> PostalCodeLookup:
     return PostalCodeLookup(postal_code=postal_code, municipalities=service().municipalities_for_postal_code(postal_code))
 
 
-@app.post("/registrations", tags=["registrations"], summary="Register (basic) with an organisation", security=SIGNED_IN)
+@app.post(
+    "/registrations", tags=["registrations"], summary="Register (basic) with an organisation", security=SIGNED_IN,
+    status_code=201, response_description="Registered",
+)
 def register(
     request: Annotated[RegisterRequest, Body()],
     idempotency_key: Annotated[
@@ -147,6 +151,8 @@ def my_applications(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) ->
     tags=["recruitment"],
     summary="Apply to take part (R-BAS-7)",
     security=SIGNED_IN,
+    status_code=201,
+    response_description="Applied",
 )
 def apply(code: LgCodePath, activity_id: ActivityIdPath, request: Annotated[ApplicationRequest, Body()]) -> Response[Application]:
     application = recruitment().apply(signed_in_user(), code, activity_id, request.message)
@@ -158,6 +164,8 @@ def apply(code: LgCodePath, activity_id: ActivityIdPath, request: Annotated[Appl
     tags=["recruitment"],
     summary="Withdraw my application",
     security=SIGNED_IN,
+    status_code=204,
+    response_description="Withdrawn (no body)",
 )
 def withdraw_application(code: LgCodePath, activity_id: ActivityIdPath):  # 204: no body, no model
     recruitment().withdraw(signed_in_user(), code, activity_id)

@@ -13,7 +13,9 @@ from .paging import Paged
 from .survey import Answer, OwnQuestions, Question
 
 LgCode = Annotated[str, Field(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits with check digit)")]
-PostalCode = Annotated[str, Field(pattern=r"^\d{3}-?\d{4}$", description="郵便番号, e.g. 988-0000")]
+# ASCII digits: `\d` would also match other scripts' digits, which the postal-code table never holds.
+POSTAL_CODE_PATTERN = r"^[0-9]{3}-?[0-9]{4}$"
+PostalCode = Annotated[str, Field(pattern=POSTAL_CODE_PATTERN, description="郵便番号, e.g. 988-0000")]
 
 Gender = Literal["female", "male", "other", "no_answer"]
 Level = Literal["basic", "premium"]

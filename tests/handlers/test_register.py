@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 
@@ -87,6 +88,21 @@ def test_browsing_errors_are_problem_json_in_japanese(register_api, path, status
     assert response.problem_type == problem
     assert response.body["status"] == status and response.body["title"] and response.body["detail"]
 
+
+@pytest.mark.parametrize("value", ["100-0001", "1000001", "12-34", "100-00011", "１００－０００１", "〒100-0001", "100_0001"])
+def test_postal_code_parameter_is_refused_exactly_where_its_documented_schema_refuses(register_api, value):
+    """A client that validates against the committed OpenAPI and the handler agree on what a postal code is."""
+    from urllib.parse import quote
+
+    import jsonschema
+
+    from local import openapi
+
+    document = json.loads(openapi.path_for("app").read_text(encoding="utf-8"))
+    schema = document["paths"]["/postal-codes/{postal_code}"]["get"]["parameters"][0]["schema"]
+    documented = jsonschema.Draft202012Validator(schema).is_valid(value)
+    response = register_api("GET", "/postal-codes/" + quote(value))
+    assert (response.status != 422) == documented, (value, response.status)
 
 def test_postal_code_of_a_ward_gives_its_designated_city(register_api):
     response = register_api("GET", "/postal-codes/060-0000")
