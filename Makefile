@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run demo test bench synth organisations openapi clean
 
@@ -22,8 +23,15 @@ demo: $(STAMP)
 	$(PY) -m local.demo --base http://127.0.0.1:$(PORT)
 
 ## Every test: pure rules, handlers on moto, end to end over HTTP, the CDK stack with cdk-nag.
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -n 2 -q
+
+# Headless Chromium renders the local Swagger UI in a test. Installed from Debian when missing and we are root (CI
+# runs as root on a fresh clone); anyone else is told how, and that test says so too.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing: apt-get install chromium (the Swagger UI test needs it)"; fi
 
 ## DynamoDB round trips and items read per operation at two table sizes; handler import times.
 bench: $(STAMP)

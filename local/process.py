@@ -29,6 +29,7 @@ class RunningRuntime:
     process: subprocess.Popen
     startup_seconds: float
     output: deque[str]  # its last lines of output (tracebacks included), for diagnosis
+    banner: str = ""  # what it printed before READY: the walk-through `make run` shows
 
 
 def _own_environment() -> dict[str, str]:
@@ -65,7 +66,7 @@ def local_runtime(module: str = "local", startup_seconds: float = 90, tail_lines
         threading.Thread(target=lambda: tail.extend(process.stdout), daemon=True).start()
         yield RunningRuntime(
             app=ready[1], admin=ready[2].removeprefix("admin="), moto=ready[3].removeprefix("moto="),
-            process=process, startup_seconds=time.perf_counter() - started, output=tail,
+            process=process, startup_seconds=time.perf_counter() - started, output=tail, banner="".join(lines[:-1]),
         )
     finally:
         process.terminate()

@@ -226,10 +226,22 @@ class LocalRuntime:
         def docs(_: Request) -> Response:
             return Response(SWAGGER_HTML.replace("{title}", openapi.TITLES[api]), content_type="text/html; charset=utf-8")
 
+        def asset(name: str, content_type: str):
+            def serve(_: Request) -> Response:
+                return Response((swagger_ui_assets() / name).read_bytes(), content_type=content_type)
+
+            return serve
+
         def health(_: Request) -> Response:
             return json_response({"status": "ok", "moto": f"http://127.0.0.1:{self.moto_port}"})
 
-        return {("GET", "/openapi.json"): openapi_json, ("GET", "/docs"): docs, ("GET", "/local/health"): health}
+        return {
+            ("GET", "/openapi.json"): openapi_json,
+            ("GET", "/docs"): docs,
+            ("GET", "/docs/swagger-ui-bundle.js"): asset("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+            ("GET", "/docs/swagger-ui.css"): asset("swagger-ui.css", "text/css; charset=utf-8"),
+            ("GET", "/local/health"): health,
+        }
 
     def _local_routes(self):
         from local.gateway import json_response, problem_response
@@ -363,47 +375,68 @@ def _empty_zip() -> bytes:
     return buffer.getvalue()
 
 
+def swagger_ui_assets() -> Path:
+    """Swagger UI's files as a PyPI package ships them (flask-swagger-ui, a dev dependency; only its files are used,
+    Flask is never imported): /docs works without internet, unlike a CDN."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("flask_swagger_ui")  # located, not imported
+    return Path(next(iter(spec.submodule_search_locations))) / "dist"
+
+
 SWAGGER_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""
 
 
 def walkthrough(base: str, admin: str) -> str:
+    """What `make run` prints. Every indented line runs as printed, in order, in bash with curl and python3 (a test
+    runs it: tests/e2e/test_walkthrough.py); values flow through shell variables, never placeholders."""
+    json_field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
     return f"""ふるさと住民登録 — local runtime
   app API   (citizens)        {base}    OpenAPI {base}/openapi.json   Swagger UI {base}/docs
   admin API (municipal staff) {admin}    OpenAPI {admin}/openapi.json   Swagger UI {admin}/docs
 
-Try it (paste into another terminal; needs curl and python3):
+Try it (paste into another terminal, in order; needs curl and python3):
 
   # 1. Browse joined organisations (no sign-in needed)
   curl -s '{base}/organisations?q=気仙沼'
   curl -s {base}/organisations/042056          # intro, card design, survey questions
 
   # 2. Sign in (local only: a new e-mail is signed up on the spot)
-  TOKEN=$(curl -s -X POST {base}/local/sign-in -d '{{"email":"hanako@example.jp","password":"Furusato-2026"}}' \\
-          | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
+  TOKEN=$(curl -s -X POST {base}/local/sign-in -H 'Content-Type: application/json' \\
+          -d '{{"email":"hanako@example.jp","password":"Furusato-2026"}}' | {json_field} id_token)
 
   # 3. Register with 気仙沼市 (宮城県 is co-registered), answering the survey
   curl -s -X POST {base}/registrations -H "Authorization: $TOKEN" -H 'Idempotency-Key: demo-1' \\
        -H 'Content-Type: application/json' \\
        -d '{{"organisation_code":"042056","answers":{{"relationship":["birthplace"],"interests":["local_news"],"own_fan_club":"member"}}}}'
 
-  # 4. My registrations, the card, and a bad case
+  # 4. My registrations, the card, and a bad case (422: the survey's required answers are missing)
   curl -s {base}/me/registrations -H "Authorization: $TOKEN"
   curl -s {base}/me/registrations/042056/card -H "Authorization: $TOKEN"
   curl -s -X POST {base}/registrations -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
-       -d '{{"organisation_code":"042056","answers":{{}}}}'
+       -d '{{"organisation_code":"212172","answers":{{}}}}'
 
-  # 5. Municipal staff (admin API): sign in as 飛騨市 staff, designate an activity, get its QR code
+  # 5. Municipal staff (admin API): sign in as 飛騨市 staff, designate an activity running now, get its QR code
   STAFF=$(curl -s -X POST {admin}/local/sign-in -H 'Content-Type: application/json' \\
           -d '{{"email":"staff@212172.example.lg.jp","password":"Staff-Passw0rd!","organisation_code":"212172","role":"editor"}}' \\
-          | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
-  curl -s -X POST {admin}/activities -H "Authorization: $STAFF" -H 'Content-Type: application/json' \\
-       -d '{{"name":"雪下ろし","kind":"project","starts_at":"<now, ISO>","ends_at":"<in 2 hours>","place":"古川町"}}'
-  curl -s -o code.png "{admin}/activities/<id>/checkin-code?format=png" -H "Authorization: $STAFF"
+          | {json_field} id_token)
+  STARTS=$(python3 -c 'from datetime import datetime,timezone; print(datetime.now(timezone.utc).isoformat(timespec="seconds"))')
+  ENDS=$(python3 -c 'from datetime import datetime,timedelta,timezone; print((datetime.now(timezone.utc)+timedelta(hours=2)).isoformat(timespec="seconds"))')
+  ACTIVITY=$(curl -s -X POST {admin}/activities -H "Authorization: $STAFF" -H 'Content-Type: application/json' \\
+             -d '{{"name":"雪下ろし","kind":"project","starts_at":"'"$STARTS"'","ends_at":"'"$ENDS"'","place":"古川町"}}' \\
+             | {json_field} id)
+  curl -s -o code.png "{admin}/activities/$ACTIVITY/checkin-code?format=png" -H "Authorization: $STAFF"   # print it
+  CODE=$(curl -s "{admin}/activities/$ACTIVITY/checkin-code" -H "Authorization: $STAFF" | {json_field} url)
 
-  # 6. A citizen registered with 飛騨市 scans it: POST {base}/checkins {{"code": "<text read from the QR>"}}
+  # 6. The citizen registers with 飛騨市 (岐阜県 is co-registered), scans the code (its text: $CODE) and sees the record
+  curl -s -X POST {base}/registrations -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"organisation_code":"212172","answers":{{"relationship":["birthplace"],"interests":["local_news"]}}}}'
+  curl -s -X POST {base}/checkins -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"code":"'"$CODE"'"}}'
+  curl -s {base}/me/records/212172 -H "Authorization: $TOKEN"
 
 Or run all of it (both sides): make demo
 """

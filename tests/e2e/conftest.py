@@ -10,7 +10,8 @@ from local.process import RuntimeDidNotStart, local_runtime
 
 
 class Api:
-    def __init__(self, base: str, moto: str, admin: str) -> None:
+    def __init__(self, base: str, moto: str, admin: str, banner: str = "") -> None:
+        self.banner = banner  # the walk-through the runtime printed, as `make run` shows it
         self.base = base
         self.moto = moto
         self.admin = admin
@@ -42,6 +43,6 @@ class Api:
 def api():
     try:
         with local_runtime() as runtime:
-            yield Api(runtime.app, runtime.moto, runtime.admin)
+            yield Api(runtime.app, runtime.moto, runtime.admin, runtime.banner)
     except RuntimeDidNotStart as error:
         pytest.fail(str(error))
