@@ -80,6 +80,7 @@ ROUTE_PROBLEMS: dict[tuple[str, str], tuple[int, ...]] = {
     ("PUT", "/activities/{activity_id}/applications/{user_id}/decision"): (409,),
     ("POST", "/evidence/{user_id}/{evidence_id}/accept"): (409,),  # already decided
     ("POST", "/evidence/{user_id}/{evidence_id}/reject"): (409,),  # already decided
+    ("POST", "/prelaunch-imports"): (404,),  # no such venue municipality
 }
 
 

@@ -7,10 +7,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 
 HIDA = "212172"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pasted_commands(banner: str) -> str:
@@ -54,3 +56,15 @@ def test_walkthrough_has_no_step_without_a_command(api):
 @pytest.fixture(autouse=True)
 def _banner_printed(api):
     assert "Try it" in api.banner, "the runtime printed no walk-through"
+
+
+def test_make_demo_walks_both_sides_to_a_recorded_checkin(api):
+    """`make demo` (local/demo.py), the walk-through run for you, against the running runtime."""
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "local.demo", "--base", api.base, "--admin", api.admin],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert '"created": true' in result.stdout and "参加を記録しました" in result.stdout, result.stdout[-3000:]
