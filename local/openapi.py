@@ -54,6 +54,7 @@ PROBLEM_SCHEMA = {
 
 # What each status means, as a client reads it; the problem types (slugs) are listed in docs/problems.md.
 PROBLEM_STATUSES = {
+    400: "Problem `invalid-page-token`: `next` is not a token this list handed out; read again from the first page",
     401: "Problem `unauthenticated`: no or invalid ID token (API Gateway's Cognito authorizer)",
     403: "Problem: `request-blocked` (the firewall refused the request), `access-denied` (admin API called from outside its "
     "allowed networks) or `forbidden` (the staff role does not allow this)",
@@ -88,7 +89,7 @@ def problem_statuses(method: str, path: str, operation: dict) -> set[int]:
     """Every problem status an operation can answer: the gateway's (firewall 403, rate limit 429; 401 on signed-in
     routes; 403 on every admin route, whose staff roles and allowed networks are checked), validation's (422 where
     there is anything to validate; 413 and 415 for a body), 404 where a path names a resource, and the route's
-    own (ROUTE_PROBLEMS)."""
+    own (ROUTE_PROBLEMS); 400 for a paged list's bad `next` token."""
     statuses = {403, 429, *ROUTE_PROBLEMS.get((method.upper(), path), ())}
     if operation.get("security"):
         statuses.add(401)
@@ -98,6 +99,8 @@ def problem_statuses(method: str, path: str, operation: dict) -> set[int]:
         statuses |= {413, 415}
     if "{" in path:
         statuses.add(404)
+    if any(p["name"] == "next" and p["in"] == "query" for p in operation.get("parameters", ())):  # paged lists
+        statuses.add(400)
     return statuses
 
 

@@ -94,3 +94,9 @@ def test_the_import_documents_its_file_body():
 def openapi_xlsx() -> str:
     return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+
+
+def test_a_paged_list_documents_the_bad_page_token_problem():
+    paged = {"parameters": [{"name": "next", "in": "query", "schema": {"type": "string"}}], "security": [{"cognito": []}]}
+    assert 400 in openapi.problem_statuses("GET", "/me/applications", paged)
+    assert 400 not in openapi.problem_statuses("GET", "/me/applications", {"security": [{"cognito": []}]})
