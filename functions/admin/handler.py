@@ -3,7 +3,6 @@ Every route is scoped to the staff member's organisation from the token (R-PRIV-
 
 from __future__ import annotations
 
-from datetime import date
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -18,7 +17,7 @@ from shared.api.resolver import COGNITO, FileBody, create_resolver
 from shared.api.staff import current_staff
 from shared.domain.activities import Activity, ActivityInput, ActivityPatch, ActivityRecord, Application, Evidence
 from shared.domain import prelaunch
-from shared.domain.models import OrganisationRef
+from shared.domain.models import JsonDate, OrganisationRef, RequestModel
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.activities import MAX_SHEET_DAYS, AttendanceResult, CheckinCode
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
@@ -56,9 +55,9 @@ class RecordList(Paged):
     records: list[ActivityRecord] = Field(description="By day, then person")
 
 
-class RecordEntry(BaseModel):
+class RecordEntry(RequestModel):
     user_id: str = Field(min_length=1, max_length=100, description="The registrant (app user id)")
-    day: date
+    day: JsonDate
 
 
 @app.get("/staff/me", tags=["staff"], summary="Who I am: organisation and roles", security=STAFF)
@@ -197,7 +196,7 @@ class ApplicationList(Paged):
     applications: list[Application] = Field(description="First applied first")
 
 
-class Decision(BaseModel):
+class Decision(RequestModel):
     status: Literal["accepted", "declined"]
 
 
@@ -223,7 +222,7 @@ class EvidenceList(Paged):
     evidence: list[Evidence] = Field(description="Oldest submission first")
 
 
-class Rejection(BaseModel):
+class Rejection(RequestModel):
     reason: str = Field(min_length=1, max_length=500, description="Shown to the registrant")
 
 

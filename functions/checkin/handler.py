@@ -17,6 +17,7 @@ from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, create_resolver, current_user_id
 from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
+from shared.domain.models import RequestModel
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceCreated
 from shared.observability import entry_point, metrics
@@ -37,7 +38,7 @@ def signed_in_user() -> str:
     return resolver.signed_in_user(app, access().note)
 
 
-class CheckinRequest(BaseModel):
+class CheckinRequest(RequestModel):
     code: str = Field(min_length=1, max_length=2000, description="The text read from the QR code (URL or token)")
 
 

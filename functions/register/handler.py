@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared import config, wiring
 from shared.api import resolver
@@ -25,6 +25,7 @@ from shared.domain.models import (
     OrganisationSummary,
     RegisterRequest,
     RegisterResponse,
+    RequestModel,
     WithdrawResponse,
 )
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
@@ -126,8 +127,7 @@ class MyApplications(Paged):
     applications: list[Application]
 
 
-class ApplicationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApplicationRequest(RequestModel):
     message: str | None = Field(default=None, max_length=500, description="A note to the organisation")
 
 

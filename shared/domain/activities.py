@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .. import clock
 from ..organisations.catalog import Organisation
 from .errors import InvalidInput
-from .models import LgCode
+from .models import JsonDate, JsonDateTime, LgCode, RequestModel
 
 # R-ACT-1 / guideline 2-4: (1) a designated project, (2) a designated side job, (3) activity in a public-interest
 # group (自治会, NPO, 消防団 …), (4) a public post (観光PR大使, 審議会委員 …).
@@ -29,15 +29,15 @@ def _tokyo(value: datetime) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=clock.TOKYO)).astimezone(clock.TOKYO)
 
 
-class ActivityInput(BaseModel):
+class ActivityInput(RequestModel):
     """What staff enter to designate an activity (admin screen, R-ADM-2)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
     kind: ActivityKind
-    starts_at: datetime = Field(description="Asia/Tokyo when no offset is given")
-    ends_at: datetime
+    starts_at: JsonDateTime = Field(description="Asia/Tokyo when no offset is given")
+    ends_at: JsonDateTime
     place: str = Field(min_length=1, max_length=200)
     venue_code: LgCode | None = Field(
         default=None,
@@ -71,15 +71,14 @@ class ActivityInput(BaseModel):
         return self
 
 
-class ActivityPatch(BaseModel):
+class ActivityPatch(RequestModel):
     """A partial edit; the result is validated as a whole (ActivityInput)."""
 
-    model_config = ConfigDict(extra="forbid")
     name: str | None = None
     description: str | None = None
     kind: ActivityKind | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: JsonDateTime | None = None
+    ends_at: JsonDateTime | None = None
     place: str | None = None
     venue_code: LgCode | None = None
     capacity: int | None = None
@@ -91,6 +90,9 @@ class ActivityPatch(BaseModel):
 
 
 class Activity(ActivityInput):
+    # What the table holds and the API returns, not what a client sends: read back leniently (numbers arrive as
+    # Decimal) and never refused for a member added later.
+    model_config = ConfigDict(strict=False, extra="ignore")
     id: str
     organisation_code: LgCode
     venue_code: LgCode  # type: ignore[assignment]  # always resolved on an activity
@@ -220,13 +222,12 @@ EVIDENCE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/heic", "application/
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
 
-class EvidenceRequest(BaseModel):
+class EvidenceRequest(RequestModel):
     """A registrant's proof of attendance where no code was scanned (R-ACT-3): a photo or a document."""
 
-    model_config = ConfigDict(extra="forbid")
     organisation_code: LgCode = Field(description="The organisation that designated the activity")
     activity_id: str = Field(pattern=r"^a[0-9a-f]{16}$")
-    day: date
+    day: JsonDate
     content_type: Literal["image/jpeg", "image/png", "image/heic", "application/pdf"]
     size_bytes: int = Field(gt=0, le=EVIDENCE_MAX_BYTES)
     note: str | None = Field(default=None, max_length=500)

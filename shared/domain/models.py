@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 from .. import clock
 from .paging import Paged
@@ -17,18 +17,40 @@ LgCode = Annotated[str, Field(pattern=r"^\d{6}$", description="全国地方公�
 POSTAL_CODE_PATTERN = r"^[0-9]{3}-?[0-9]{4}$"
 PostalCode = Annotated[str, Field(pattern=POSTAL_CODE_PATTERN, description="郵便番号, e.g. 988-0000")]
 
+
+
+class RequestModel(BaseModel):
+    """What a client sends in a request body. Strict where a person's choice is at stake: a boolean is a JSON boolean
+    ("no" is not false), a number a JSON number, a list a JSON list; and a member the model does not know is refused,
+    never ignored (a misspelt `co_register_prefecture` must not silently mean the default). A test holds every body
+    model of the resolvers, and every model nested in one, to this (docs/decisions.md, strict request types)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _iso_text(value: object) -> object:
+    if isinstance(value, (str, date)):  # date: the same value built in code (a datetime is a date too)
+        return value
+    raise ValueError("expects an ISO 8601 string")
+
+
+# JSON has no date type: a date travels as an ISO 8601 string, which strict mode would refuse. These parse that
+# string, and refuse what lax mode would also take (a number as a Unix time, 20261205).
+JsonDate = Annotated[date, Strict(False), BeforeValidator(_iso_text)]
+JsonDateTime = Annotated[datetime, Strict(False), BeforeValidator(_iso_text)]
+
 Gender = Literal["female", "male", "other", "no_answer"]
 Level = Literal["basic", "premium"]
 
 
-class PersonalInfo(BaseModel):
+class PersonalInfo(RequestModel):
     """Basic 4 info and e-mail: each optional (R-BAS-3). Stored only in the organisation's area (R-PRIV-1)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
     name: str | None = Field(default=None, min_length=1, max_length=100)
     postal_code: PostalCode | None = None
     address: str | None = Field(default=None, min_length=1, max_length=200)
-    birth_date: date | None = None
+    birth_date: JsonDate | None = None
     gender: Gender | None = None
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -40,8 +62,7 @@ class PersonalInfo(BaseModel):
         return value
 
 
-class RegisterRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RegisterRequest(RequestModel):
     organisation_code: LgCode
     co_register_prefecture: bool = Field(
         default=True, description="Also register with the municipality's prefecture (R-ORG-2); false opts out."

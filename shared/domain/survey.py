@@ -125,8 +125,9 @@ def survey_for(own: tuple[Question, ...]) -> tuple[Question, ...]:
 
 
 def validate_answers(questions: tuple[Question, ...], answers: dict[str, Answer]) -> dict[str, Answer]:
-    """Check answers against the questions (R-BAS-2); returns them normalised (choice lists de-duplicated, in the
-    questions' order). Raises InvalidSurveyAnswer naming every problem at once, so the app can mark each field."""
+    """Check answers against the questions (R-BAS-2); returns them normalised (choices in the questions' order). A
+    multiple-choice answer is a list, each choice at most once. Raises InvalidSurveyAnswer naming every problem at
+    once, so the app can mark each field."""
     problems: list[dict[str, str]] = []
     by_id = {q.id: q for q in questions}
     for unknown in sorted(set(answers) - set(by_id)):
@@ -155,15 +156,18 @@ def validate_answers(questions: tuple[Question, ...], answers: dict[str, Answer]
             else:
                 normalised[q.id] = value
             continue
-        chosen = [value] if isinstance(value, str) else value
-        if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
+        # A list, even of one: a bare string is a client that did not show the question as multiple choice.
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             problems.append({"question": q.id, "problem": "expects a list of choices"})
             continue
-        wrong = [v for v in chosen if v not in allowed]
+        wrong = [v for v in value if v not in allowed]
+        repeated = sorted({v for v in value if value.count(v) > 1})
         if wrong:
             problems.append({"question": q.id, "problem": f"{wrong} not among {allowed}"})
+        elif repeated:
+            problems.append({"question": q.id, "problem": f"{repeated} chosen more than once"})
         else:
-            normalised[q.id] = [c for c in allowed if c in chosen]
+            normalised[q.id] = [c for c in allowed if c in value]
     if problems:
         raise InvalidSurveyAnswer(
             "; ".join(f"{p['question']}: {p['problem']}" for p in problems), invalid_answers=problems

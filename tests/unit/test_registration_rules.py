@@ -94,8 +94,23 @@ def test_r_bas_2_common_relationship_question_covers_the_four_types_and_origin_a
 
 
 def test_r_bas_2_answers_are_normalised_in_question_order():
-    answers = validate_answers(COMMON_QUESTIONS, {"relationship": ["lived_before", "birthplace", "birthplace"], "interests": "local_news"})
+    answers = validate_answers(COMMON_QUESTIONS, {"relationship": ["lived_before", "birthplace"], "interests": ["local_news"]})
     assert answers == {"relationship": ["birthplace", "lived_before"], "interests": ["local_news"]}
+
+
+@pytest.mark.parametrize(
+    ("answers", "problem"),
+    [
+        ({"relationship": ["birthplace"], "interests": "local_news"}, "expects a list of choices"),
+        ({"relationship": ["birthplace", "lived_before", "birthplace"], "interests": ["local_news"]}, "chosen more than once"),
+    ],
+)
+def test_r_bas_2_a_multiple_choice_answer_is_a_list_of_distinct_choices(answers, problem):
+    """A string is not read as a one-item list, and a choice given twice is not quietly merged: either is a client
+    that did not show the question as asked."""
+    with pytest.raises(InvalidSurveyAnswer) as refused:
+        validate_answers(COMMON_QUESTIONS, answers)
+    assert [p["problem"] for p in refused.value.extensions["invalid_answers"]][0].endswith(problem)
 
 
 @pytest.mark.parametrize(
