@@ -318,7 +318,8 @@ CHECKIN_SCENARIOS: tuple[Scenario, ...] = (
             CHECKIN, user=USER, body={"code": Ref("printed")}, expect_status=201,
             expect={"created": True, "record.user_id": USER, "counted_for.1": GIFU},
         ),
-        note="one transaction: activity running + registered (condition checks), 飛騨市 and 岐阜県 records",
+        note="one transaction: activity running + registered (condition checks), 飛騨市 and 岐阜県 records; then the "
+        "activity's name, once per activity per container",
         key="check-in",
     ),
     Scenario(

@@ -188,7 +188,7 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=(
             table(
                 "organisation",
-                "dynamodb:BatchGetItem",  # ActivityRepository.activity_names (my records: current activity names)
+                "dynamodb:BatchGetItem",  # ActivityRepository.activity_names (my records, a check-in's confirmation)
                 "dynamodb:ConditionCheckItem",  # record_attendance: activity running, registration exists
                 "dynamodb:GetItem",  # ActivityRepository.get_activity (why a check-in was refused); evidence
                 "dynamodb:PutItem",  # record_attendance (transaction Put of the records); evidence
@@ -223,7 +223,7 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=(
             table(
                 "organisation",
-                "dynamodb:BatchGetItem",  # PrelaunchRepository: which rows of an upload exist already
+                "dynamodb:BatchGetItem",  # PrelaunchRepository: which rows of an upload exist already; activity_names
                 "dynamodb:BatchWriteItem",  # PrelaunchRepository.store_new (R-ACT-5)
                 "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance (staff entry)
                 "dynamodb:GetItem",  # ActivityRepository.get_activity, registrations, evidence

@@ -556,8 +556,17 @@ def _text(raw: Any, header: str, limit: int) -> str:
 
 
 def _postal_code(raw: Any) -> str:
-    if isinstance(raw, int) and 0 <= raw < 10_000_000:
-        digits = f"{raw:07d}"  # an Excel number cell drops the leading zero (067-3214 → 673214)
+    if isinstance(raw, int):
+        # An Excel number cell: 7 digits is a postal code as written. Fewer is a code that lost its leading zeros
+        # (067-3214 → 673214) or one typed a digit short, and nothing in the cell says which: refused, with the way
+        # to fix it, rather than guessed (the postal code is part of the claim match, a wrong one never matches).
+        if 1_000_000 <= raw < 10_000_000:
+            digits = str(raw)
+        else:
+            raise _Problem(
+                f"郵便番号が数値として入力され、7桁ではありません（先頭の0が消えた可能性があります）: {raw}。"
+                "郵便番号の列を文字列（テキスト）形式にして、7桁で入力し直してください"
+            )
     else:
         try:
             digits = normalize_postal_code(re.sub(r"\s", "", _show(raw)))
@@ -605,7 +614,22 @@ def _phone(raw: Any) -> str:
 
 # --- dates -----------------------------------------------------------------------------------------------------
 
-_ERAS = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "令和": 2018}
+@dataclass(frozen=True)
+class Era:
+    offset: int  # Gregorian year = offset + era year (元年 = 1)
+    first_day: date
+    last_day: date | None  # None: the current era
+
+
+# Each era's first and last day (Gregorian). 明治 counts from 明治6年1月1日, when Japan took the Gregorian calendar:
+# earlier 明治 dates are lunisolar and cannot be converted by arithmetic (and are before 1900 anyway).
+_ERAS: dict[str, Era] = {
+    "明治": Era(1867, date(1873, 1, 1), date(1912, 7, 29)),
+    "大正": Era(1911, date(1912, 7, 30), date(1926, 12, 24)),
+    "昭和": Era(1925, date(1926, 12, 25), date(1989, 1, 7)),
+    "平成": Era(1988, date(1989, 1, 8), date(2019, 4, 30)),
+    "令和": Era(2018, date(2019, 5, 1), None),
+}
 _DATE = re.compile(
     r"^(?:(?P<era>明治|大正|昭和|平成|令和)\s*(?P<ey>元|\d{1,2})|(?P<y>\d{4}))\s*[年/.\-]\s*(?P<m>\d{1,2})\s*[月/.\-]"
     r"\s*(?P<d>\d{1,2})\s*日?\s*(?:\([^)]{1,3}\))?"
@@ -673,14 +697,27 @@ def _date(raw: Any, header: str) -> date:
 
 
 def _ymd(match: re.Match[str], unreadable: _Problem) -> date:
-    if match["era"]:
-        year = _ERAS[match["era"]] + (1 if match["ey"] == "元" else int(match["ey"]))
-    else:
-        year = int(match["y"])
+    era = _ERAS[match["era"]] if match["era"] else None
+    year = era.offset + (1 if match["ey"] == "元" else int(match["ey"])) if era else int(match["y"])
     try:
-        return date(year, int(match["m"]), int(match["d"]))
+        day = date(year, int(match["m"]), int(match["d"]))
     except ValueError:
         raise unreadable from None
+    if era and not (era.first_day <= day <= (era.last_day or date.max)):
+        # 昭和64年1月8日 is 平成元年1月8日: a date the era never had is a mistake somewhere, not a day to guess.
+        name = match["era"]
+        until = f"{_wareki(era.last_day)}まで" if era.last_day else "現在まで"
+        raise _Problem(f"{str(unreadable)}（{name}は{_wareki(era.first_day)}から{until}）")
+    return day
+
+
+def _wareki(day: date) -> str:
+    """A Gregorian day as its era writes it: 1989-01-07 → 昭和64年1月7日."""
+    for name, era in _ERAS.items():
+        if era.first_day <= day <= (era.last_day or date.max):
+            year = day.year - era.offset
+            return f"{name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _time(text: str, unreadable: _Problem) -> time:

@@ -4,8 +4,9 @@ Raises domain errors only."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -79,6 +80,21 @@ class AttendanceResult(BaseModel):
     message: str
 
 
+# A check-in answers with the activity's name (the code carries none). The transaction stays the only write; the name
+# is read once per activity per container in this long (a burst of scans at an event reads it once), so an edited name
+# shows in a check-in confirmation within minutes.
+ACTIVITY_NAME_CACHE_SECONDS = 300
+
+
+def with_activity_names(repository: ActivityRepository, records: list[ActivityRecord]) -> list[ActivityRecord]:
+    """Records keep the activity id, not its name (a QR code carries no name, and names can be edited): the current
+    names, one BatchGetItem per 100 activities."""
+    if not records:
+        return records
+    names = repository.activity_names({(r.designated_by, r.activity_id) for r in records})
+    return [r.model_copy(update={"activity_name": names.get(r.activity_id)}) for r in records]
+
+
 @dataclass
 class ActivityService:
     repository: ActivityRepository
@@ -95,6 +111,7 @@ class ActivityService:
         if self.verification_key_store is None:
             raise RuntimeError("CHECKIN_VERIFY_KEYS_SECRET is not set: this function does not verify check-in codes")
         return self.verification_key_store(refresh=refresh)
+    _names: dict[tuple[str, str], tuple[str | None, float]] = field(default_factory=dict, repr=False)
 
     # --- staff: designation ------------------------------------------------------------------------------------------
 
@@ -303,10 +320,20 @@ class ActivityService:
             claims = tokens.verify(token, self.verification_keys(refresh=True), now)
         day = claims.attendance_day or now.date()
         source: RecordSource = "qr_printed" if claims.kind == "printed" else "qr_rotating"
-        return self._attend(
+        result = self._attend(
             claims.organisation_code, claims.activity_id, claims.venue_code, user_id, day, source, None,
             claims.schedule_revision, access_day=now.date() if record_access else None,
         )
+        result.record.activity_name = self._activity_name(claims.organisation_code, claims.activity_id)
+        return result
+
+    def _activity_name(self, organisation_code: str, activity_id: str) -> str | None:
+        key, now = (organisation_code, activity_id), time.monotonic()
+        cached = self._names.get(key)
+        if cached is None or now - cached[1] > ACTIVITY_NAME_CACHE_SECONDS:
+            cached = (self.repository.activity_names({key}).get(activity_id), now)
+            self._names[key] = cached
+        return cached[0]
 
     def _attend(
         self,
@@ -364,6 +391,4 @@ class ActivityService:
         return records_window(self.repository, organisation_code, user_id, limit, token, self._with_names)
 
     def _with_names(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
-        """Records keep the activity id, not its name (a QR code carries no name, and names can be edited)."""
-        names = self.repository.activity_names({(r.designated_by, r.activity_id) for r in records})
-        return [r.model_copy(update={"activity_name": names.get(r.activity_id)}) for r in records]
+        return with_activity_names(self.repository, records)

@@ -15,7 +15,7 @@ from ..domain.activities import ActivityRecord
 from ..domain.errors import RegistrationNotFound
 from ..domain.models import Registration
 from ..domain.paging import Paged
-from .activities import records_window
+from .activities import records_window, with_activity_names
 
 
 class RegistrantView(BaseModel):
@@ -50,9 +50,13 @@ class RegistrantService:
 
     def records(self, staff: StaffMember, user_id: str, limit: int, token: str | None = None) -> RegistrantRecords:
         """A page of the records counted for the staff's organisation (R-ACT-3, R-ACT-4), last 12 months, and their
-        count over the whole window: one Query (+1 Select=COUNT when there is more than one page)."""
+        count over the whole window: one Query (+1 Select=COUNT when there is more than one page), then the
+        activities' current names (one BatchGetItem)."""
         staff.require(VIEWER)
-        page, window = records_window(self.activities, staff.organisation.code, user_id, limit, token)
+        page, window = records_window(
+            self.activities, staff.organisation.code, user_id, limit, token,
+            lambda records: with_activity_names(self.activities, records),  # current names: one BatchGetItem
+        )
         if not page.items and not self.registrations.get_registrations(user_id, [staff.organisation.code]):
             raise RegistrationNotFound(
                 f"{user_id} is not registered with {staff.organisation.code}", organisation_code=staff.organisation.code

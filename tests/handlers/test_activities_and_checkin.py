@@ -274,15 +274,18 @@ def test_r_act_3_staff_enter_a_record_once(admin_api, checkin_api, register_api,
     assert checkin_api("GET", f"/me/records/{GIFU}", user=user).body["count_last_12_months"] == 1
 
 
-def test_a_scan_is_one_round_trip_and_still_records_the_days_access_r_bas_5(admin_api, checkin_api, register_api, repo, moto, hida_activity):
-    user = registered(register_api, "citizen-10")
+def test_a_scan_is_one_transaction_and_still_records_the_days_access_r_bas_5(admin_api, checkin_api, register_api, repo, moto, hida_activity):
+    user, other = registered(register_api, "citizen-10"), registered(register_api, "citizen-11")
     url = code_url(admin_api, hida_activity["id"])
     clock.freeze(DURING)
     calls: list[str] = []
     moto.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     assert checkin_api("POST", "/checkins", user=user, body={"code": url}).status == 201
-    assert calls == ["TransactWriteItems"]
+    assert calls == ["TransactWriteItems", "BatchGetItem"]  # the activity's name, once per container (cached)
     assert repo.get_account(user)["last_access"] == DURING.date().isoformat()
+    calls.clear()
+    assert checkin_api("POST", "/checkins", user=other, body={"code": url}).body["record"]["activity_name"]
+    assert calls == ["TransactWriteItems"]
 
 
 # --- a printed code cannot be farmed (R-ACT-2, issue 7 part 3) ---------------------------------------------------

@@ -203,16 +203,68 @@ def test_blank_rows_are_skipped_and_row_numbers_kept():
     assert [r.row_number for r in report.accepted] == [4, 6]
 
 
-def test_excel_number_cells_lose_no_leading_zero():
+def _number_cells(postal: int, phone: int = 9012345678) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(NAMES + ["電話番号"])
-    ws.append([c or None for c in DATA[5]] + [9012345678])  # 山本 彩, 067-3214, typed as a number
-    ws.cell(2, NAMES.index("郵便番号") + 1).value = 673214
+    ws.append([c or None for c in DATA[5]] + [phone])  # 山本 彩, her postal code and phone typed as numbers
+    ws.cell(2, NAMES.index("郵便番号") + 1).value = postal
     buf = io.BytesIO()
     wb.save(buf)
-    p = validate(buf.getvalue(), "a.xlsx").accepted[0].participant
-    assert (p.postal_code, p.phone) == ("067-3214", "09012345678")
+    return buf.getvalue()
+
+
+def test_excel_number_cells_of_seven_digits_are_postal_codes_and_a_phone_gets_its_zero():
+    p = validate(_number_cells(9014422), "a.xlsx").accepted[0].participant
+    assert (p.postal_code, p.phone) == ("901-4422", "09012345678")
+
+
+@pytest.mark.parametrize("postal", [673214, 10010, 12])
+def test_a_number_cell_of_fewer_than_seven_digits_is_refused_not_guessed(postal):
+    """067-3214 typed as a number shows 673214; so does a code typed a digit short. The cell cannot say which: the row
+    is refused with the way to fix it (a wrong postal code would never match its owner's claim)."""
+    [problem] = validate(_number_cells(postal), "a.xlsx").rejected
+    assert problem.reasons == [
+        f"郵便番号が数値として入力され、7桁ではありません（先頭の0が消えた可能性があります）: {postal}。"
+        "郵便番号の列を文字列（テキスト）形式にして、7桁で入力し直してください"
+    ]
+
+
+# Every era's first and last day, and the days just outside (明治 as Gregorian from 明治6年, see _ERAS).
+ERA_DAYS = [
+    ("明治45年7月29日", date(1912, 7, 29)), ("大正元年7月30日", date(1912, 7, 30)),
+    ("大正15年12月24日", date(1926, 12, 24)), ("昭和元年12月25日", date(1926, 12, 25)),
+    ("昭和64年1月7日", date(1989, 1, 7)), ("平成元年1月8日", date(1989, 1, 8)),
+    ("平成31年4月30日", date(2019, 4, 30)), ("令和元年5月1日", date(2019, 5, 1)),
+]
+NOT_ERA_DAYS = [
+    ("明治45年7月30日", "明治は明治6年1月1日から明治45年7月29日まで"),
+    ("大正元年7月29日", "大正は大正元年7月30日から大正15年12月24日まで"),
+    ("大正15年12月25日", "大正は大正元年7月30日から大正15年12月24日まで"),
+    ("昭和元年12月24日", "昭和は昭和元年12月25日から昭和64年1月7日まで"),
+    ("昭和64年1月8日", "昭和は昭和元年12月25日から昭和64年1月7日まで"),
+    ("平成元年1月7日", "平成は平成元年1月8日から平成31年4月30日まで"),
+    ("平成31年5月1日", "平成は平成元年1月8日から平成31年4月30日まで"),
+    ("令和元年4月30日", "令和は令和元年5月1日から現在まで"),
+    ("昭和0年5月1日", "昭和は昭和元年12月25日から昭和64年1月7日まで"),
+]
+
+
+@pytest.mark.parametrize("written, day", ERA_DAYS)
+def test_every_eras_first_and_last_day_is_read(written, day):
+    assert validate(as_csv(HEADER + [row(生年月日=written)])).accepted[0].participant.birth_date == day
+
+
+@pytest.mark.parametrize("written, span", NOT_ERA_DAYS)
+def test_a_day_an_era_never_had_is_refused_with_the_eras_span(written, span):
+    """昭和64年1月8日 is 平成元年1月8日 (昭和 ended on 1月7日): a mistake somewhere, not a day to guess."""
+    [problem] = validate(as_csv(HEADER + [row(生年月日=written)])).rejected
+    assert problem.reasons == [f"生年月日が日付として読めません: {written}（{span}）"]
+
+
+def test_an_activity_day_outside_its_era_is_refused_too():
+    [problem] = validate(as_csv(HEADER + [row(活動開始日時="平成38年4月10日 10:00")])).rejected
+    assert problem.reasons[0].startswith("活動開始日時が日時として読めません: 平成38年4月10日 10:00（平成は")
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Strict, ValidationError
 
 from shared.domain.models import JsonDate, JsonDateTime
-from shared.routes import FUNCTIONS
+from shared.routes import ROUTES
 
 
 def _models_in(annotation) -> set[type[BaseModel]]:
@@ -30,7 +30,7 @@ def _models_in(annotation) -> set[type[BaseModel]]:
 
 def request_body_models() -> set[type[BaseModel]]:
     models: set[type[BaseModel]] = set()
-    for function in FUNCTIONS:
+    for function in sorted({r.function for r in ROUTES}):  # the functions with a resolver
         module = importlib.import_module(f"functions.{function}.handler")
         for view in vars(module).values():
             if not inspect.isfunction(view) or view.__module__ != module.__name__:
