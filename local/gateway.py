@@ -18,8 +18,10 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from local.events import api_gateway_event
+from shared.api.resolver import SECURITY_HEADERS
 from shared.routes import ROUTES, Route
 
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit (REST APIs)
 UNAUTHENTICATED = {
     "type": "https://furusato.example.jp/problems/unauthenticated",
     "title": "ログインが必要です",
@@ -35,7 +37,8 @@ def _werkzeug_path(path: str) -> str:
 @dataclass(frozen=True)
 class CognitoVerifier:
     """Verifies an ID token as API Gateway's Cognito user pool authorizer does: signature (JWKS), issuer,
-    audience (the app client), expiry, token_use=id."""
+    audience (the app client), expiry, token_use=id. A Cognito ID token always has `exp`, `iat` and `token_use`: a
+    token without one is not one, whatever its signature."""
 
     jwks_url: str
     issuer: str
@@ -44,7 +47,10 @@ class CognitoVerifier:
     def claims(self, token: str) -> dict[str, Any] | None:
         try:
             key = _jwks_client(self.jwks_url).get_signing_key_from_jwt(token).key
-            claims = jwt.decode(token, key, algorithms=["RS256"], audience=self.client_id, issuer=self.issuer)
+            claims = jwt.decode(
+                token, key, algorithms=["RS256"], audience=self.client_id, issuer=self.issuer,
+                options={"require": ["exp", "iat", "token_use", "aud", "iss", "sub"]},
+            )
         except jwt.PyJWTError:
             return None
         return claims if claims.get("token_use") == "id" else None
@@ -98,8 +104,13 @@ class Gateway:
             token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             claims = self._verifiers[route.api].claims(token) if token else None
             if claims is None:
-                return Response(json.dumps(UNAUTHENTICATED, ensure_ascii=False), 401, content_type="application/problem+json")
+                return problem_response(401, "unauthenticated", UNAUTHENTICATED["title"], UNAUTHENTICATED["detail"])
+        # API Gateway refuses a body over 10 MB itself (REQUEST_TOO_LARGE): so does this gateway, before reading it.
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _too_large()
         raw = request.get_data()
+        if len(raw) > MAX_BODY_BYTES:  # a chunked body states no length up front
+            return _too_large()
         body: bytes | str | None = None
         if raw:
             try:
@@ -120,6 +131,10 @@ class Gateway:
         return Response(data, result.get("statusCode", 502), headers=response_headers)
 
 
+def _too_large() -> Response:
+    return problem_response(413, "request-too-large", "リクエストが大きすぎます", f"the body exceeds {MAX_BODY_BYTES} bytes")
+
+
 def _query_string(request: Request) -> str:
     """The query as the client sent it. Clients percent-encode, but curl sends raw UTF-8: http.server reads the
     request line as latin-1 and werkzeug's WSGI "encoding dance" then encodes it once more; undo both."""
@@ -131,8 +146,11 @@ def _query_string(request: Request) -> str:
 
 
 def problem_response(status: int, slug: str, title: str, detail: str) -> Response:
+    """API Gateway's own answers (gateway responses, infra/components/api.py), as problem JSON with the same headers."""
     body = {"type": f"https://furusato.example.jp/problems/{slug}", "title": title, "status": status, "detail": detail}
-    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/problem+json")
+    return Response(
+        json.dumps(body, ensure_ascii=False), status, content_type="application/problem+json", headers=SECURITY_HEADERS
+    )
 
 
 def json_response(body: Any, status: int = 200) -> Response:

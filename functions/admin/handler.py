@@ -3,6 +3,7 @@ Every route is scoped to the staff member's organisation from the token (R-PRIV-
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Literal
 

@@ -9,15 +9,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared import config, wiring
 from shared.api import resolver
 from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, create_resolver, current_user_id
 from shared.domain.activities import ActivityRecord, Evidence, EvidenceRequest
-from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.domain.models import RequestModel
+from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.activities import AttendanceResult
 from shared.logic.evidence import EvidenceCreated
 from shared.observability import entry_point, metrics

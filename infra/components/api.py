@@ -20,6 +20,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from shared.api.resolver import SECURITY_HEADERS
 from shared.routes import Route
 
 from .. import constants
@@ -203,7 +204,11 @@ class RouteApi(Construct):
                 f"{response_type.response_type}",
                 type=response_type,
                 status_code=str(problem.status),
-                response_headers={"Content-Type": f"'{constants.PROBLEM_CONTENT_TYPE}'"},
+                # The functions' security headers too (shared/api/resolver.py): no cache keeps even an error.
+                response_headers={
+                    "Content-Type": f"'{constants.PROBLEM_CONTENT_TYPE}'",
+                    **{name: f"'{value}'" for name, value in SECURITY_HEADERS.items()},
+                },
                 templates={"application/json": problem.template()},
             )
 

@@ -139,9 +139,31 @@ class FileBody:
         return data
 
 
+# On every response of both APIs (docs/decisions.md): most carry personal data or a signed-in person's state, and a rule
+# that picks routes would miss the next one. No cache (browser, proxy, app's HTTP cache) keeps a response; no browser
+# guesses a type other than the one sent (an uploaded name rendered as HTML). API Gateway's own responses carry them
+# too (infra/components/api.py), and the local gateway's.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+class ApiResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, every response (a route's, an error's, not-found's) with SECURITY_HEADERS."""
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        result = super().resolve(event, context)
+        headers = result.get("multiValueHeaders")
+        if headers is None:
+            headers = result["multiValueHeaders"] = {}
+        for name, value in SECURITY_HEADERS.items():
+            headers[name] = [value]
+        if result.get("headers") is not None:
+            result["headers"].update(SECURITY_HEADERS)
+        return result
+
+
 def create_resolver(title: str) -> APIGatewayRestResolver:
     # Japanese stays readable in responses (UTF-8), not escaped as \u sequences.
-    app = APIGatewayRestResolver(
+    app = ApiResolver(
         enable_validation=True, serializer=partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
     )
     # Powertools keeps its request validation in this attribute and puts it first in every route's middleware stack:

@@ -323,7 +323,11 @@ def test_gateway_responses_are_the_resolvers_problem_json(synth: Synth, api: str
     assert set(REQUIRED_GATEWAY_RESPONSES) <= set(responses)
     application = _application_problem_titles()
     for response_type, props in responses.items():
-        assert props["ResponseParameters"] == {"gatewayresponse.header.Content-Type": f"'{PROBLEM_JSON}'"}
+        assert props["ResponseParameters"] == {
+            "gatewayresponse.header.Content-Type": f"'{PROBLEM_JSON}'",
+            "gatewayresponse.header.Cache-Control": "'no-store'",  # as every function response (issue 7 part 5)
+            "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+        }
         status = int(props["StatusCode"])
         assert status == REQUIRED_GATEWAY_RESPONSES.get(response_type, status)
         body = _problem(props["ResponseTemplates"]["application/json"])
