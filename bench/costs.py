@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 import time
 import warnings
 from contextlib import redirect_stdout
@@ -24,6 +25,7 @@ from moto import mock_aws
 
 from local.events import FakeLambdaContext, api_gateway_event
 from shared import clock
+from shared.config import settings
 from shared.dal import aws
 from shared.dal.evidence import create_evidence_bucket
 from shared.dal.secrets import create_signing_keys_secret
@@ -160,6 +162,11 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
             boto3.client("secretsmanager", region_name=REGION), CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET
         )
         create_evidence_bucket(boto3.client("s3", region_name=REGION), EVIDENCE_BUCKET)
+        # The citizens' pool, where account deletion deletes the sign-in; its id is new with every moto.
+        pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="furusato-citizens")
+        placeholder = os.environ.get("CITIZEN_USER_POOL_ID", "")
+        os.environ["CITIZEN_USER_POOL_ID"] = pool["UserPool"]["Id"]
+        settings.cache_clear()
         data = dataset.load(loader, TABLE_NAME, size, dataset.joined_profiles(), load_method)
         modules = {handler_module(s.request.route.function) for s in scenarios}
         for module in modules:
@@ -179,4 +186,6 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
             for module in modules:
                 new_container(module)
             aws.reset()
+            os.environ["CITIZEN_USER_POOL_ID"] = placeholder
+            settings.cache_clear()
     return SizeResult(size, data, measurements, time.perf_counter() - started)

@@ -29,6 +29,7 @@ VARIABLES: dict[str, str] = {
     "CHECKIN_VERIFY_KEYS_SECRET": CHECKIN_VERIFY_KEYS_SECRET,
     "SECRET_CACHE_SECONDS": "300",
     "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
+    "CITIZEN_USER_POOL_ID": "ap-northeast-1_bench",  # the account function starts; costs.measure puts moto's pool id
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
     "POWERTOOLS_TRACE_DISABLED": "true",

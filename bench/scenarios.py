@@ -122,6 +122,7 @@ REGISTER = route("POST", "/registrations")
 MINE = route("GET", "/me/registrations")
 CARD = route("GET", "/me/registrations/{code}/card")
 WITHDRAW = route("DELETE", "/me/registrations/{code}")
+DELETE_ACCOUNT = route("DELETE", "/me")
 CHECKIN = route("POST", "/checkins")
 MY_RECORDS = route("GET", "/me/records/{code}")
 STAFF_ME = route("GET", "/staff/me")
@@ -527,6 +528,12 @@ CLOSING_SCENARIOS: tuple[Scenario, ...] = (
         "check in: cancelled (refused)",
         Request(CHECKIN, user=BOB, body={"code": Ref("printed")}, expect_status=409),
         note="the transaction's activity check fails; one more read tells cancelled from not running",
+    ),
+    Scenario(
+        "delete my account",
+        Request(DELETE_ACCOUNT, user=USER, headers={"Confirm-Account-Deletion": "DELETE"}, expect_status=204),
+        note="everything the person owns from the person's index (registrations, application, records anonymised), "
+        "then the sign-in (Cognito, not counted) and the tombstone",
     ),
 )
 

@@ -46,6 +46,7 @@ class FurusatoStack(Stack):
             function_list.EVIDENCE_BUCKET.name: self.evidence,
             function_list.CHECKIN_SIGNING_KEYS.name: self.signing_keys,
             function_list.CHECKIN_VERIFICATION_KEYS.name: self.signing_keys.verification,
+            function_list.CITIZEN_USER_POOL.name: self.citizens,
         }
         self.functions = FunctionFactory(self, "Functions", resources=resources, powertools=powertools)
         functions = self.functions.create_all(function_list.FUNCTIONS)

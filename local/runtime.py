@@ -105,6 +105,11 @@ class LocalRuntime:
         create_signing_keys_secret(aws.client("secretsmanager"), CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET)
         create_evidence_bucket(aws.client("s3"), EVIDENCE_BUCKET)
         self.identity = self._create_citizen_pool()
+        # The account function deletes sign-ins there (DELETE /me); known only now that moto made the pool.
+        os.environ["CITIZEN_USER_POOL_ID"] = self.identity.user_pool_id
+        from shared.config import settings
+
+        settings.cache_clear()
         self.staff_identity = self._create_staff_pool()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()

@@ -31,6 +31,10 @@ class Settings(BaseModel):
     organisation_cache_seconds: int = Field(alias="ORGANISATION_CACHE_SECONDS", default=60, ge=0)
     # How long a container keeps the check-in keys before reading their secret again.
     secret_cache_seconds: int = Field(alias="SECRET_CACHE_SECONDS", default=300, ge=0)
+    # The citizens' Cognito user pool (CITIZEN_USER_POOL_ID): account deletion (DELETE /me) deletes the sign-in there.
+    citizen_user_pool_id: str | None = Field(alias="CITIZEN_USER_POOL_ID", default=None, min_length=1)
+    # Erasures one withdrawal or account deletion request makes at most; the rest is done by repeating the request.
+    erasure_items_per_request: int = Field(alias="ERASURE_ITEMS_PER_REQUEST", default=200, gt=0)
 
 
 @lru_cache(maxsize=1)

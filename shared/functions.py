@@ -98,7 +98,8 @@ EVIDENCE_BUCKET = Resource("evidence-bucket", "s3", "EVIDENCE_BUCKET")
 # public halves, the only ones the internet-facing checkin function may read.
 CHECKIN_SIGNING_KEYS = Resource("checkin-signing-keys", "secretsmanager", "CHECKIN_KEYS_SECRET")
 CHECKIN_VERIFICATION_KEYS = Resource("checkin-verification-keys", "secretsmanager", "CHECKIN_VERIFY_KEYS_SECRET")
-RESOURCES: tuple[Resource, ...] = (TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS)
+CITIZEN_USER_POOL = Resource("citizen-user-pool", "cognito-idp", "CITIZEN_USER_POOL_ID")
+RESOURCES: tuple[Resource, ...] = (TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, CITIZEN_USER_POOL)
 
 INDEX_SCOPE = "index/"
 
@@ -167,19 +168,53 @@ FUNCTIONS: tuple[Function, ...] = (
                 "organisation",
                 "dynamodb:BatchGetItem",  # Repository._batch_get: organisation profiles + the user's registrations
                 "dynamodb:ConditionCheckItem",  # ActivityRepository.apply: registered with the recruiting organisation
-                "dynamodb:DeleteItem",  # delete_registrations, withdraw_application (transaction Delete)
+                "dynamodb:DeleteItem",  # withdraw_application (transaction Delete)
                 "dynamodb:GetItem",  # ActivityRepository.get_activity (apply)
                 "dynamodb:PutItem",  # create_registration, apply (transaction Put)
                 "dynamodb:UpdateItem",  # registrations, applicant count (transactions)
             ),
             table(
                 "national",
+                "dynamodb:ConditionCheckItem",  # create_registration: the account is not deleted (DELETE /me)
                 "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
                 "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
             ),
             index("registrations_by_user"),  # registrations_of_user, applications_of_user, recruitment
             index("joined_organisations"),  # Repository.joined_organisation_codes
             index("open_recruitment"),  # ActivityRepository.open_activities (R-BAS-7)
+        ),
+    ),
+    Function(
+        "account",  # withdrawal and account deletion: the one function that may erase (docs/retention.md)
+        triggers=(Http(),),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # Repository.get_registrations (the withdrawal's plan)
+                "dynamodb:DeleteItem",  # PersonalDataEraser, delete_registrations (transaction Delete)
+                "dynamodb:GetItem",  # an evidence item or a record before erasing it
+                "dynamodb:PutItem",  # anonymous records (transaction Put)
+                "dynamodb:Query",  # PersonalDataEraser.items_at: the person's partition at one organisation
+                "dynamodb:UpdateItem",  # applicant counts, the prefecture's `via` (transactions)
+            ),
+            table(
+                "national",
+                "dynamodb:GetItem",  # Repository.get_account: deleted already?
+                "dynamodb:PutItem",  # finish_account_deletion: the tombstone
+                "dynamodb:DeleteItem",  # PersonalDataEraser.erase_open_uploads
+                "dynamodb:UpdateItem",  # begin_account_deletion; record_access (withdrawal)
+            ),
+            index("registrations_by_user"),  # PersonalDataEraser.items_of_person: everything a person owns
+            Grant(
+                EVIDENCE_BUCKET,
+                (
+                    "s3:DeleteObjectVersion",  # EvidenceFiles.delete_all: every version (DeleteObject with a VersionId)
+                    "s3:ListBucketVersions",  # EvidenceFiles.delete_all: the versions of one evidence's files
+                ),
+                "uploads/",
+            ),
+            Grant(EVIDENCE_BUCKET, ("s3:DeleteObjectVersion", "s3:ListBucketVersions"), "evidence/"),  # reviewed copies
+            Grant(CITIZEN_USER_POOL, ("cognito-idp:AdminDeleteUser",)),  # CitizenAccounts.delete (DELETE /me)
         ),
     ),
     Function(

@@ -25,11 +25,13 @@ ROUTES: tuple[Route, ...] = (
     Route("app", "POST", "/registrations", "register", auth=True),
     Route("app", "GET", "/me/registrations", "register", auth=True),
     Route("app", "GET", "/me/registrations/{code}/card", "register", auth=True),
-    Route("app", "DELETE", "/me/registrations/{code}", "register", auth=True),
     Route("app", "GET", "/me/recruitment", "register", auth=True),
     Route("app", "GET", "/me/applications", "register", auth=True),
     Route("app", "POST", "/organisations/{code}/activities/{activity_id}/applications", "register", auth=True),
     Route("app", "DELETE", "/organisations/{code}/activities/{activity_id}/applications", "register", auth=True),
+    # account: withdrawal and account deletion, the functions that may erase (app API)
+    Route("app", "DELETE", "/me/registrations/{code}", "account", auth=True),
+    Route("app", "DELETE", "/me", "account", auth=True),
     # checkin: scans and records (app API)
     Route("app", "POST", "/checkins", "checkin", auth=True),
     Route("app", "GET", "/me/records/{code}", "checkin", auth=True),

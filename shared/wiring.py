@@ -78,3 +78,19 @@ def registrant_service():
     config = settings()
     dynamodb = aws.client("dynamodb")
     return RegistrantService(Repository(dynamodb, config.table_name), ActivityRepository(dynamodb, config.table_name))
+
+
+def account_service():
+    from .dal.citizens import CitizenAccounts
+    from .dal.evidence import EvidenceFiles
+    from .dal.personal_data import PersonalDataEraser
+    from .logic.account import AccountService
+
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return AccountService(
+        Repository(dynamodb, config.table_name),
+        PersonalDataEraser(dynamodb, config.table_name, EvidenceFiles(aws.client("s3"), config.evidence_bucket)),
+        CitizenAccounts(aws.client("cognito-idp"), config.citizen_user_pool_id).delete,
+        items_per_request=config.erasure_items_per_request,
+    )

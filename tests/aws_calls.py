@@ -7,7 +7,8 @@ every API call and every presigned GET before it is serialized, `before-sign.s3.
 
 What a call needs in IAM:
 - its action `<service>:<Operation>`, except where IAM names it otherwise (HeadObject -> s3:GetObject; CopyObject ->
-  s3:GetObject on the source and s3:PutObject on the copy; DeleteObjects -> s3:DeleteObject per key; each item of
+  s3:GetObject on the source and s3:PutObject on the copy; DeleteObjects -> s3:DeleteObject per key; DeleteObject or GetObject of
+  one version (VersionId) -> s3:DeleteObjectVersion, s3:GetObjectVersion; each item of
   TransactWriteItems / TransactGetItems as its own action; a presigned POST -> s3:PutObject, a presigned GET ->
   s3:GetObject: the URL is signed with the function's credentials, and S3 checks the function's grant when the app
   uses it);
@@ -118,6 +119,8 @@ def _s3(operation: str, params: dict[str, Any]) -> list[Call]:
             (_resource_named(bucket), "s3:DeleteObject", _s3_scope(bucket, o["Key"])) for o in params["Delete"]["Objects"]
         ]
     action = f"s3:{S3_ACTIONS.get(operation, operation)}"
+    if operation in ("DeleteObject", "GetObject") and "VersionId" in params:  # one version: IAM's own action
+        action += "Version"
     if "Key" in params:
         return [(_resource_named(bucket), action, _s3_scope(bucket, params["Key"]))]
     prefix = params.get("Prefix", "")

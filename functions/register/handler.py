@@ -1,4 +1,4 @@
-"""register function (app API): organisations, basic registration, my registrations, cards, withdrawal.
+"""register function (app API): organisations, basic registration, my registrations, cards, recruitment.
 Thin: parse, call the registration service, respond. Rules: R-ORG-1..3, R-BAS-1..6, R-CARD-1, R-PRIV-1."""
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from shared.domain.models import (
     RegisterRequest,
     RegisterResponse,
     RequestModel,
-    WithdrawResponse,
 )
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.registration import RegisterCommand
@@ -109,11 +108,6 @@ def my_registrations(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -
 @app.get("/me/registrations/<code>/card", tags=["registrations"], summary="Registration card (登録証)", security=SIGNED_IN)
 def card(code: LgCodePath) -> Card:
     return service().card(signed_in_user(), code)
-
-
-@app.delete("/me/registrations/<code>", tags=["registrations"], summary="Withdraw a registration", security=SIGNED_IN)
-def withdraw(code: LgCodePath) -> WithdrawResponse:
-    return service().withdraw(signed_in_user(), code)
 
 
 class OpenActivities(Paged):

@@ -21,6 +21,10 @@ from ..nag import acknowledge
 KMS_FOR_S3 = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}
 
 
+# Actions on the bucket itself (listings), not on objects: granted on the bucket ARN with the prefix as a condition.
+BUCKET_ACTIONS = frozenset({"s3:ListBucket", "s3:ListBucketVersions"})
+
+
 class EvidenceBucket(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
@@ -72,9 +76,20 @@ class EvidenceBucket(Construct):
         writing an object makes a data key (kms:GenerateDataKey), reading one decrypts it (kms:Decrypt)."""
         if not grant.scope.endswith("/"):
             raise ValueError(f"evidence bucket grants are per key prefix ending in '/': {grant.scope!r}")
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(grant.actions), resources=[self.bucket.arn_for_objects(f"{grant.scope}*")])
-        )
+        object_actions = [a for a in grant.actions if a not in BUCKET_ACTIONS]
+        if object_actions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=object_actions, resources=[self.bucket.arn_for_objects(f"{grant.scope}*")])
+            )
+        listing = [a for a in grant.actions if a in BUCKET_ACTIONS]
+        if listing:  # a listing is authorised on the bucket, for the keys under the prefix only
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=listing,
+                    resources=[self.bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{grant.scope}*"]}},
+                )
+            )
         acknowledge(
             role,
             f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.bucket.node.default_child)}.Arn>/{grant.scope}*]",

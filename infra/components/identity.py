@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from shared.domain.staff import EDITOR, ROLES, VIEWER
+from shared.functions import Grant
 
 from .. import constants
 from ..nag import acknowledge
@@ -77,6 +79,15 @@ class CitizenIdentity(Construct):
             "large cost at national scale, and its adaptive (risk-based) actions need an MFA/recovery design for "
             "citizens that is not decided yet. To be revisited before launch together with WAF findings.",
         )
+
+
+    @property
+    def setting_value(self) -> str:
+        return self.user_pool.user_pool_id
+
+    def grant_access(self, role: iam.IRole, grant: Grant) -> None:
+        """The grant's actions on this pool only (the account function: AdminDeleteUser for DELETE /me)."""
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(grant.actions), resources=[self.user_pool.user_pool_arn]))
 
 
 _GROUP_DESCRIPTIONS = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import traceback
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -206,7 +207,13 @@ def create_resolver(title: str) -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        logger.exception("unexpected error")
+        # Where it failed (type, AWS error code, stack frames), never the message: a message may quote request data
+        # (a validation error quotes its input), and logs are kept a year, past any withdrawal or account deletion.
+        code = error.response.get("Error", {}).get("Code") if isinstance(getattr(error, "response", None), dict) else None
+        logger.error(
+            "unexpected error",
+            extra={"error_type": type(error).__qualname__, "aws_error_code": code, "stack": traceback.format_tb(error.__traceback__)},
+        )
         return problem(500, "internal-error", "システムエラーが発生しました", "an unexpected error occurred", path())
 
     return app

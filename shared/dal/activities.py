@@ -80,6 +80,10 @@ def _record_item(record: ActivityRecord, project_to_activity: bool) -> dict[str,
         "type": "ActivityRecord",
         "org_code": record.organisation_code,
         **record.model_dump(mode="json", exclude={"organisation_code", "activity_name"}),
+        # Both copies are the person's (each counts for its own organisation, and a withdrawal from one leaves the
+        # other): each is found through the person's index when the account is deleted.
+        **keys.registrations_by_user(record.user_id),
+        "user_sk": keys.record_of_person(record.organisation_code, record.day.isoformat(), record.activity_id),
     }
     if project_to_activity:
         item["activity_pk"] = keys.records_by_activity(record.activity_id)

@@ -31,6 +31,8 @@ def _item(evidence: Evidence) -> dict[str, Any]:
         "type": "Evidence",
         "org_code": evidence.organisation_code,
         **evidence.model_dump(mode="json", exclude={"organisation_code"}, exclude_none=True),
+        **keys.registrations_by_user(evidence.user_id),
+        "user_sk": keys.evidence_of_person(evidence.organisation_code, evidence.id),
     }
 
 
@@ -266,6 +268,19 @@ class EvidenceFiles:
     def discard_upload(self, upload_key: str) -> None:
         """The upload once copied (a lost delete leaves it to the bucket's lifecycle on uploads/)."""
         self._s3.delete_object(Bucket=self._bucket, Key=upload_key)
+
+    def delete_all(self, evidence: Evidence) -> None:
+        """Every version (delete markers included) of the upload and of every reviewed copy of one evidence: the
+        bucket is versioned, and a plain DeleteObject would only hide the bytes until the noncurrent-version rule
+        ran. Nothing left (never uploaded, erased already) is done: idempotent. One evidence has a handful of
+        versions (one 15-minute form, a copy per submit), so one listing page per prefix holds them."""
+        upload = keys.evidence_upload_object(evidence.organisation_code, evidence.user_id, evidence.id)
+        reviewed = keys.evidence_reviewed_object(evidence.organisation_code, evidence.user_id, evidence.id, "")
+        for prefix, exact in ((upload, True), (reviewed, False)):
+            listed = self._s3.list_object_versions(Bucket=self._bucket, Prefix=prefix)
+            for version in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+                if version["Key"] == prefix or not exact:
+                    self._s3.delete_object(Bucket=self._bucket, Key=version["Key"], VersionId=version["VersionId"])
 
     def view_url(self, evidence: Evidence) -> str:
         return self._s3.generate_presigned_url(

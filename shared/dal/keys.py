@@ -35,7 +35,9 @@ PRELAUNCH_PREFIX = "PRELAUNCH#"
 
 
 def registrations_by_user(user_id: str) -> dict[str, str]:
-    """GSI registrations_by_user partition key of a person's registrations and applications."""
+    """GSI registrations_by_user partition key of every item a person owns (registrations, applications, records,
+    evidence): the one way to find all of a person's items (account deletion, shared.dal.personal_data). The sort
+    key adds what the item is (`ORG#…`, `APPLICATION#…`, `RECORD#…`, `EVIDENCE#…`)."""
     return {"user_pk": f"{USER}{user_id}"}
 
 
@@ -57,6 +59,11 @@ def application_by_user(user_id: str, code: str, activity_id: str) -> dict[str, 
 USER_REGISTRATIONS = ORG  # begins_with(user_sk, …): a person's registrations in registrations_by_user
 
 
+def person_partition(code: str, user_id: str) -> str:
+    """The partition of everything a person has at one organisation (withdrawal empties it)."""
+    return f"{ORG}{code}#{USER}{user_id}"
+
+
 def activity(code: str, activity_id: str) -> dict[str, str]:
     """Activities live in their organisation's partition: a few thousand at most, written by staff."""
     return {"pk": f"{ORG}{code}", "sk": f"ACTIVITY#{activity_id}"}
@@ -72,6 +79,17 @@ def record(code: str, user_id: str, day: str, activity_id: str) -> dict[str, str
 
 
 RECORD_PREFIX = "RECORD#"
+
+
+def record_of_person(code: str, day: str, activity_id: str) -> str:
+    """registrations_by_user sort key of a record (both copies: each organisation's count is found on its own)."""
+    return f"{RECORD_PREFIX}{code}#{day}#{activity_id}"
+
+
+def anonymous_record(code: str, anonymous_id: str, day: str, activity_id: str) -> dict[str, str]:
+    """A record whose person withdrew or deleted their account: kept as a fact of the activity (statistics, the
+    activity's attendance), in its own partition under an id that links to no one (docs/retention.md)."""
+    return {"pk": f"{ORG}{code}#ANON#{anonymous_id}", "sk": f"{RECORD_PREFIX}{day}#{activity_id}"}
 
 
 def records_by_activity(activity_id: str) -> str:
@@ -100,6 +118,11 @@ def applications_by_activity(activity_id: str) -> str:
 def evidence(code: str, user_id: str, evidence_id: str) -> dict[str, str]:
     """Evidence of attendance (R-ACT-3), in the person's partition of the organisation that designated the activity."""
     return {"pk": f"{ORG}{code}#{USER}{user_id}", "sk": f"{EVIDENCE_PREFIX}{evidence_id}"}
+
+
+def evidence_of_person(code: str, evidence_id: str) -> str:
+    """registrations_by_user sort key of an evidence item."""
+    return f"{EVIDENCE_PREFIX}{code}#{evidence_id}"
 
 
 def evidence_to_review(code: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import AlreadyRegistered, ConcurrentUpdate
+from ..domain.errors import AccountDeleted, AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
 from ..domain.paging import Page
 from . import keys
@@ -56,6 +56,10 @@ def _registration(item: dict[str, Any]) -> Registration:
         answers=item.get("answers", {}),
         personal=PersonalInfo.model_validate(personal) if personal else None,
     )
+
+
+# The account (national area) is neither deleted nor being deleted (DELETE /me). A missing account item passes.
+ACCOUNT_IN_USE = "attribute_not_exists(deleting_since) AND attribute_not_exists(deleted_at)"
 
 
 def registrations_of_user_query(user_id: str) -> KeyQuery:
@@ -180,6 +184,18 @@ class Repository:
                     }
                 },
             )
+        # The account is not deleted or being deleted (its ID token stays valid for up to an hour after DELETE /me;
+        # without this a registration, personal data included, could outlive the account).
+        transaction.add(
+            "account",
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": _dump(keys.account(registration.user_id)),
+                    "ConditionExpression": ACCOUNT_IN_USE,
+                }
+            },
+        )
         if idempotency is not None:
             transaction.add("idempotency", transaction_put(self._table, idempotency))
         try:
@@ -189,6 +205,8 @@ class Repository:
             earlier = stored_record(cancelled.reasons["idempotency"]) if idempotency is not None else None
             if earlier is not None:
                 return earlier
+            if cancelled.failed("account"):
+                raise AccountDeleted(f"account {registration.user_id} is deleted") from cancelled
             if cancelled.failed("registration"):
                 raise AlreadyRegistered(
                     f"already registered with {registration.organisation_code}",
@@ -258,21 +276,46 @@ class Repository:
 
     def record_access(self, user_id: str, day: date) -> bool:
         """Keep the last access day for the inactivity rule (R-BAS-5). Writes only when the stored day is older;
-        returns whether it wrote."""
+        returns whether it wrote. A deleted account (or one being deleted) is refused: AccountDeleted."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=_dump(keys.account(user_id)),
                 UpdateExpression="SET last_access = :d, #type = :type",
-                ConditionExpression="attribute_not_exists(last_access) OR last_access < :d",
+                ConditionExpression=f"{ACCOUNT_IN_USE} AND (attribute_not_exists(last_access) OR last_access < :d)",
                 ExpressionAttributeNames={"#type": "type"},
                 ExpressionAttributeValues=_dump({":d": day.isoformat(), ":type": "Account"}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return True
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                old = _load(error.response.get("Item") or {})
+                if "deleting_since" in old or "deleted_at" in old:
+                    raise AccountDeleted(f"account {user_id} is deleted") from error
                 return False
             raise
+
+    def begin_account_deletion(self, user_id: str, at: datetime) -> None:
+        """From now on the account refuses registrations and app access (ACCOUNT_IN_USE); the day of last access
+        goes at once. Repeating it keeps the first start."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=_dump(keys.account(user_id)),
+            UpdateExpression="SET #type = :type, deleting_since = if_not_exists(deleting_since, :at) REMOVE last_access",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues=_dump({":type": "Account", ":at": at.isoformat()}),
+        )
+
+    def finish_account_deletion(self, user_id: str, at: datetime, expires: datetime) -> None:
+        """The account becomes a tombstone, nothing but the fact that it was deleted, until its last ID token has
+        expired (DynamoDB TTL removes it then)."""
+        self._client.put_item(
+            TableName=self._table,
+            Item=_dump(
+                {**keys.account(user_id), "type": "Account", "deleted_at": at.isoformat(), "expires_at": int(expires.timestamp())}
+            ),
+        )
 
     def get_account(self, user_id: str) -> dict[str, Any] | None:
         response = self._client.get_item(TableName=self._table, Key=_dump(keys.account(user_id)), ConsistentRead=True)

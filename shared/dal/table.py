@@ -23,8 +23,11 @@ REGISTRATIONS_BY_USER = Index(
     name="registrations_by_user",
     partition_key="user_pk",
     sort_key="user_sk",
-    # Registrations (user_sk ORG#…) and applications (user_sk APPLICATION#…) of a person.
-    non_key_attributes=("org_code", "level", "since", "direct", "via", "resident", "activity_id", "status", "applied_at"),
+    # Everything a person owns: registrations (user_sk ORG#…), applications (APPLICATION#…), records (RECORD#…) and
+    # evidence (EVIDENCE#…); `type` tells account deletion which store's eraser takes an item (personal_data.py).
+    non_key_attributes=(
+        "type", "org_code", "level", "since", "direct", "via", "resident", "activity_id", "status", "applied_at",
+    ),
 )
 JOINED_ORGANISATIONS = Index(
     name="joined_organisations",

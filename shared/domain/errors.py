@@ -302,3 +302,20 @@ class InvalidPageToken(DomainError):
     status = 400
     type_slug = "invalid-page-token"
     title = "ページの指定が正しくありません。最初のページから読み直してください"
+
+
+class AccountDeleted(DomainError):
+    """The ID token is still valid (an hour at most) but its account was deleted or is being deleted (DELETE /me):
+    nothing more is written for it."""
+
+    status = 401
+    type_slug = "account-deleted"
+    title = "このアカウントは削除されています"
+
+
+class DeletionNotConfirmed(DomainError):
+    """DELETE /me without the explicit confirmation header: nothing is erased."""
+
+    status = 428
+    type_slug = "deletion-not-confirmed"
+    title = "アカウント削除の確認が必要です"

@@ -1,4 +1,4 @@
-"""Use cases of the register function: browse organisations, register, list, card, withdraw.
+"""Use cases of the register function: browse organisations, register, list, card (withdrawal: logic/account.py).
 Takes its repository as an argument (tests pass one on moto); raises domain errors only."""
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from ..domain.models import (
     Registration,
     RegistrationView,
     SurveyDefinition,
-    WithdrawResponse,
 )
 from ..domain.survey import COMMON_SURVEY_VERSION, survey_for, validate_answers
 from ..organisations import catalog
@@ -248,32 +247,3 @@ class RegistrationService:
             since=registration.since.date(),
             design=profile.card_design if profile else CardDesign(),
         )
-
-    def withdraw(self, user_id: str, code: str) -> WithdrawResponse:
-        org = known_organisation(code)
-        prefecture_code = org.prefecture_code
-        for attempt in range(ATTEMPTS_ON_CONCURRENT_UPDATE):
-            registrations = self._repo.get_registrations(user_id, {code, prefecture_code})
-            target = registrations.get(code)
-            if target is None:
-                raise RegistrationNotFound(f"not registered with {org.name} ({code})", organisation_code=code)
-            plan = rules.plan_withdrawal(target, org, None if org.is_prefecture else registrations.get(prefecture_code))
-            try:
-                self._repo.delete_registrations(plan.delete_target, plan.unlink_from_prefecture, plan.delete_prefecture)
-            except ConcurrentUpdate:
-                if attempt == ATTEMPTS_ON_CONCURRENT_UPDATE - 1:
-                    raise
-                continue
-            withdrawn = [organisation_ref(org)]
-            prefecture = catalog.get(prefecture_code)
-            kept = None
-            if plan.delete_prefecture is not None:
-                withdrawn.append(organisation_ref(prefecture))
-                message = f"{org.name}の登録を解除しました。{prefecture.name}への同時登録も解除しました"
-            elif plan.unlink_from_prefecture is not None:
-                kept = organisation_ref(prefecture)
-                message = f"{org.name}の登録を解除しました。{prefecture.name}の登録は続いています"
-            else:
-                message = f"{org.name}の登録を解除しました"
-            return WithdrawResponse(withdrawn=withdrawn, kept_prefecture=kept, message=message)
-        raise AssertionError("unreachable")

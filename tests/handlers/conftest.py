@@ -17,6 +17,7 @@ from moto import mock_aws
 from local.events import FakeLambdaContext, api_gateway_event
 from local.seed import seed
 from shared import clock
+from shared.config import settings
 from shared.dal import aws
 from shared.dal.evidence import create_evidence_bucket
 from shared.dal.repository import Repository
@@ -80,7 +81,14 @@ def moto():
             aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"], os.environ["CHECKIN_VERIFY_KEYS_SECRET"]
         )
         create_evidence_bucket(aws.client("s3"), os.environ["EVIDENCE_BUCKET"])
+        # The citizens' pool (DELETE /me deletes the sign-in there); its id is new with every moto.
+        pool = aws.client("cognito-idp").create_user_pool(PoolName="furusato-citizens", UsernameAttributes=["email"])
+        placeholder = os.environ["CITIZEN_USER_POOL_ID"]
+        os.environ["CITIZEN_USER_POOL_ID"] = pool["UserPool"]["Id"]
+        settings.cache_clear()
         yield client
+        os.environ["CITIZEN_USER_POOL_ID"] = placeholder
+        settings.cache_clear()
         aws.reset()
 
 
@@ -127,4 +135,10 @@ def admin_api(repo):
 @pytest.fixture
 def checkin_api(repo):
     with _function("checkin") as caller:
+        yield caller
+
+
+@pytest.fixture
+def account_api(repo):
+    with _function("account") as caller:
         yield caller

@@ -50,6 +50,7 @@ class World:
     register: Caller
     checkin: Caller
     admin: Caller
+    account: Caller
 
 
 # --- setups (made once per operation, without faults) ----------------------------------------------------------------
@@ -107,6 +108,24 @@ def evidence_started(world: World) -> dict:
 def evidence_submitted(world: World) -> dict:
     context = evidence_started(world)
     assert submit_evidence(world, context).status == 200
+    return context
+
+
+def footprint(world: World) -> dict:
+    """A person's footprint at 飛騨市 and 岐阜県: registrations, an application, records for both, evidence with its
+    file (what withdrawal and account deletion erase)."""
+    context = activity(world, recruiting=True, capacity=5) | registered(world)
+    code = world.admin("GET", f"/activities/{context['activity']}/checkin-code", claims=STAFF)
+    clock.freeze(BEFORE_START)
+    assert apply(world, context).status == 201
+    clock.freeze(DURING)
+    assert world.checkin("POST", "/checkins", user="u1", body={"code": code.body["url"]}).status == 201
+    clock.freeze(DAY_AFTER)
+    created = start_evidence(world, context)
+    assert created.status == 201, created.body
+    aws.client("s3").put_object(
+        Bucket=os.environ["EVIDENCE_BUCKET"], Key=created.body["evidence"]["object_key"], Body=PHOTO, ContentType="image/jpeg"
+    )
     return context
 
 
@@ -194,9 +213,26 @@ def awaiting_uploads_alike(items: Items) -> Items:
     for key, item in items.items():
         if item.get("type") == "Evidence" and item.get("status") == "awaiting_upload":
             key = (key[0], "EVIDENCE#awaiting_upload")
-            item = {k: v for k, v in item.items() if k not in ("sk", "id", "object_key")}
+            item = {k: v for k, v in item.items() if k not in ("sk", "id", "object_key", "user_sk")}
         result[key] = item
     return result
+
+
+def anonymous_alike(items: Items) -> Items:
+    """Anonymous records (withdrawal, account deletion) get a random id each time: compared without it."""
+    result: Items = {}
+    for key, item in items.items():
+        if item.get("type") == "AnonymousRecord":
+            key = (key[0].split("#ANON#", 1)[0] + "#ANON#*", key[1])
+            item = {k: v for k, v in item.items() if k not in ("pk", "user_id", "activity_sk")}
+        result[key] = item
+    return result
+
+
+def erased_so_far(before: Items, after: Items, complete: Items) -> bool:
+    """A person's items are erased one by one, each atomically (a record's anonymous copy in the same transaction,
+    an evidence file before its item): every item left is as before or as after the erasure; the repeat finishes."""
+    return all(before.get(k) == v or complete.get(k) == v for k, v in after.items())
 
 
 def stored_rows_so_far(before: Items, after: Items, complete: Items) -> bool:
@@ -226,8 +262,18 @@ OPERATIONS = (
         repeat_may_answer=frozenset({(409, "already-registered")}),
     ),
     Operation(
-        "withdraw a registration", registered, lambda w, c: w.register("DELETE", f"/me/registrations/{HIDA}", user="u1"),
+        "withdraw a registration", registered, lambda w, c: w.account("DELETE", f"/me/registrations/{HIDA}", user="u1"),
         BEFORE_START, repeat_may_answer=frozenset({(404, "registration-not-found")}),
+    ),
+    Operation(
+        "withdraw with a footprint", footprint, lambda w, c: w.account("DELETE", f"/me/registrations/{HIDA}", user="u1"),
+        DAY_AFTER, repeat_may_answer=frozenset({(404, "registration-not-found")}), state=anonymous_alike,
+        partial=erased_so_far,
+    ),
+    Operation(
+        "delete the account", footprint,
+        lambda w, c: w.account("DELETE", "/me", user="u1", headers={"Confirm-Account-Deletion": "DELETE"}),
+        DAY_AFTER, state=anonymous_alike, partial=erased_so_far,
     ),
     Operation(
         "check-in", attendable, lambda w, c: w.checkin("POST", "/checkins", user="u1", body={"code": c["code"]}), DURING,
@@ -353,7 +399,7 @@ class Ids:
 
 def fresh_containers(world: World) -> None:
     """Each trial starts in new containers (per-container caches emptied: last access, signing keys)."""
-    for caller in (world.register, world.checkin, world.admin):
+    for caller in (world.register, world.checkin, world.admin, world.account):
         for value in vars(caller.handler).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
@@ -439,8 +485,8 @@ def _slug(response: HttpResponse) -> str | None:
 
 
 @pytest.fixture
-def world(register_api, checkin_api, admin_api) -> World:
-    return World(register_api, checkin_api, admin_api)
+def world(register_api, checkin_api, admin_api, account_api) -> World:
+    return World(register_api, checkin_api, admin_api, account_api)
 
 
 @pytest.mark.parametrize(

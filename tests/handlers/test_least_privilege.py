@@ -28,7 +28,7 @@ def recorder(repo):
 
 
 def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
-    recorder: AwsCallRecorder, register_api, checkin_api, admin_api
+    recorder: AwsCallRecorder, register_api, checkin_api, admin_api, account_api
 ):
     def as_(function, caller):
         def call(*args, **kwargs):
@@ -39,6 +39,7 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
         return call
 
     register, checkin, admin = as_("register", register_api), as_("checkin", checkin_api), as_("admin", admin_api)
+    account = as_("account", account_api)
     staff = staff_claims(HIDA)
     start = datetime(2026, 12, 5, 10, 0, tzinfo=clock.TOKYO)
     clock.freeze(start - timedelta(days=3))
@@ -110,7 +111,11 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     checkin("POST", "/checkins", user="u2", body={"code": code})  # cancelled: the refusal reads the activity
     clock.freeze(datetime(2027, 4, 1, 9, 0, tzinfo=clock.TOKYO))
     admin("POST", "/prelaunch-imports", body=SAMPLE_BYTES, headers={"Content-Type": "text/csv"}, claims=staff)
-    register("DELETE", f"/me/registrations/{HIDA}", user="u1")
+    # account: withdrawal (records anonymised, evidence erased), account deletion (an application's place freed)
+    account("DELETE", f"/me/registrations/{HIDA}", user="u1")
+    account("DELETE", "/me", user="u2")  # unconfirmed: refused
+    account("DELETE", "/me", user="u2", headers={"Confirm-Account-Deletion": "DELETE"})
+    account("DELETE", "/me", user="u2", headers={"Confirm-Account-Deletion": "DELETE"})  # repeated: done already
 
     for function in FUNCTIONS:
         recorded = recorder.calls[function.name]

@@ -310,41 +310,41 @@ def test_card_of_an_organisation_not_registered_is_404(register_api):
     assert response.status == 404 and response.problem_type == "registration-not-found"
 
 
-def test_withdrawing_the_only_municipality_removes_the_co_registered_prefecture(register_api):
+def test_withdrawing_the_only_municipality_removes_the_co_registered_prefecture(register_api, account_api):
     register_api("POST", "/registrations", user="u1", body=body())
-    response = register_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1")
+    response = account_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1")
     assert response.status == 200
     assert [o["code"] for o in response.body["withdrawn"]] == [KESENNUMA, MIYAGI]
     assert register_api("GET", "/me/registrations", user="u1").body["registrations"] == []
 
 
-def test_withdrawing_one_municipality_keeps_the_prefecture_while_another_remains(register_api):
+def test_withdrawing_one_municipality_keeps_the_prefecture_while_another_remains(register_api, account_api):
     register_api("POST", "/registrations", user="u1", body=body())
     register_api("POST", "/registrations", user="u1", body=body(MINAMISANRIKU))
-    response = register_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1")
+    response = account_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1")
     assert response.body["kept_prefecture"]["code"] == MIYAGI
     mine = {r["organisation"]["code"]: r for r in register_api("GET", "/me/registrations", user="u1").body["registrations"]}
     assert set(mine) == {MINAMISANRIKU, MIYAGI}
     assert [v["code"] for v in mine[MIYAGI]["via"]] == [MINAMISANRIKU]
 
 
-def test_withdrawing_the_prefecture_keeps_its_municipalities(register_api):
+def test_withdrawing_the_prefecture_keeps_its_municipalities(register_api, account_api):
     register_api("POST", "/registrations", user="u1", body=body())
-    response = register_api("DELETE", f"/me/registrations/{MIYAGI}", user="u1")
+    response = account_api("DELETE", f"/me/registrations/{MIYAGI}", user="u1")
     assert [o["code"] for o in response.body["withdrawn"]] == [MIYAGI]
     mine = register_api("GET", "/me/registrations", user="u1").body["registrations"]
     assert [r["organisation"]["code"] for r in mine] == [KESENNUMA]
 
 
-def test_withdrawing_what_is_not_registered_is_404_and_re_registering_works(register_api):
-    assert register_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1").status == 404
+def test_withdrawing_what_is_not_registered_is_404_and_re_registering_works(register_api, account_api):
+    assert account_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1").status == 404
     register_api("POST", "/registrations", user="u1", body=body())
-    register_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1")
+    account_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u1")
     assert register_api("POST", "/registrations", user="u1", body=body()).status == 201
 
 
-def test_users_never_see_each_others_registrations(register_api):
+def test_users_never_see_each_others_registrations(register_api, account_api):
     register_api("POST", "/registrations", user="u1", body=body())
     assert register_api("GET", "/me/registrations", user="u2").body["registrations"] == []
     assert register_api("GET", f"/me/registrations/{KESENNUMA}/card", user="u2").status == 404
-    assert register_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u2").status == 404
+    assert account_api("DELETE", f"/me/registrations/{KESENNUMA}", user="u2").status == 404

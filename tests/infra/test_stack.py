@@ -476,10 +476,20 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
             resource = table_arn
             condition = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{AREAS[grant.scope]}*"]}}
         elif grant.resource.service == "s3":
-            resource, condition = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{grant.scope}*"]]}, None
+            # objects under the prefix; a listing on the bucket, for the keys under the prefix only
+            objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{grant.scope}*"]]}
+            bucket = {"Fn::GetAtt": [bucket_id, "Arn"]}
+            listing = {"StringLike": {"s3:prefix": [f"{grant.scope}*"]}}
+            expected |= {
+                (a, dump(bucket), dump(listing)) if a.startswith("s3:List") else (a, dump(objects), dump(None))
+                for a in grant.actions
+            }
+            continue
         elif grant.resource.service == "secretsmanager":
             keys = {CHECKIN_SIGNING_KEYS: "sign", CHECKIN_VERIFICATION_KEYS: "verify"}[grant.resource]
             resource, condition = {"Ref": _secret(synth, keys)[0]}, None
+        elif grant.resource.service == "cognito-idp":  # the citizens' pool (DELETE /me)
+            resource, condition = {"Fn::GetAtt": [_pool(synth, "app")[0], "Arn"]}, None
         else:
             raise AssertionError(f"no expectation for {grant.resource}")
         expected |= {(a, dump(resource), dump(condition)) for a in grant.actions}
@@ -512,9 +522,9 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     assert all(s["Effect"] == "Allow" for s in statements)
     actions = [a for s in statements for a in _as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
-    assert {a.split(":")[0] for a in actions} <= {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager"}
+    assert {a.split(":")[0] for a in actions} <= {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager", "cognito-idp"}
     declared = DECLARED[name]
-    assert _granted(statements, ("dynamodb:", "s3:", "secretsmanager:")) == _expected_grants(synth, declared)
+    assert _granted(statements, ("dynamodb:", "s3:", "secretsmanager:", "cognito-idp:")) == _expected_grants(synth, declared)
 
     # KMS: the table key only through DynamoDB (and S3, which encrypts evidence with it: a data key to write, Decrypt
     # to read); the signing keys' key only through Secrets Manager for that secret
