@@ -114,6 +114,8 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     # account: withdrawal (records anonymised, evidence erased), account deletion (an application's place freed)
     account("DELETE", f"/me/registrations/{HIDA}", user="u1")
     account("DELETE", "/me", user="u2")  # unconfirmed: refused
+    # u2's upload form used once more after the submit: the account deletion finds that file under uploads/ too
+    requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG")}, timeout=10)
     account("DELETE", "/me", user="u2", headers={"Confirm-Account-Deletion": "DELETE"})
     account("DELETE", "/me", user="u2", headers={"Confirm-Account-Deletion": "DELETE"})  # repeated: done already
 
