@@ -63,6 +63,7 @@ PROBLEM_STATUSES = {
     413: "Problem `request-too-large`: the body is over the route's cap",
     415: "Problem `unsupported-media-type`: the body is not of a media type the route reads",
     422: "Problem `invalid-input` (`errors` names each bad value) or a rule's refusal (`invalid-survey-answer`, …)",
+    428: "Problem `deletion-not-confirmed`: DELETE /me without `Confirm-Account-Deletion: DELETE`; nothing erased",
     429: "Problem `too-many-requests`: over the per-address rate limit; retry later",
 }
 # Problems only some routes answer: what their code raises beyond what every route of their kind answers (below).
@@ -70,6 +71,7 @@ ROUTE_PROBLEMS: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/organisations"): (404,),  # no such prefecture
     ("POST", "/registrations"): (404, 409),  # unknown organisation; already registered, retried key still running
     ("DELETE", "/me/registrations/{code}"): (409,),  # a concurrent change kept colliding
+    ("DELETE", "/me"): (428,),  # not confirmed
     ("POST", "/organisations/{code}/activities/{activity_id}/applications"): (409,),  # closed, external, twice, full
     ("POST", "/checkins"): (404, 409),  # the code's activity is gone; cancelled, not registered, not running
     ("POST", "/me/evidence"): (404, 409),  # no such activity; not registered with its organisation

@@ -65,8 +65,8 @@ def delete_account(
         str | None,
         Header(
             alias="Confirm-Account-Deletion",
-            max_length=20,
-            description=f"Must be `{CONFIRMATION}`: the app sends it only after the person confirmed (428 otherwise)",
+            pattern=f"^{CONFIRMATION}$",
+            description=f"`{CONFIRMATION}`: the app sends it only after the person confirmed (428 without it)",
         ),
     ] = None,
 ):  # 204 or 202: documented in `responses`
