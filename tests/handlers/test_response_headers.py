@@ -20,8 +20,8 @@ def assert_secured(response, where: str) -> None:
 
 
 @pytest.fixture
-def callers(register_api, checkin_api, admin_api):
-    return {"register": register_api, "checkin": checkin_api, "admin": admin_api}
+def callers(register_api, checkin_api, admin_api, account_api):
+    return {"register": register_api, "checkin": checkin_api, "admin": admin_api, "account": account_api}
 
 
 def test_every_route_answers_with_no_store_and_nosniff(callers, register_api, checkin_api, admin_api):
