@@ -23,6 +23,9 @@ TABLE_NAME = "furusato-local"
 CHECKIN_KEYS_SECRET = "furusato-local/checkin-signing-keys"
 CHECKIN_VERIFY_KEYS_SECRET = "furusato-local/checkin-verification-keys"
 EVIDENCE_BUCKET = "furusato-local-evidence"
+VERIFIER_SECRET = "furusato-local/verifier-keys"
+VERIFIER_CLIENT_ID = "furusato-local"
+VERIFICATION_CALLBACK = "/local/verification/callback"  # stands in for the app's universal link
 LOCAL_PASSWORD_POLICY = "8+ characters with upper and lower case letters, a digit and a symbol"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +50,7 @@ def _configure_environment(moto_port: int) -> None:
             "CHECKIN_KEYS_SECRET": CHECKIN_KEYS_SECRET,
             "CHECKIN_VERIFY_KEYS_SECRET": CHECKIN_VERIFY_KEYS_SECRET,
             "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
+            "VERIFIER_SECRET": VERIFIER_SECRET,
             "POWERTOOLS_SERVICE_NAME": "furusato-local",
             "POWERTOOLS_METRICS_NAMESPACE": "Furusato",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -69,6 +73,7 @@ class Identity:
 class LocalRuntime:
     port: int = 3000
     admin_port: int | None = None  # default: port + 1 (0 with port 0: any free port)
+    provider_port: int | None = None  # the development identity provider; default: port + 2 (any free with port 0)
     moto_port: int = 0
     host: str = "127.0.0.1"
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -111,6 +116,10 @@ class LocalRuntime:
 
         settings.cache_clear()
         self.staff_identity = self._create_staff_pool()
+        # The app gateway's port and the provider's are needed before the handlers are imported (the verify function
+        # reads VERIFIER_PROVIDER at cold start): chosen now, served below.
+        self.port = self.port or free_port()
+        self._start_identity_provider()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
         self._register_lambda_functions(FUNCTION_PREFIX, self.dispatcher.functions)
@@ -124,6 +133,38 @@ class LocalRuntime:
         admin_port = self.admin_port if self.admin_port is not None else (self.port + 1 if self.port else 0)
         self.port = self._serve(app_gateway, self.port, "app-gateway")
         self.admin_port = self._serve(admin_gateway, admin_port, "admin-gateway")
+
+    def _start_identity_provider(self) -> None:
+        """The development OpenID Connect provider (local/oidc_provider.py) on its own port, standing in for the
+        Digital Agency's authentication app, and the verify function's client registered with it."""
+        from local.oidc_provider import DevelopmentProvider
+        from shared.dal.identity_provider import create_verifier_secret
+
+        port = self.provider_port if self.provider_port is not None else self.port + 2
+        port = port or free_port()
+        issuer = f"http://{self.host}:{port}"
+        self.identity_provider = DevelopmentProvider(issuer)
+        keys = create_verifier_secret(boto3.client("secretsmanager"), VERIFIER_SECRET)
+        redirect_uri = f"{self.base_url}{VERIFICATION_CALLBACK}"
+        self.identity_provider.register_client(VERIFIER_CLIENT_ID, keys.public_jwks(), [redirect_uri])
+        os.environ["VERIFIER_PROVIDER"] = json.dumps(
+            {
+                "issuer": issuer,
+                "authorization_endpoint": f"{issuer}/authorize",
+                "token_endpoint": f"{issuer}/token",
+                "jwks_uri": f"{issuer}/jwks",
+                "client_id": VERIFIER_CLIENT_ID,
+                "redirect_uri": redirect_uri,
+            }
+        )
+        from shared.config import settings
+
+        settings.cache_clear()
+        self.provider_port = self._serve(self.identity_provider, port, "identity-provider")
+
+    @property
+    def provider_url(self) -> str:
+        return f"http://{self.host}:{self.provider_port}"
 
     def _serve(self, wsgi_app, port: int, name: str) -> int:
         server = make_server(self.host, port, wsgi_app, threaded=True)
@@ -305,8 +346,16 @@ class LocalRuntime:
         def index(_: Request) -> Response:
             return Response(walkthrough(self.base_url, self.admin_url), content_type="text/plain; charset=utf-8")
 
+        def verification_callback(request: Request) -> Response:
+            """Where the provider sends the browser back (deployed: the app's universal link, which hands code and
+            state to the app). Locally it shows them as JSON: the body to POST to /me/verification/complete."""
+            if "error" in request.args:
+                return problem_response(400, "verification-cancelled", "本人確認が中止されました", request.args["error"])
+            return json_response({"state": request.args.get("state", ""), "code": request.args.get("code", "")})
+
         return {
             ("POST", "/local/sign-in"): sign_in,
+            ("GET", VERIFICATION_CALLBACK): verification_callback,
             ("POST", "/local/clock"): move_clock,
             ("POST", "/local/schedules"): fire_schedule,
             ("GET", "/"): index,

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, Json, ValidationError
 
+from .domain.verification import ProviderConfig
 from .functions import function
 
 
@@ -33,6 +34,10 @@ class Settings(BaseModel):
     secret_cache_seconds: int = Field(alias="SECRET_CACHE_SECONDS", default=300, ge=0)
     # The citizens' Cognito user pool (CITIZEN_USER_POOL_ID): account deletion (DELETE /me) deletes the sign-in there.
     citizen_user_pool_id: str | None = Field(alias="CITIZEN_USER_POOL_ID", default=None, min_length=1)
+    # Identity verification (verify function): the secret with the client key and the subject-hash key, and how to
+    # reach the provider (JSON: issuer, endpoints, client id, redirect URI).
+    verifier_secret: str | None = Field(alias="VERIFIER_SECRET", default=None, min_length=1)
+    verifier_provider: Json[ProviderConfig] | None = Field(alias="VERIFIER_PROVIDER", default=None)
     # Erasures one withdrawal or account deletion request makes at most; the rest is done by repeating the request.
     erasure_items_per_request: int = Field(alias="ERASURE_ITEMS_PER_REQUEST", default=200, gt=0)
 

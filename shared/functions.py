@@ -90,6 +90,8 @@ class Resource:
     name: str
     service: str  # the IAM service prefix of its actions
     setting: str
+    # Settings that come with the resource (not names of AWS resources): set by the stack for the same functions.
+    companions: tuple[str, ...] = ()
 
 
 TABLE = Resource("table", "dynamodb", "TABLE_NAME")
@@ -99,7 +101,12 @@ EVIDENCE_BUCKET = Resource("evidence-bucket", "s3", "EVIDENCE_BUCKET")
 CHECKIN_SIGNING_KEYS = Resource("checkin-signing-keys", "secretsmanager", "CHECKIN_KEYS_SECRET")
 CHECKIN_VERIFICATION_KEYS = Resource("checkin-verification-keys", "secretsmanager", "CHECKIN_VERIFY_KEYS_SECRET")
 CITIZEN_USER_POOL = Resource("citizen-user-pool", "cognito-idp", "CITIZEN_USER_POOL_ID")
-RESOURCES: tuple[Resource, ...] = (TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, CITIZEN_USER_POOL)
+# Identity verification (R-BAS-4): the client's private key registered with the provider and the subject-hash key;
+# VERIFIER_PROVIDER (issuer, endpoints, client id, redirect URI; JSON) comes with it.
+VERIFIER_KEYS = Resource("verifier-keys", "secretsmanager", "VERIFIER_SECRET", companions=("VERIFIER_PROVIDER",))
+RESOURCES: tuple[Resource, ...] = (
+    TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, CITIZEN_USER_POOL, VERIFIER_KEYS,
+)
 
 INDEX_SCOPE = "index/"
 
@@ -149,7 +156,7 @@ class Function:
     @property
     def settings(self) -> tuple[str, ...]:
         """The environment variables the function cannot start without: one per resource it is granted."""
-        return tuple(sorted({g.resource.setting for g in self.grants}))
+        return tuple(sorted({s for g in self.grants for s in (g.resource.setting, *g.resource.companions)}))
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:
@@ -175,6 +182,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             table(
                 "national",
+                "dynamodb:BatchGetItem",  # Repository.card_context: the account's verification (R-CARD-1)
                 "dynamodb:ConditionCheckItem",  # create_registration: the account is not deleted (DELETE /me)
                 "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
                 "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
@@ -215,6 +223,30 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             Grant(EVIDENCE_BUCKET, ("s3:DeleteObjectVersion", "s3:ListBucketVersions"), "evidence/"),  # reviewed copies
             Grant(CITIZEN_USER_POOL, ("cognito-idp:AdminDeleteUser",)),  # CitizenAccounts.delete (DELETE /me)
+        ),
+    ),
+    Function(
+        "verify",  # identity verification (R-BAS-4, R-PRE-3), claiming pre-launch participations (R-ACT-5)
+        triggers=(Http(),),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # VerificationRepository.registrations_with_personal
+                "dynamodb:DeleteItem",  # claim (transaction Delete of the unclaimed participation, the offer)
+                "dynamodb:GetItem",  # get_offer
+                "dynamodb:PutItem",  # claim (transaction Put of the records), offer
+                "dynamodb:Query",  # PrelaunchRepository.unclaimed_of: one person's participations at one organisation
+                "dynamodb:UpdateItem",  # write_verified_personal
+            ),
+            table(
+                "national",
+                "dynamodb:DeleteItem",  # take_pending: a state works once
+                "dynamodb:GetItem",  # get_verification (the account)
+                "dynamodb:PutItem",  # put_pending; the subject claim (transaction Put)
+                "dynamodb:UpdateItem",  # the account's verification (transaction Update); record_access (R-BAS-5)
+            ),
+            index("registrations_by_user"),  # registered_codes, offers_of_user
+            Grant(VERIFIER_KEYS, ("secretsmanager:GetSecretValue",)),  # VerifierKeyStore: client assertion, subject hash
         ),
     ),
     Function(

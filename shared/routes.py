@@ -32,6 +32,13 @@ ROUTES: tuple[Route, ...] = (
     # account: withdrawal and account deletion, the functions that may erase (app API)
     Route("app", "DELETE", "/me/registrations/{code}", "account", auth=True),
     Route("app", "DELETE", "/me", "account", auth=True),
+    # verify: identity verification with the My Number Card, pre-launch participations it matches (app API)
+    Route("app", "POST", "/me/verification", "verify", auth=True),
+    Route("app", "GET", "/me/verification", "verify", auth=True),
+    Route("app", "POST", "/me/verification/complete", "verify", auth=True),
+    Route("app", "GET", "/me/prelaunch-matches", "verify", auth=True),
+    Route("app", "POST", "/me/prelaunch-matches/{code}/{match_id}/confirm", "verify", auth=True),
+    Route("app", "DELETE", "/me/prelaunch-matches/{code}/{match_id}", "verify", auth=True),
     # checkin: scans and records (app API)
     Route("app", "POST", "/checkins", "checkin", auth=True),
     Route("app", "GET", "/me/records/{code}", "checkin", auth=True),

@@ -94,3 +94,25 @@ def account_service():
         CitizenAccounts(aws.client("cognito-idp"), config.citizen_user_pool_id).delete,
         items_per_request=config.erasure_items_per_request,
     )
+
+
+def verification_service():
+    from .dal.identity_provider import OidcClient, Urllib3Http, VerifierKeyStore
+    from .dal.prelaunch import PrelaunchRepository
+    from .dal.verification import VerificationRepository
+    from .logic.verification import VerificationService
+
+    config = settings()  # checked at cold start: VERIFIER_SECRET and VERIFIER_PROVIDER are set for verify
+    dynamodb = aws.client("dynamodb")
+    return VerificationService(
+        VerificationRepository(dynamodb, config.table_name),
+        PrelaunchRepository(dynamodb, config.table_name),
+        OidcClient(config.verifier_provider, VerifierKeyStore(config.verifier_secret, config.secret_cache_seconds), http()),
+    )
+
+
+def http():
+    """The HTTP client of outbound calls (the identity provider). The local runtime and tests may replace it."""
+    from .dal.identity_provider import Urllib3Http
+
+    return Urllib3Http()

@@ -91,6 +91,18 @@ def _record_item(record: ActivityRecord, project_to_activity: bool) -> dict[str,
     return item
 
 
+def prelaunch_activity_id(activity_key: str) -> str:
+    """Pre-launch activities have no Activity item; their records take an id of their own ("p…", never an "a…"
+    activity id) from the import's activity key, the same for every participant of that activity."""
+    return "p" + activity_key[:16]
+
+
+def prelaunch_record_item(record: ActivityRecord, source: Any, project_to_activity: bool) -> dict[str, Any]:
+    """A claimed pre-launch participation (R-ACT-5): an attendance record like any other, keeping the activity's name
+    (there is no Activity item to look it up from) and its provenance."""
+    return {**_record_item(record, project_to_activity), "activity_name": source.activity_name}
+
+
 def _records_query(organisation_code: str, user_id: str, first_day: date, last_day: date) -> KeyQuery:
     """The person's records for one organisation between two days (the day leads the sort key)."""
     return KeyQuery(

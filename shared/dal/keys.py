@@ -155,6 +155,32 @@ def account(user_id: str) -> dict[str, str]:
     return {"pk": f"{NATIONAL}USER#{user_id}", "sk": "ACCOUNT"}
 
 
+def verification_request(user_id: str, state: str) -> dict[str, str]:
+    """A started identity verification (R-BAS-4): its state, nonce and PKCE verifier, bound to the account that
+    started it (national area, no personal data; expires in minutes)."""
+    return {"pk": f"{NATIONAL}USER#{user_id}", "sk": f"VERIFICATION#{state}"}
+
+
+def subject_claim(subject_hash: str) -> dict[str, str]:
+    """One person, one account (R-BAS-4): the keyed hash of a verified card holder's subject and the account it
+    belongs to. National area: no name, address or birth date (R-PRIV-1)."""
+    return {"pk": f"{NATIONAL}SUBJECT#{subject_hash}", "sk": "SUBJECT"}
+
+
+MATCH_PREFIX = "MATCH#"
+
+
+def prelaunch_match(code: str, user_id: str, row_key: str) -> dict[str, str]:
+    """A near match of a verified person and a pre-launch participation (R-ACT-5): offered to the person to confirm,
+    in their partition of the organisation that uploaded it."""
+    return {"pk": f"{ORG}{code}#{USER}{user_id}", "sk": f"{MATCH_PREFIX}{row_key}"}
+
+
+def prelaunch_match_of_person(code: str, row_key: str) -> str:
+    """registrations_by_user sort key of a near match (the person's list of offers: begins_with MATCH#)."""
+    return f"{MATCH_PREFIX}{code}#{row_key}"
+
+
 def idempotency(key: str) -> dict[str, str]:
     return {"pk": f"{NATIONAL}IDEMPOTENCY#{key}", "sk": "IDEMPOTENCY"}
 

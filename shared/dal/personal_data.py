@@ -70,7 +70,8 @@ STORES: tuple[Store, ...] = (
         "kept: the activity's attendance and 関係人口 statistics (R-STAT-1/2) stay true after a person leaves",
     ),
     Store(
-        "Account", "the day of last app access (R-BAS-5), national area, no personal data", False,
+        "Account", "the day of last app access (R-BAS-5); identity verification: status, day, keyed subject hash, a "
+        "guardian's consent (keyed hash, day, time; R-PRE-3); national area, no personal data", False,
         "by key NAT#USER#<sub>", "unchanged", "tombstone",
         "while the account exists; after deletion a tombstone (no access day) refuses the still-valid ID token and "
         "expires after a day (ID tokens live an hour)",
@@ -79,6 +80,23 @@ STORES: tuple[Store, ...] = (
         "OpenUploads", "the person's evidence uploads not yet submitted (ids and until when they count; R-ACT-3 cap), "
         "national area, no personal data", False, "by key NAT#USER#<sub>", "unchanged", "deleted",
         "while the account exists: entries stop counting after a day",
+    ),
+    Store(
+        "VerificationRequest", "a started identity verification: state, nonce, PKCE verifier, the person's choices "
+        "(national area, no personal data)", False, "by key NAT#USER#<sub> / VERIFICATION#<state>", "unchanged",
+        "expires", "10 minutes (DynamoDB TTL, refused from its expiry on); completing it removes it",
+    ),
+    Store(
+        "SubjectClaim", "a keyed hash (HMAC) of the verified card holder's subject and the account it belongs to, the "
+        "day verified (national area; no name, address or birth date, R-PRIV-1)", False,
+        "by key from the account's verification (subject_hash)", "unchanged", "deleted",
+        "while the account exists: one person, one account (R-BAS-4); the card may verify a new account after deletion",
+    ),
+    Store(
+        "PrelaunchMatch", "a pre-launch participation that may be the person's (same name and birth date, another "
+        "place), offered to confirm: activity name, day, place (R-ACT-5)", False,
+        "person index (user_sk MATCH#…); at one organisation by its partition", "deleted", "deleted",
+        "until the person confirms or declines it (the participation itself stays with the organisation)",
     ),
     Store(
         "IdempotencyRecord", "a registration's response for retries (no personal data); key = hash of (sub, key)",
@@ -140,6 +158,7 @@ class PersonalDataEraser:
             "Application": self._erase_application,
             "Evidence": self._erase_evidence,
             "ActivityRecord": self._anonymise_record,
+            "PrelaunchMatch": self._delete,
         }
 
     # --- finding -----------------------------------------------------------------------------------------------------
@@ -178,6 +197,23 @@ class PersonalDataEraser:
     def erase_open_uploads(self, user_id: str) -> None:
         """The national area's list of the person's open uploads (found by key)."""
         self._client.delete_item(TableName=self._table, Key=_dump(keys.open_uploads(user_id)))
+
+    def erase_subject_claim(self, user_id: str, account: dict[str, Any]) -> None:
+        """One person, one account (R-BAS-4) ends with the account: its claim on the card holder's subject goes (only
+        if it is still this account's), so the card can verify a new account."""
+        subject_hash = (account.get("verification") or {}).get("subject_hash")
+        if subject_hash is None:
+            return
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_dump(keys.subject_claim(subject_hash)),
+                ConditionExpression="user_id = :me",
+                ExpressionAttributeValues=_dump({":me": user_id}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def erase(self, item: dict[str, Any], now: datetime) -> None:
         kind = item_type(item)
@@ -245,7 +281,10 @@ class PersonalDataEraser:
         kept = {
             k: v
             for k, v in stored.items()
-            if k in ("org_code", "activity_id", "designated_by", "venue_code", "day", "source", "recorded_at", "recorded_by")
+            # A claimed pre-launch record keeps its activity's name (no Activity item has it), not its provenance
+            # (the upload row's key derives from the participant's name and birth date).
+            if k in ("org_code", "activity_id", "activity_name", "designated_by", "venue_code", "day", "source",
+                     "recorded_at", "recorded_by")
         }
         anonymous = {
             **keys.anonymous_record(stored["org_code"], anonymous_id, stored["day"], stored["activity_id"]),

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AccountDeleted, AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
 from ..domain.paging import Page
+from ..domain.verification import AccountVerification
 from . import keys
 from .batch import batch_get
 from .idempotency import IdempotencyRecord, stored_record, transaction_put
@@ -60,6 +61,15 @@ def _registration(item: dict[str, Any]) -> Registration:
 
 # The account (national area) is neither deleted nor being deleted (DELETE /me). A missing account item passes.
 ACCOUNT_IN_USE = "attribute_not_exists(deleting_since) AND attribute_not_exists(deleted_at)"
+
+
+VERIFICATION_ATTRIBUTE = "verification"  # on the account item (national area): shared/dal/verification.py writes it
+
+
+def account_verification(account: dict[str, Any] | None) -> AccountVerification:
+    """The identity verification an account item records (R-BAS-4); none recorded: unverified."""
+    stored = (account or {}).get(VERIFICATION_ATTRIBUTE)
+    return AccountVerification.model_validate(stored) if stored else AccountVerification()
 
 
 def registrations_of_user_query(user_id: str) -> KeyQuery:
@@ -114,6 +124,21 @@ class Repository:
             else:
                 registrations[item["org_code"]] = _registration(item)
         return profiles, registrations
+
+    def card_context(self, user_id: str, code: str) -> tuple[OrganisationProfile | None, Registration | None, dict[str, Any]]:
+        """A card's organisation profile, the registration and the account (its verification, R-CARD-1): one
+        BatchGetItem across both areas."""
+        wanted = [keys.organisation_profile(code), keys.registration(code, user_id), keys.account(user_id)]
+        profile = registration = None
+        account: dict[str, Any] = {}
+        for item in self._batch_get(wanted):
+            if item["type"] == "OrganisationProfile":
+                profile = OrganisationProfile.model_validate({**item, "code": item["org_code"]})
+            elif item["type"] == "Registration":
+                registration = _registration(item)
+            else:
+                account = item
+        return profile, registration, account
 
     def joined_organisation_codes(self) -> list[str]:
         """All joined organisations, from the sparse joined_organisations index (never a Scan)."""

@@ -24,9 +24,11 @@ REGISTRATIONS_BY_USER = Index(
     partition_key="user_pk",
     sort_key="user_sk",
     # Everything a person owns: registrations (user_sk ORG#…), applications (APPLICATION#…), records (RECORD#…) and
-    # evidence (EVIDENCE#…); `type` tells account deletion which store's eraser takes an item (personal_data.py).
+    # evidence (EVIDENCE#…) and near matches offered (MATCH#…); `type` tells account deletion which store's eraser takes an item (personal_data.py).
     non_key_attributes=(
         "type", "org_code", "level", "since", "direct", "via", "resident", "activity_id", "status", "applied_at",
+        # near matches of pre-launch participations offered to the person (user_sk MATCH#…, R-ACT-5)
+        "row_key", "activity_name", "day", "place", "venue_code", "offered_at",
     ),
 )
 JOINED_ORGANISATIONS = Index(

@@ -108,6 +108,17 @@ class Activity(ActivityInput):
     applicants: int = Field(default=0, description="Applications received (kept by the application transactions)")
 
 
+class PrelaunchProvenance(BaseModel):
+    """A record claimed from a pre-launch import (R-ACT-5): which upload row it was, so staff can trace it."""
+
+    uploader_code: LgCode
+    row_key: str
+    row_number: int
+    external_id: str | None = None
+    claimed_at: datetime
+    confirmed_by_person: bool = Field(description="A near match the person confirmed (not an exact match)")
+
+
 class ActivityRecord(BaseModel):
     """One attendance, as counted for one organisation (R-ACT-4: the venue municipality and its prefecture each
     get one). At most one per person, activity and day."""
@@ -122,6 +133,9 @@ class ActivityRecord(BaseModel):
     source: RecordSource
     recorded_at: datetime
     recorded_by: str | None = Field(default=None, description="Staff member who entered it (staff_entry, evidence)")
+    prelaunch: PrelaunchProvenance | None = Field(
+        default=None, description="Where a pre-launch participation came from (source prelaunch_import, R-ACT-5)"
+    )
 
 
 def new_activity_id() -> str:

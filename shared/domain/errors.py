@@ -319,3 +319,63 @@ class DeletionNotConfirmed(DomainError):
     status = 428
     type_slug = "deletion-not-confirmed"
     title = "アカウント削除の確認が必要です"
+
+
+# --- identity verification (R-BAS-4, R-PRE-3) ------------------------------------------------------------------------
+
+
+class VerificationFailed(DomainError):
+    """The provider's answer could not be trusted or used (a refused code, a bad signature, a wrong nonce, an expired
+    token, missing claims). Nothing is stored; the person starts again. `reason` names the check, never a value."""
+
+    status = 400
+    type_slug = "verification-failed"
+    title = "本人確認ができませんでした。もう一度お試しください"
+
+
+class VerificationRequestNotFound(DomainError):
+    """The state names no verification this account started, or it expired, or it was completed already."""
+
+    status = 400
+    type_slug = "verification-expired"
+    title = "本人確認の手続きが見つからないか、有効期限が切れています。最初からやり直してください"
+
+
+class IdentityInUse(DomainError):
+    """One person, one account (R-BAS-4): the card's holder verified another account already."""
+
+    status = 409
+    type_slug = "identity-in-use"
+    title = "このマイナンバーカードは、すでに別のアカウントの本人確認に使われています"
+
+
+class VerifiedAsAnotherPerson(DomainError):
+    status = 409
+    type_slug = "verified-as-another-person"
+    title = "このアカウントは、別のマイナンバーカードで本人確認済みです"
+
+
+class GuardianNotNeeded(DomainError):
+    status = 409
+    type_slug = "guardian-not-needed"
+    title = "保護者の同意を待っている本人確認はありません"
+
+
+class GuardianNotAccepted(DomainError):
+    """R-PRE-3: the guardian must be another person, and an adult."""
+
+    status = 422
+    type_slug = "guardian-not-accepted"
+    title = "保護者の方ご本人（18歳以上）のマイナンバーカードで確認してください"
+
+
+class ConsentRequired(DomainError):
+    status = 422
+    type_slug = "consent-required"
+    title = "同意が必要です"
+
+
+class PrelaunchMatchNotFound(DomainError):
+    status = 404
+    type_slug = "prelaunch-match-not-found"
+    title = "確認待ちの活動記録が見つかりません"

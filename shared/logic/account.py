@@ -151,6 +151,7 @@ class AccountService:
                 break  # a whole pass found nothing: the person owns nothing more
             start, found_in_pass = None, 0  # once more from the start: what the index showed late
         self.eraser.erase_open_uploads(user_id)
+        self.eraser.erase_subject_claim(user_id, account)
         self.delete_sign_in(username)
         now = clock.now()
         self.registrations.finish_account_deletion(user_id, now, now + TOMBSTONE_LIFETIME)

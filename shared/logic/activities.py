@@ -92,7 +92,8 @@ def with_activity_names(repository: ActivityRepository, records: list[ActivityRe
     if not records:
         return records
     names = repository.activity_names({(r.designated_by, r.activity_id) for r in records})
-    return [r.model_copy(update={"activity_name": names.get(r.activity_id)}) for r in records]
+    # A pre-launch record keeps its own name (no Activity item holds it).
+    return [r.model_copy(update={"activity_name": names.get(r.activity_id, r.activity_name)}) for r in records]
 
 
 @dataclass

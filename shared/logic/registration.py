@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from .. import clock
 from ..dal.idempotency import IdempotencyRecord
-from ..dal.repository import Repository
+from ..dal.repository import Repository, account_verification
 from ..domain import registration as rules
 from ..domain.errors import (
     ConcurrentUpdate,
@@ -42,6 +42,7 @@ from .organisations import known_organisation, organisation_ref
 
 ATTEMPTS_ON_CONCURRENT_UPDATE = 3
 LEVEL_LABELS = {"basic": "ベーシック登録", "premium": "プレミアム登録"}
+VERIFIED_LABEL = "本人確認済み"
 
 
 class RegisterCommand(BaseModel):
@@ -231,18 +232,20 @@ class RegistrationService:
 
     def card(self, user_id: str, code: str) -> Card:
         org = known_organisation(code)
-        profiles, registrations = self._repo.registration_context(user_id, [code], [code])
-        registration = registrations.get(code)
+        profile, registration, account = self._repo.card_context(user_id, code)
         if registration is None:
             raise RegistrationNotFound(f"not registered with {org.name} ({code})", organisation_code=code)
-        profile = profiles.get(code)
-        # Identity verification (R-BAS-4) and the long-stay marker (R-PRE-7) come with their own issues; until a
-        # verification is recorded on the registration, the card truthfully says "not verified".
+        # R-CARD-1, R-BAS-4: verified once the account's verification is complete (a minor's only with a guardian's
+        # consent, R-PRE-3). The long-stay marker (R-PRE-7) comes with premium registration.
+        verification = account_verification(account)
+        verified = verification.status == "verified"
         return Card(
             organisation=organisation_ref(org),
             level=registration.level,
             level_label=LEVEL_LABELS[registration.level],
-            verified=False,
+            verified=verified,
+            verified_label=VERIFIED_LABEL if verified else None,
+            verified_on=verification.verified_on if verified else None,
             long_stay=False,
             since=registration.since.date(),
             design=profile.card_design if profile else CardDesign(),
