@@ -17,12 +17,27 @@ ROOT = Path(__file__).resolve().parents[1]
 TITLES = {"app": "ふるさと住民登録 app API", "admin": "ふるさと住民登録 admin API"}
 
 
+# Settings whose value has a shape (checked at cold start) get a placeholder of that shape.
+PLACEHOLDER_SETTINGS = {
+    "VERIFIER_PROVIDER": json.dumps(
+        {
+            "issuer": "https://provider.invalid",
+            "authorization_endpoint": "https://provider.invalid/authorize",
+            "token_endpoint": "https://provider.invalid/token",
+            "jwks_uri": "https://provider.invalid/jwks",
+            "client_id": "openapi-generation",
+            "redirect_uri": "https://app.invalid/verification/callback",
+        }
+    )
+}
+
+
 def build(api: str = "app") -> dict:
     # The documents describe code, not a deployment: the settings each function checks when its module is imported
     # get placeholders here if unset (never in a running function).
     for declared in FUNCTIONS:
         for name in declared.settings:
-            os.environ.setdefault(name, f"openapi-generation-{name.lower()}")
+            os.environ.setdefault(name, PLACEHOLDER_SETTINGS.get(name, f"openapi-generation-{name.lower()}"))
     merged: dict = {"openapi": "3.1.0", "info": {"title": TITLES[api], "version": "1.0.0"}, "paths": {}, "components": {}}
     for function in dict.fromkeys(r.function for r in ROUTES if r.api == api):
         schema = importlib.import_module(f"functions.{function}.handler").app.get_openapi_schema().model_dump(
@@ -54,7 +69,9 @@ PROBLEM_SCHEMA = {
 
 # What each status means, as a client reads it; the problem types (slugs) are listed in docs/problems.md.
 PROBLEM_STATUSES = {
-    400: "Problem `invalid-page-token`: `next` is not a token this list handed out; read again from the first page",
+    400: "Problem `invalid-page-token`: `next` is not a token this list handed out; read again from the first page. "
+    "Identity verification: `verification-failed` (the provider's answer could not be trusted: `reason` names the "
+    "check) or `verification-expired` (the state is unknown, used or expired); start again",
     401: "Problem `unauthenticated`: no or invalid ID token (API Gateway's Cognito authorizer)",
     403: "Problem: `request-blocked` (the firewall refused the request), `access-denied` (admin API called from outside its "
     "allowed networks) or `forbidden` (the staff role does not allow this)",
@@ -84,6 +101,11 @@ ROUTE_PROBLEMS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/evidence/{user_id}/{evidence_id}/accept"): (409,),  # already decided
     ("POST", "/evidence/{user_id}/{evidence_id}/reject"): (409,),  # already decided
     ("POST", "/prelaunch-imports"): (404,),  # no such venue municipality
+    ("POST", "/me/verification"): (409,),  # guardian: no verification is waiting for one
+    # the provider's answer refused, the state unknown; the card verified another account, this account another
+    # person, no minor waiting; a guardian not accepted is 422
+    ("POST", "/me/verification/complete"): (400, 409),
+    ("POST", "/me/prelaunch-matches/{code}/{match_id}/confirm"): (409,),  # a concurrent change kept colliding
 }
 
 
