@@ -492,5 +492,14 @@ Try it (paste into another terminal, in order; needs curl and python3):
        -d '{{"code":"'"$CODE"'"}}'
   curl -s {base}/me/records/212172 -H "Authorization: $TOKEN"
 
+  # 7. Verify identity with the My Number Card: a development provider stands in for the authentication app.
+  #    Open $AUTH_URL in a browser to pick or type a test identity; here a preset is posted to it instead.
+  AUTH_URL=$(curl -s -X POST {base}/me/verification -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+             -d '{{"share_with_organisations":true}}' | {json_field} authorization_url)
+  CALLBACK=$(curl -s -L "$AUTH_URL" -d preset=hida-adult -d decision=approve)   # the app receives code and state
+  curl -s -X POST {base}/me/verification/complete -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+       -d "$CALLBACK"
+  curl -s {base}/me/registrations/212172/card -H "Authorization: $TOKEN"       # "verified": true, 本人確認済み
+
 Or run all of it (both sides): make demo
 """

@@ -18,6 +18,12 @@ os.environ.update(
         "CHECKIN_VERIFY_KEYS_SECRET": "furusato-test/checkin-verification-keys",
         "SECRET_CACHE_SECONDS": "0",
         "EVIDENCE_BUCKET": "furusato-test-evidence",
+        # Identity verification: the secret tests create on moto, and the development provider tests run in-process
+        # (tests/handlers/conftest.py); the local runtime sets its own.
+        "VERIFIER_SECRET": "furusato-test/verifier-keys",
+        "VERIFIER_PROVIDER": '{"issuer": "https://provider.test", "authorization_endpoint": "https://provider.test/authorize", '
+        '"token_endpoint": "https://provider.test/token", "jwks_uri": "https://provider.test/jwks", '
+        '"client_id": "furusato-test", "redirect_uri": "https://app.test/verification/callback"}',
         # A placeholder so that the account function starts; handler tests put the id of the pool moto made.
         "CITIZEN_USER_POOL_ID": "ap-northeast-1_placeholder",
     }

@@ -46,7 +46,6 @@ from ..domain.verification import (
     outcome_for_self,
     subject_hash,
 )
-from ..organisations import catalog
 from .organisations import known_organisation, organisation_ref
 
 # --- API models ------------------------------------------------------------------------------------------------------
@@ -191,11 +190,8 @@ class VerificationService:
 
     def _share(self, user_id: str, codes: list[str], identity: VerifiedIdentity, day: date) -> list[OrganisationRef]:
         """The verified 4 info into each registration, and residency judged from the verified address (R-BAS-6)."""
-        home = catalog.municipality_of_address(identity.address)
-        if home is None and identity.postal_code:
-            residence = catalog.municipalities_for_postal_code(identity.postal_code)
-        else:
-            residence = (home,) if home is not None else ()
+        home = matching.municipality_code_of(identity.address, identity.postal_code)
+        residence = (known_organisation(home),) if home is not None else ()
         shared = []
         for code, item in sorted(self.repository.registrations_with_personal(user_id, codes).items()):
             org = known_organisation(code)
@@ -206,8 +202,10 @@ class VerificationService:
     def _claim_prelaunch(self, user_id: str, codes: list[str], identity: VerifiedIdentity, now: datetime) -> tuple[int, int]:
         """R-ACT-5: exact matches become the person's records; near matches are offered. One Query per organisation
         the person is registered with (the participations are grouped by name and birth date)."""
-        identity_key = matching.identity_key(identity.name, identity.birth_date)
-        verified = matching.VerifiedPlace.of(identity)
+        identity_key = matching.claimant_identity_key(identity.name, identity.birth_date)
+        verified = matching.ClaimantIdentity(
+            name=identity.name, birth_date=identity.birth_date, address=identity.address, postal_code=identity.postal_code
+        )
         claimed = offered = 0
         for code in codes:
             for record in self.prelaunch.unclaimed_of(code, identity_key):

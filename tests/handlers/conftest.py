@@ -142,3 +142,79 @@ def checkin_api(repo):
 def account_api(repo):
     with _function("account") as caller:
         yield caller
+
+
+# --- identity verification: the development provider in-process -----------------------------------------------------
+
+PROVIDER_ISSUER = "https://provider.test"
+VERIFIER_CLIENT_ID = "furusato-test"
+REDIRECT_URI = "https://app.test/verification/callback"
+
+
+class WsgiHttp:
+    """The verifier's HTTP (shared/dal/identity_provider.Http) answered by a WSGI application in-process: the
+    development provider, without a socket."""
+
+    def __init__(self, application) -> None:
+        from werkzeug.test import Client
+
+        self.client = Client(application)
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        response = self.client.get(url)
+        return response.status_code, response.get_data()
+
+    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
+        response = self.client.post(url, data=fields)
+        return response.status_code, response.get_data()
+
+
+@pytest.fixture
+def identity_provider(moto, monkeypatch):
+    from local.oidc_provider import DevelopmentProvider
+    from shared import wiring
+    from shared.dal.identity_provider import create_verifier_secret
+
+    provider = DevelopmentProvider(PROVIDER_ISSUER)
+    keys = create_verifier_secret(aws.client("secretsmanager"), os.environ["VERIFIER_SECRET"])
+    provider.register_client(VERIFIER_CLIENT_ID, keys.public_jwks(), [REDIRECT_URI])
+    monkeypatch.setattr(wiring, "http", lambda: WsgiHttp(provider))
+    return provider
+
+
+@pytest.fixture
+def verify_api(repo, identity_provider):
+    with _function("verify") as caller:
+        yield caller
+
+
+class CardTap:
+    """A person's card tap as the app does it: start, the provider's page (a test identity), back with code and state,
+    complete. `identity` are the development provider's form fields (preset, name, address, postal_code, birthdate,
+    age, gender, fault, subject)."""
+
+    def __init__(self, verify_api, provider) -> None:
+        self.api = verify_api
+        self.browser = WsgiHttp(provider).client
+
+    def start(self, user: str, **request) -> HttpResponse:
+        return self.api("POST", "/me/verification", user, body={"share_with_organisations": True, **request})
+
+    def authorize(self, authorization_url: str, **identity) -> dict[str, str]:
+        from urllib.parse import parse_qs, urlsplit
+
+        response = self.browser.post(authorization_url, data={"decision": "approve", **identity})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        answer = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+        return {"state": answer["state"], "code": answer["code"]}
+
+    def __call__(self, user: str, request: dict | None = None, **identity) -> HttpResponse:
+        started = self.start(user, **(request or {}))
+        assert started.status == 201, started.body
+        callback = self.authorize(started.body["authorization_url"], **identity)
+        return self.api("POST", "/me/verification/complete", user, body=callback)
+
+
+@pytest.fixture
+def card_tap(verify_api, identity_provider) -> CardTap:
+    return CardTap(verify_api, identity_provider)
