@@ -18,6 +18,12 @@ from tests.handlers.conftest import staff_claims
 from tests.unit.test_prelaunch import SAMPLE_BYTES
 
 HIDA = "212172"
+PRELAUNCH_OF_TARO = (  # the development provider's preset hida-adult (飛騨 太郎): one exact match, two near ones
+    "ID,活動名,活動開始日時,活動終了日時,活動場所,参加条件,氏名,郵便番号,住所(除郵便番号),生年月日,性別\n"
+    "E1,雪下ろし,2026年4月10日 9:00,2026年4月10日 12:00,古川町,,飛騨 太郎,509-4292,岐阜県飛騨市古川町本町2-22,1990/4/1,男性\n"
+    "E2,草刈り,2026年5月10日 9:00,2026年5月10日 12:00,古川町,,飛騨 太郎,100-0013,東京都千代田区霞が関1-1-1,1990/4/1,男性\n"
+    "E3,清掃,2026年6月10日 9:00,2026年6月10日 12:00,古川町,,飛騨 太郎,100-0013,東京都千代田区霞が関1-1-1,1990/4/1,男性\n"
+).encode()
 ANSWERS = {"relationship": ["birthplace"], "interests": ["local_news"]}
 
 
@@ -28,7 +34,7 @@ def recorder(repo):
 
 
 def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
-    recorder: AwsCallRecorder, register_api, checkin_api, admin_api, account_api
+    recorder: AwsCallRecorder, register_api, checkin_api, admin_api, account_api, verify_api, card_tap
 ):
     def as_(function, caller):
         def call(*args, **kwargs):
@@ -39,7 +45,11 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
         return call
 
     register, checkin, admin = as_("register", register_api), as_("checkin", checkin_api), as_("admin", admin_api)
-    account = as_("account", account_api)
+    account, verify = as_("account", account_api), as_("verify", verify_api)
+
+    def tap(user, request=None, **identity):
+        recorder.current = "verify"
+        return card_tap(user, request, **identity)
     staff = staff_claims(HIDA)
     start = datetime(2026, 12, 5, 10, 0, tzinfo=clock.TOKYO)
     clock.freeze(start - timedelta(days=3))
@@ -111,6 +121,25 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     checkin("POST", "/checkins", user="u2", body={"code": code})  # cancelled: the refusal reads the activity
     clock.freeze(datetime(2027, 4, 1, 9, 0, tzinfo=clock.TOKYO))
     admin("POST", "/prelaunch-imports", body=SAMPLE_BYTES, headers={"Content-Type": "text/csv"}, claims=staff)
+    # verify: a card tap claims the exact matches and offers the near ones; status, offers confirmed and declined; a
+    # second account refused; a minor and a guardian; the card reads the verification (register)
+    admin("POST", "/prelaunch-imports", body=PRELAUNCH_OF_TARO, headers={"Content-Type": "text/csv"}, claims=staff)
+    register("POST", "/registrations", user="u3", body={"organisation_code": HIDA, "answers": ANSWERS})
+    assert tap("u3", preset="hida-adult").body["claimed_records"] == 1
+    tap("u3", preset="hida-adult")  # again: the same card, nothing new
+    verify("GET", "/me/verification", user="u3")
+    offers = verify("GET", "/me/prelaunch-matches", user="u3").body["matches"]
+    verify("POST", f"/me/prelaunch-matches/{HIDA}/{offers[0]['id']}/confirm", user="u3")
+    verify("DELETE", f"/me/prelaunch-matches/{HIDA}/{offers[1]['id']}", user="u3")
+    register("GET", f"/me/registrations/{HIDA}/card", user="u3")
+    register("POST", "/registrations", user="u4", body={"organisation_code": HIDA, "answers": ANSWERS})
+    assert tap("u4", preset="hida-adult").status == 409
+    tap("u4", {"purpose": "guardian", "guardian_consents": True}, preset="guardian")  # no minor waiting: refused
+    register("POST", "/registrations", user="u5", body={"organisation_code": HIDA, "answers": ANSWERS})
+    tap("u5", preset="minor-16")
+    assert tap("u5", {"purpose": "guardian", "guardian_consents": True}, preset="guardian").body["status"] == "verified"
+    account("DELETE", "/me", user="u3", headers={"Confirm-Account-Deletion": "DELETE"})  # the subject claim goes
+
     # account: withdrawal (records anonymised, evidence erased), account deletion (an application's place freed)
     account("DELETE", f"/me/registrations/{HIDA}", user="u1")
     account("DELETE", "/me", user="u2")  # unconfirmed: refused
