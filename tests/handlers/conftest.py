@@ -146,27 +146,11 @@ def account_api(repo):
 
 # --- identity verification: the development provider in-process -----------------------------------------------------
 
+from tests.wsgi_http import WsgiHttp  # noqa: E402
+
 PROVIDER_ISSUER = "https://provider.test"
 VERIFIER_CLIENT_ID = "furusato-test"
 REDIRECT_URI = "https://app.test/verification/callback"
-
-
-class WsgiHttp:
-    """The verifier's HTTP (shared/dal/identity_provider.Http) answered by a WSGI application in-process: the
-    development provider, without a socket."""
-
-    def __init__(self, application) -> None:
-        from werkzeug.test import Client
-
-        self.client = Client(application)
-
-    def get(self, url: str) -> tuple[int, bytes]:
-        response = self.client.get(url)
-        return response.status_code, response.get_data()
-
-    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
-        response = self.client.post(url, data=fields)
-        return response.status_code, response.get_data()
 
 
 @pytest.fixture

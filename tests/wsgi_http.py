@@ -1,0 +1,21 @@
+"""HTTP answered by a WSGI application in-process (no socket)."""
+
+from __future__ import annotations
+
+
+class WsgiHttp:
+    """The verifier's HTTP (shared/dal/identity_provider.Http) answered by a WSGI application in-process: the
+    development provider, without a socket."""
+
+    def __init__(self, application) -> None:
+        from werkzeug.test import Client
+
+        self.client = Client(application)
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        response = self.client.get(url)
+        return response.status_code, response.get_data()
+
+    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
+        response = self.client.post(url, data=fields)
+        return response.status_code, response.get_data()
