@@ -96,10 +96,12 @@ def records_by_activity(activity_id: str) -> str:
     return f"ACT#{activity_id}"
 
 
-def unclaimed_record(uploader_code: str, person_key: str, row_key: str) -> dict[str, str]:
+def unclaimed_record(uploader_code: str, identity_key: str, row_key: str) -> dict[str, str]:
     """A pre-launch participation (R-ACT-5) not yet claimed by a registrant, kept (with the participant's details)
-    in the area of the organisation that uploaded it; grouped by person so a claim is one Query."""
-    return {"pk": f"{ORG}{uploader_code}#UNCLAIMED#{person_key}", "sk": f"{PRELAUNCH_PREFIX}{row_key}"}
+    in the area of the organisation that uploaded it; grouped by identity (hash of name and birth date, not the
+    place: shared.domain.prelaunch.identity_key) so a claim finds exact and near matches with one Query of the
+    partition (`unclaimed_record(code, identity_key, "")["pk"]`; sort keys start with PRELAUNCH_PREFIX)."""
+    return {"pk": f"{ORG}{uploader_code}#UNCLAIMED#{identity_key}", "sk": f"{PRELAUNCH_PREFIX}{row_key}"}
 
 
 def application(code: str, user_id: str, activity_id: str) -> dict[str, str]:

@@ -105,7 +105,7 @@ STORES: tuple[Store, ...] = (
     ),
     Store(
         "UnclaimedRecord", "a pre-launch participant's details typed in by staff (R-ACT-5): name, birth date, "
-        "address", True, "by the uploader's area and a person key (name, birth date, postal code); no account "
+        "address", True, "by the uploader's area and an identity key (name, birth date); no account "
         "links it", "unchanged", "unchanged",
         "the organisation's own list, not the account's: kept in its area until claimed with identity "
         "verification; the organisation answers for it (its 個人情報ファイル)",

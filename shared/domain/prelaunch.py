@@ -7,7 +7,9 @@ staff upload it; every row is validated on its own, every problem of a bad row i
 are kept even when others are bad, and `row_key` makes a re-import of the same rows add nothing.
 
 Participants become "unclaimed records" in the organisation's area until a registrant whose identity is verified
-claims them, so the record keeps what matching needs: name, birth date and postal code (`person_key`).
+claims them, so the record keeps what matching needs: name, birth date, postal code and address. Records are grouped
+by `identity_key` (name and birth date): a claim finds the exact matches and the near ones (same person, another
+place) in one Query, and shared/domain/claims.py tells them apart (docs/decisions.md).
 
 R-ACT-4: a record counts for the municipality where the activity took place and for its prefecture. A municipality
 uploads its own activities; a prefecture names the venue municipality (one per file).
@@ -42,6 +44,8 @@ ADULT_AGE = 18  # 民法 4条: guardian consent matters for minors later (R-PRE-
 MAX_ROWS = 10_000  # data rows per file; a larger file is refused as a whole
 HEADER_SEARCH_ROWS = 30  # the column-names row must be among the first rows
 ROW_KEY_VERSION = "prelaunch-v1"
+# Bump when normalise_name or the identity key's parts change: stored records then sit under the old keys.
+IDENTITY_KEY_VERSION = "identity-v1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_MEDIA_TYPES = (XLSX, "text/csv", "text/tab-separated-values")
 # Lambda takes at most 6 MB per invocation and API Gateway base64-encodes a file body (4/3): 4 MiB of file stays
@@ -130,7 +134,9 @@ class PrelaunchParticipant(BaseModel):
     gender: Gender
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, pattern=r"^0\d{9,10}$", description="Digits only")
-    person_key: str = Field(description="Hash of normalised name + birth date + postal code: the claim match key")
+    identity_key: str = Field(
+        description="Hash of the normalised name and the birth date: the claim groups records by it (identity_key())"
+    )
 
 
 class PrelaunchRecord(BaseModel):
@@ -508,7 +514,7 @@ def _validate_row(
 
     if reasons:
         return reasons, None
-    person_key = _person_key(name, birth_date, postal_code)
+    person_key = _row_person_key(name, birth_date, postal_code)
     activity_key = _hash(
         [ROW_KEY_VERSION, uploader.code, venue.code, _fold(external_id), _fold(activity_name),
          starts_at.isoformat(), ends_at.isoformat(), _fold(place)]
@@ -534,7 +540,7 @@ def _validate_row(
                 gender=gender,
                 email=email,
                 phone=phone,
-                person_key=person_key,
+                identity_key=identity_key(name, birth_date),
             ),
             minor=_age(birth_date, starts_at.date()) < ADULT_AGE,
         )
@@ -756,19 +762,33 @@ def _age(birth: date, on: date) -> int:
 # --- keys and display ------------------------------------------------------------------------------------------
 
 
-def _fold(text: str | None) -> str:
-    """What does not make two values different: width (NFKC), case, spaces."""
+def normalise_name(text: str | None) -> str:
+    """What does not make two names different: width and compatibility forms (NFKC: ａ→a, ｶﾞ→ガ, ㈱→(株)), case,
+    and whitespace of any kind, full-width U+3000 included ("佐藤　健一" = "佐藤健一" = "佐藤 健一"). The one
+    normalisation of the import's keys (names and the activity's fields) and of the claim (shared/domain/claims.py):
+    changing it changes every stored key (bump IDENTITY_KEY_VERSION and ROW_KEY_VERSION, and re-key)."""
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", text or "")).casefold()
+
+
+_fold = normalise_name  # the activity's fields (ID, name, place) in the activity key: the same rule
 
 
 def _hash(parts: list[str]) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _person_key(name: str, birth_date: date, postal_code: str) -> str:
-    """Claim match key: the identity a verified registrant has (name, birth date, postal code). Spaces and width are
-    ignored in the name ("佐藤　健一" = "佐藤健一"). Not salted: it sits beside the plain values in the org area."""
-    return _hash(["person-v1", _fold(name), birth_date.isoformat(), postal_code.replace("-", "")])
+def identity_key(name: str, birth_date: date) -> str:
+    """Claim key (R-ACT-5, R-BAS-4): who the participant is, without where they live, so a person verified with the
+    My Number Card finds both the records that match their address and those that match only their name and birth
+    date (a move, a typo in the postal code: offered, never claimed silently). Not keyed: it sits beside the plain
+    values in the organisation's area (R-PRIV-1) and the claim recomputes it from the card's name and birth date."""
+    return _hash([IDENTITY_KEY_VERSION, normalise_name(name), birth_date.isoformat()])
+
+
+def _row_person_key(name: str, birth_date: date, postal_code: str) -> str:
+    """Participant part of the row key only (the claim key is identity_key): kept as it was when records were
+    grouped by it, so a file imported before still gives the same row keys and a re-import adds nothing."""
+    return _hash(["person-v1", normalise_name(name), birth_date.isoformat(), postal_code.replace("-", "")])
 
 
 def _show(value: Any, header: str | None = None) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "check_digit",
     "get",
     "is_valid_lg_code",
+    "municipality_of_address",
     "municipalities_for_postal_code",
     "municipalities_of",
     "normalize_postal_code",
@@ -263,3 +264,104 @@ def municipalities_for_postal_code(postal: str) -> tuple[Organisation, ...]:
     """
     by_code = _catalog().by_code
     return tuple(by_code[c] for c in _postal_codes6(normalize_postal_code(postal)))
+
+
+# --------------------------------------------------------------------------
+# addresses
+
+_MAX_COUNTY_CHARS = 5  # 郡 names are 1-4 characters (西臼杵, 北松浦, 余市); one more for slack
+
+
+@functools.lru_cache(maxsize=None)
+def _address_index() -> tuple[dict[str, Organisation], dict[str, dict[str, tuple[Organisation, ...]]],
+                              dict[str, tuple[Organisation, ...]], int]:
+    """Prefectures by folded name; per prefecture, municipalities by folded name; every municipality by folded
+    name (several share one: 府中市, 伊達市); the longest folded municipality name."""
+    cat = _catalog()
+    prefs = {_fold(p.name): p for p in cat.prefectures}
+    per_pref: dict[str, dict[str, list[Organisation]]] = {p.code: {} for p in cat.prefectures}
+    nation: dict[str, list[Organisation]] = {}
+    for o in cat.all:
+        if o.kind == PREFECTURE:
+            continue
+        name = _fold(o.name)
+        per_pref[o.prefecture_code].setdefault(name, []).append(o)
+        nation.setdefault(name, []).append(o)
+    longest = max(len(n) for n in nation)
+    return (
+        prefs,
+        {code: {n: tuple(v) for n, v in names.items()} for code, names in per_pref.items()},
+        {n: tuple(v) for n, v in nation.items()},
+        longest,
+    )
+
+
+def _strip_address(text: str) -> str:
+    """NFKC, kana folded as in search, no whitespace, no leading "〒123-4567" (a formatted address may carry it)."""
+    s = "".join(_fold(text).split())
+    if s.startswith("〒"):
+        s = s[1:]
+    if len(s) >= 8 and s[3] in _POSTAL_SEPARATORS and _is_digits(s[:3] + s[4:8], 7):
+        s = s[8:]
+    elif len(s) >= 7 and _is_digits(s[:7], 7):
+        s = s[7:]
+    return s
+
+
+def _longest_name(
+    text: str, names: dict[str, tuple[Organisation, ...]], longest: int
+) -> tuple[str, tuple[Organisation, ...]] | None:
+    for length in range(min(longest, len(text)), 0, -1):
+        found = names.get(text[:length])
+        if found:
+            return text[:length], found
+    return None
+
+
+def _municipality_at_start(
+    text: str, names: dict[str, tuple[Organisation, ...]], longest: int
+) -> tuple[int, tuple[Organisation, ...]] | None:
+    """The municipality name the text starts with, directly or after a county ("北佐久郡軽井沢町"): the reading
+    that explains more of the text wins (東村山郡中山町 is a county and 中山町, not 東村; 大和郡山市 is a city,
+    not a county 大和). Returns (characters read, organisations of that name)."""
+    readings = []
+    direct = _longest_name(text, names, longest)
+    if direct:
+        readings.append((len(direct[0]), direct[1]))
+    # A county needs at least one character before 郡: 郡山市 and 郡上市 start with 郡 and are cities.
+    county_end = text.find("郡", 1, _MAX_COUNTY_CHARS + 1)
+    if county_end > 0:
+        after = _longest_name(text[county_end + 1 :], names, longest)
+        if after:
+            readings.append((county_end + 1 + len(after[0]), after[1]))
+    return max(readings, key=lambda r: r[0]) if readings else None
+
+
+def municipality_of_address(text: str) -> Organisation | None:
+    """The municipality an address lies in, read from its start, or None.
+
+    "岐阜県飛騨市古川町…", "長野県北佐久郡軽井沢町…" (the catalog's names
+    omit 郡), "北海道札幌市中央区…" (a designated city's ward: the city, as the
+    catalog holds it), "東京都千代田区…" (a special ward is a municipality).
+    Width, spaces and ケ/ヶ are ignored; a leading 〒 postal code is skipped.
+    The longest name that fits wins (四日市市, 郡山市, 大和郡山市).
+
+    Without a prefecture ("飛騨市古川町…") the municipality is accepted only
+    when no other municipality in the country has that name, and never a name
+    ending in 区: Tokyo's special wards share names with designated cities'
+    wards (中央区, 北区, 南区), which the catalog does not list. Built once,
+    cached: a few dictionary lookups per call.
+    """
+    if not isinstance(text, str):
+        return None
+    prefs, per_pref, nation, longest = _address_index()
+    s = _strip_address(text)
+    for length in (3, 4):  # 北海道, 東京都, 京都府, 大阪府, XX県 (3), 神奈川県, 和歌山県, 鹿児島県 (4)
+        pref = prefs.get(s[:length])
+        if pref is not None:
+            found = _municipality_at_start(s[length:], per_pref[pref.code], longest)
+            return found[1][0] if found and len(found[1]) == 1 else None
+    found = _municipality_at_start(s, nation, longest)
+    if found is None or len(found[1]) != 1 or found[1][0].name.endswith("区"):
+        return None
+    return found[1][0]

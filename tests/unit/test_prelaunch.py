@@ -6,6 +6,7 @@ here from the same rows (no binary file in the repository)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections import Counter
@@ -124,20 +125,25 @@ def test_r_act_5_sample_template_imports_all_14_rows():
     assert len({r.activity_key for r in report.accepted}) == 5  # EVT-001 … EVT-005
 
 
-def test_four_people_took_part_twice_under_one_person_key():
+def test_four_people_took_part_twice_under_one_identity_key():
     report = validate(SAMPLE_BYTES)
-    per_person = Counter(r.participant.person_key for r in report.accepted)
+    per_person = Counter(r.participant.identity_key for r in report.accepted)
     assert len(per_person) == 10
-    twice = {r.participant.name for r in report.accepted if per_person[r.participant.person_key] == 2}
+    twice = {r.participant.name for r in report.accepted if per_person[r.participant.identity_key] == 2}
     assert twice == {"佐藤 健一", "中村 悠真", "小林 智子", "吉田 美優"}
 
 
-def test_person_key_ignores_spacing_and_width_of_the_name():
+def test_identity_key_ignores_spacing_and_width_of_the_name_and_the_place():
+    """R-ACT-5, R-BAS-4: the claim key is name and birth date only; the postal code and address stay attributes."""
     spaced = validate(as_csv(HEADER + [row(氏名="高橋　亮介")])).accepted[0]
     joined = validate(as_csv(HEADER + [row(氏名="高橋亮介", 郵便番号="９０１４４２２")])).accepted[0]
+    moved = validate(as_csv(HEADER + [row(氏名="ﾀｶﾊｼ", 郵便番号="506-0271", **{"住所(除郵便番号)": "岐阜県飛騨市"})])).accepted[0]
     assert spaced.participant.name == "高橋 亮介" and joined.participant.postal_code == "901-4422"
     sample = validate(SAMPLE_BYTES).accepted[2].participant
-    assert spaced.participant.person_key == joined.participant.person_key == sample.person_key
+    assert spaced.participant.identity_key == joined.participant.identity_key == sample.identity_key
+    assert sample.identity_key == prelaunch.identity_key("高橋亮介", date(1955, 7, 29))
+    assert moved.participant.identity_key == prelaunch.identity_key("タカハシ", date(1955, 7, 29))
+    assert spaced.participant.postal_code == "901-4422" and spaced.participant.address == sample.address
 
 
 def test_r_pre_3_minor_at_the_activity_date_is_accepted_and_flagged():
@@ -379,6 +385,54 @@ def test_r_act_5_re_validating_the_same_file_gives_the_same_row_keys():
     # a corrected re-upload of the same participation (e.g. a phone number added) is the same row, not a new one
     with_phone = validate(as_csv([NAMES + ["電話番号"]] + [r + ["0577-00-0000"] for r in DATA]))
     assert keys == [r.row_key for r in with_phone.accepted]
+
+
+# SHA-256 of the sample's 14 row keys, joined, as the import computed them when records were grouped by person key
+# (name, birth date, postal code): grouping by identity key must not change them, or a re-import stores them again.
+SAMPLE_ROW_KEYS_DIGEST = "d3022842510b9d89406fd60eda320dd73bb11dcaf39ea85351b913381bb57467"
+
+
+def test_r_act_5_row_keys_are_unchanged_by_the_identity_key_so_a_re_import_adds_nothing():
+    keys = "".join(r.row_key for r in validate(SAMPLE_BYTES).accepted)
+    assert hashlib.sha256(keys.encode()).hexdigest() == SAMPLE_ROW_KEYS_DIGEST
+
+
+def test_r_act_5_identity_key_is_stable():
+    """Stored partitions are named by it: a change of its value (normalisation, parts, hashing) must be deliberate
+    (bump IDENTITY_KEY_VERSION and re-key the stored records)."""
+    key = prelaunch.identity_key("佐藤 健一", date(1974, 2, 18))
+    assert key == "2ae187637c595ff42bd75a8175afd8bebe64f89a70e4cd7762fa5c6dfaaeb35a"
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+    assert key != prelaunch.identity_key("佐藤 健一", date(1974, 2, 19))
+    assert key != prelaunch.identity_key("佐藤 健二", date(1974, 2, 18))
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["佐藤健一", "佐藤 健一", "佐藤　健一", " 佐藤\t健一 ", "佐藤  健一", "佐藤\u3000\u3000健一", "佐藤\n健一"],
+)
+def test_r_act_5_normalise_name_ignores_whitespace_of_any_kind(written):
+    assert prelaunch.normalise_name(written) == "佐藤健一"
+    assert prelaunch.identity_key(written, date(1974, 2, 18)) == prelaunch.identity_key("佐藤健一", date(1974, 2, 18))
+
+
+@pytest.mark.parametrize(
+    ("written", "same_as"),
+    [
+        ("ｻﾄｳ ｹﾝｲﾁ", "サトウケンイチ"),  # half-width kana
+        ("ｶﾞｸ", "ガク"),  # half-width voiced mark joins its kana
+        ("ＳＡＴＯ　Ｋｅｎｉｃｈｉ", "sato kenichi"),  # full-width Latin, any case
+        ("John SMITH", "john smith"),
+    ],
+)
+def test_r_act_5_normalise_name_ignores_width_and_case(written, same_as):
+    assert prelaunch.normalise_name(written) == prelaunch.normalise_name(same_as)
+
+
+def test_r_act_5_normalise_name_keeps_what_makes_names_different():
+    assert prelaunch.normalise_name("髙橋") != prelaunch.normalise_name("高橋")
+    assert prelaunch.normalise_name("さとう") != prelaunch.normalise_name("サトウ")  # hiragana is not katakana
+    assert prelaunch.normalise_name("") == prelaunch.normalise_name(None) == ""
 
 
 def test_r_act_4_row_keys_belong_to_the_uploader_and_venue():
