@@ -182,8 +182,8 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             table(
                 "national",
-                "dynamodb:BatchGetItem",  # Repository.card_context: the account's verification (R-CARD-1)
                 "dynamodb:ConditionCheckItem",  # create_registration: the account is not deleted (DELETE /me)
+                "dynamodb:GetItem",  # Repository.get_account: the card shows the account's verification (R-CARD-1)
                 "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
                 "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
             ),

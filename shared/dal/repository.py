@@ -125,21 +125,6 @@ class Repository:
                 registrations[item["org_code"]] = _registration(item)
         return profiles, registrations
 
-    def card_context(self, user_id: str, code: str) -> tuple[OrganisationProfile | None, Registration | None, dict[str, Any]]:
-        """A card's organisation profile, the registration and the account (its verification, R-CARD-1): one
-        BatchGetItem across both areas."""
-        wanted = [keys.organisation_profile(code), keys.registration(code, user_id), keys.account(user_id)]
-        profile = registration = None
-        account: dict[str, Any] = {}
-        for item in self._batch_get(wanted):
-            if item["type"] == "OrganisationProfile":
-                profile = OrganisationProfile.model_validate({**item, "code": item["org_code"]})
-            elif item["type"] == "Registration":
-                registration = _registration(item)
-            else:
-                account = item
-        return profile, registration, account
-
     def joined_organisation_codes(self) -> list[str]:
         """All joined organisations, from the sparse joined_organisations index (never a Scan)."""
         items = query_all(

@@ -134,7 +134,7 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     register("GET", f"/me/registrations/{HIDA}/card", user="u3")
     register("POST", "/registrations", user="u4", body={"organisation_code": HIDA, "answers": ANSWERS})
     assert tap("u4", preset="hida-adult").status == 409
-    tap("u4", {"purpose": "guardian", "guardian_consents": True}, preset="guardian")  # no minor waiting: refused
+    verify("POST", "/me/verification", user="u4", body={"purpose": "guardian", "guardian_consents": True})  # refused
     register("POST", "/registrations", user="u5", body={"organisation_code": HIDA, "answers": ANSWERS})
     tap("u5", preset="minor-16")
     assert tap("u5", {"purpose": "guardian", "guardian_consents": True}, preset="guardian").body["status"] == "verified"

@@ -182,7 +182,7 @@ def test_a_guardian_for_an_adult_is_not_needed(register_api, card_tap):
 
 
 def test_r_bas_6_a_person_living_elsewhere_is_not_a_resident(register_api, card_tap, moto):
-    register(register_api, "u1", personal={"postal_code": "509-4292"})  # self-declared: 飛騨市
+    register(register_api, "u1", personal={"postal_code": "509-4225"})  # self-declared: 飛騨市
     assert registration_item(moto, HIDA, "u1")["resident"] is True
     assert card_tap("u1", preset="tokyo-adult").status == 200
     item = registration_item(moto, HIDA, "u1")
