@@ -31,7 +31,7 @@ def build_app(outdir: str | None = None) -> App:
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=constants.REGION),
         description=(
             "ふるさと住民登録 (Furusato Resident Registration): app and admin APIs, citizens' and staff identity, "
-            "check-in signing keys, table"
+            "check-in signing keys, identity verification keys, table"
         ),
     )
     for key, value in constants.TAGS.items():

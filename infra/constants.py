@@ -67,7 +67,9 @@ POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name
 # Pure-Python runtime dependencies that are NOT in the Powertools layer, installed into every function's bundle at
 # synth time (pip from the venv: `--no-deps --only-binary=:all: --platform any --abi none`, so only pure wheels can
 # resolve; no Docker). segno draws the check-in QR codes (shared/qr.py); openpyxl (+ et-xmlfile, its one
-# dependency) reads the pre-launch Excel template (shared/domain/prelaunch.py).
+# dependency) reads the pre-launch Excel template (shared/domain/prelaunch.py); PyJWT makes and checks the verifier's
+# JWTs (shared/dal/identity_provider.py; its EC/RSA algorithms use the layer's `cryptography`). The layer's [all]
+# extra also ships a PyJWT (>=2.14,<3, not our pin): the bundle's comes first on sys.path (/var/task before /opt).
 def _pinned_or_installed(package: str) -> str:
     """A transitive dependency requirements.txt does not pin: the version installed in the venv the tests run with."""
     try:
@@ -76,10 +78,12 @@ def _pinned_or_installed(package: str) -> str:
         return metadata.version(package)
 
 
+PYJWT_REQUIREMENT = f"PyJWT=={_pinned('PyJWT')}"
 BUNDLED_REQUIREMENTS = (
     f"segno=={_pinned('segno')}",
     f"openpyxl=={_pinned('openpyxl')}",
     f"et-xmlfile=={_pinned_or_installed('et-xmlfile')}",  # openpyxl's only dependency; not pinned in requirements.txt
+    PYJWT_REQUIREMENT,
 )
 
 
@@ -100,6 +104,27 @@ VERIFICATION_KEYS_DESCRIPTION = (
     "Furusato check-in token verification keys (JSON of shared.domain.checkin_token.VerificationKeys: the public "
     "halves of the signing keys; checkin verifies with them). Written with every key set: python -m infra.signing_keys"
 )
+
+
+# --- identity verification (R-BAS-4): the verifier's keys and its provider -----------------------------------------
+VERIFIER_KEY_ALIAS = "alias/{stack}/verifier-keys"
+VERIFIER_KEYS_DESCRIPTION = (
+    "Furusato identity verification keys (JSON of shared.dal.identity_provider.VerifierKeys: the OpenID Connect "
+    "client's EC P-256 private key and the subject-hash key; only verify reads them). Generated once by the stack's "
+    "bootstrap custom resource; never regenerated (a new subject-hash key would let one card verify a second account)"
+)
+VERIFIER_JWKS_DESCRIPTION = (
+    "Furusato identity verification client JWK Set (public: the client key registered with the provider). Written "
+    "with the keys by the stack's bootstrap; the stack output VerifierClientJwks shows it"
+)
+VERIFIER_BOOTSTRAP_HANDLER = "infra.custom_resources.verifier.lambda_handler"
+VERIFIER_BOOTSTRAP_TIMEOUT = Duration.seconds(60)
+VERIFIER_JWKS_OUTPUT = "VerifierClientJwks"  # the operator registers it with the Digital Agency
+VERIFIER_JWKS_ATTRIBUTE = "Jwks"  # the custom resource's response attribute the output reads
+# How to reach the provider (shared.domain.verification.ProviderConfig, as JSON): cdk.json, or per deployment
+# `cdk deploy -c verifier='{"issuer": ..., ...}'`. cdk.json holds placeholders until the Digital Agency registers the
+# client; synthesis reports it (an info) while any value is one.
+VERIFIER_CONTEXT = "verifier"
 
 
 # --- APIs ----------------------------------------------------------------------------------------------------------

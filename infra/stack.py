@@ -20,6 +20,7 @@ from .components.functions import FunctionFactory, powertools_layer
 from .components.identity import CitizenIdentity, StaffIdentity
 from .components.signing_keys import CheckinSigningKeys
 from .components.table import DataTable
+from .components.verifier import VerifierKeys, provider_config
 
 
 class FurusatoStack(Stack):
@@ -34,6 +35,7 @@ class FurusatoStack(Stack):
         if inconsistent:
             raise ValueError(f"shared/functions.py: {'; '.join(inconsistent)}")
         admin_cidrs = allowed_cidrs(self.node.try_get_context(constants.ADMIN_ALLOWED_CIDRS_CONTEXT))
+        provider = provider_config(self.node.try_get_context(constants.VERIFIER_CONTEXT))  # fails synthesis if invalid
 
         self.data = DataTable(self, "Data")
         self.citizens = CitizenIdentity(self, "Citizens")
@@ -41,12 +43,14 @@ class FurusatoStack(Stack):
         powertools = powertools_layer(self, "Powertools")
         self.signing_keys = CheckinSigningKeys(self, "CheckinSigningKeys", powertools=powertools)
         self.evidence = EvidenceBucket(self, "Evidence", key=self.data.key)
+        self.verifier = VerifierKeys(self, "VerifierKeys", provider=provider, powertools=powertools)
         resources = {
             function_list.TABLE.name: self.data,
             function_list.EVIDENCE_BUCKET.name: self.evidence,
             function_list.CHECKIN_SIGNING_KEYS.name: self.signing_keys,
             function_list.CHECKIN_VERIFICATION_KEYS.name: self.signing_keys.verification,
             function_list.CITIZEN_USER_POOL.name: self.citizens,
+            function_list.VERIFIER_KEYS.name: self.verifier,
         }
         self.functions = FunctionFactory(self, "Functions", resources=resources, powertools=powertools)
         functions = self.functions.create_all(function_list.FUNCTIONS)
@@ -76,6 +80,12 @@ class FurusatoStack(Stack):
             constants.VERIFICATION_KEYS_OUTPUT,
             value=self.signing_keys.verification_secret.secret_arn,
             description="Check-in verification keys secret (public keys; written by python -m infra.signing_keys)",
+        )
+        CfnOutput(
+            self,
+            constants.VERIFIER_JWKS_OUTPUT,
+            value=self.verifier.jwks,
+            description="Identity verification client's public JWK Set: register it with the Digital Agency",
         )
         CfnOutput(self, "TableName", value=self.data.table.table_name)
 

@@ -19,7 +19,7 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from shared.functions import SCHEDULE_TIMEZONE, Function, Grant, Http, Schedule, Trigger
+from shared.functions import SCHEDULE_TIMEZONE, Function, Grant, Http, Resource, Schedule, Trigger
 
 from .. import constants
 from ..nag import acknowledge
@@ -56,9 +56,20 @@ class GrantTarget(Protocol):
     def grant_access(self, role: iam.IRole, grant: Grant) -> None: ...
 
 
+def companion_settings(target: GrantTarget, resource: Resource) -> dict[str, str]:
+    """The values of the settings that come with `resource` (`Resource.companions`, e.g. VERIFIER_PROVIDER with the
+    verifier's keys), from its construct's `companion_settings`; every one of them, or ValueError."""
+    offered = dict(getattr(target, "companion_settings", None) or {})
+    missing = [name for name in resource.companions if not offered.get(name)]
+    if missing:
+        raise ValueError(f"resource {resource.name!r} comes with {missing}, which {type(target).__name__} does not set")
+    return {name: offered[name] for name in resource.companions}
+
+
 class FunctionFactory(Construct):
     """Makes every function of shared/functions.py the same way; each gets its own role with exactly its grants, the
-    environment variables of the resources it is granted, and its triggers (HTTP routes are built by the APIs)."""
+    environment variables of the resources it is granted (and their companion settings), and its triggers (HTTP
+    routes are built by the APIs)."""
 
     def __init__(
         self,
@@ -105,6 +116,7 @@ class FunctionFactory(Construct):
             target = self._resources[grant.resource.name]
             target.grant_access(role, grant)
             environment[grant.resource.setting] = target.setting_value
+            environment.update(companion_settings(target, grant.resource))
         for resource_name in granted:
             target = self._resources[resource_name]
             if isinstance(target, DataTable):

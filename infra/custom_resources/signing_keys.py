@@ -41,7 +41,17 @@ def bootstrap(client: Any, secret_id: str, verification_secret_id: str) -> bool:
     return True
 
 
-def _respond(event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None) -> None:
+def _respond(
+    event: dict[str, Any],
+    status: str,
+    physical_id: str,
+    reason: str = "",
+    data: dict | None = None,
+    no_echo: bool = True,
+) -> None:
+    """Answer CloudFormation. `no_echo` masks the response's data wherever CloudFormation would show it (Fn::GetAtt);
+    only a response that carries nothing secret and is meant to be shown (the verifier's public JWK Set) turns it
+    off."""
     body = json.dumps(
         {
             "Status": status,
@@ -50,7 +60,7 @@ def _respond(event: dict[str, Any], status: str, physical_id: str, reason: str =
             "StackId": event["StackId"],
             "RequestId": event["RequestId"],
             "LogicalResourceId": event["LogicalResourceId"],
-            "NoEcho": True,
+            "NoEcho": no_echo,
             "Data": data or {},
         }
     ).encode("utf-8")

@@ -24,7 +24,16 @@ from shared.dal.keys import UPLOAD_OBJECTS
 from shared.domain import errors
 from shared.dal.keys import AREAS
 from shared.domain.errors import RequestTooLarge, Unauthenticated
-from shared.functions import CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, FUNCTIONS, INDEX_SCOPE, TABLE, Function
+from shared.domain.verification import ProviderConfig
+from shared.functions import (
+    CHECKIN_SIGNING_KEYS,
+    CHECKIN_VERIFICATION_KEYS,
+    FUNCTIONS,
+    INDEX_SCOPE,
+    TABLE,
+    VERIFIER_KEYS,
+    Function,
+)
 from shared.routes import ROUTES, Route
 from shared.domain.evidence import UPLOAD_OPEN_FOR
 
@@ -124,9 +133,18 @@ def _stage(synth: Synth, api: str) -> tuple[str, dict[str, Any]]:
     return _only({k: s for k, s in stages.items() if s["Properties"]["RestApiId"] == {"Ref": _apis(synth)[api]}})
 
 
+SECRET_DESCRIPTIONS = {
+    "sign": constants.SIGNING_KEYS_DESCRIPTION,
+    "verify": constants.VERIFICATION_KEYS_DESCRIPTION,
+    "verifier": constants.VERIFIER_KEYS_DESCRIPTION,
+    "verifier-jwks": constants.VERIFIER_JWKS_DESCRIPTION,
+}
+
+
 def _secret(synth: Synth, keys: str = "sign") -> tuple[str, dict[str, Any]]:
-    """The signing keys secret ("sign") or the verification keys secret ("verify")."""
-    description = constants.SIGNING_KEYS_DESCRIPTION if keys == "sign" else constants.VERIFICATION_KEYS_DESCRIPTION
+    """The check-in signing keys secret ("sign"), their verification keys secret ("verify"), the identity verifier's
+    keys ("verifier") or their public JWK Set ("verifier-jwks")."""
+    description = SECRET_DESCRIPTIONS[keys]
     return _only({k: s for k, s in synth.of_type("AWS::SecretsManager::Secret").items() if s["Properties"]["Description"] == description})
 
 
@@ -135,6 +153,8 @@ def _secret(synth: Synth, keys: str = "sign") -> tuple[str, dict[str, Any]]:
 # Ed25519"; an independent copy of what shared/functions.py grants.
 CHECKIN_KEYS = {"register": None, "checkin": "verify", "admin": "sign"}
 KEY_SETTINGS = {"sign": "CHECKIN_KEYS_SECRET", "verify": "CHECKIN_VERIFY_KEYS_SECRET"}
+# The one secret each function reads (R-BAS-4: only verify holds the verifier's client key and subject-hash key).
+SECRET_READ = {"checkin": "verify", "admin": "sign", "verify": "verifier"}
 
 
 def _methods(synth: Synth) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -486,7 +506,8 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
             }
             continue
         elif grant.resource.service == "secretsmanager":
-            keys = {CHECKIN_SIGNING_KEYS: "sign", CHECKIN_VERIFICATION_KEYS: "verify"}[grant.resource]
+            keys = {CHECKIN_SIGNING_KEYS: "sign", CHECKIN_VERIFICATION_KEYS: "verify", VERIFIER_KEYS: "verifier"}
+            keys = keys[grant.resource]
             resource, condition = {"Ref": _secret(synth, keys)[0]}, None
         elif grant.resource.service == "cognito-idp":  # the citizens' pool (DELETE /me)
             resource, condition = {"Fn::GetAtt": [_pool(synth, "app")[0], "Arn"]}, None
@@ -511,7 +532,7 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     """Each role holds exactly its function's grants (shared/functions.py, itself held to the calls the code makes by
     tests/handlers/test_least_privilege.py): per key area, index, key prefix and secret; plus its logs and X-Ray."""
     table_id, table = _table(synth)
-    secret_id, secret = _secret(synth, CHECKIN_KEYS.get(name) or "sign")
+    secret_id, secret = _secret(synth, SECRET_READ.get(name, "sign"))
     _, function = _function(synth, name)
     role = _ref(function["Properties"]["Role"])
     assert "ManagedPolicyArns" not in synth.resources[role]["Properties"]
@@ -554,7 +575,10 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     assert {a for s in anywhere for a in _as_list(s["Action"])} <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
-VENDORED = {"segno": _pinned("segno"), "openpyxl": _pinned("openpyxl")}  # not in the Powertools layer
+# Not in the Powertools layer (PyJWT is, at a version we do not pin: the bundle's comes first on sys.path), by the
+# name of their dist-info (PyJWT's wheel spells it in lower case)
+VENDORED = {"segno": _pinned("segno"), "openpyxl": _pinned("openpyxl"), "pyjwt": _pinned("PyJWT")}
+IMPORTED_AS = {"pyjwt": "jwt"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -563,7 +587,7 @@ def test_bundle_holds_shared_its_function_and_the_pure_python_dependencies(synth
     top = sorted(p.name for p in bundle.iterdir())
     et_xmlfile = next(n for n in top if n.startswith("et_xmlfile-")).removeprefix("et_xmlfile-").removesuffix(".dist-info")
     assert top == sorted(
-        ["functions", "shared", "segno", "openpyxl", "et_xmlfile"]
+        ["functions", "shared", "et_xmlfile", *(IMPORTED_AS.get(p, p) for p in VENDORED)]
         + [f"{package}-{version}.dist-info" for package, version in {**VENDORED, "et_xmlfile": et_xmlfile}.items()]
     )
     assert et_xmlfile == metadata.version("et-xmlfile")  # openpyxl's dependency, as installed for the tests
@@ -654,6 +678,139 @@ def test_bootstrap_bundle_holds_shared_and_the_custom_resource_only(synth: Synth
     assert (bundle / "shared/domain/checkin_token.py").is_file()
 
 
+# --- identity verification (R-BAS-4): the verifier's keys and provider --------------------------------------------
+
+# Renaming it would make CloudFormation create a new secret, hence new keys: a new subject-hash key lets one card
+# verify a second account (one person, one account), a new client key is not the one registered with the provider.
+VERIFIER_SECRET_LOGICAL_ID = "VerifierKeysSecretD41A66BD"
+
+
+def test_verifier_keys_are_generated_in_aws_once_under_their_own_key_and_retained(synth: Synth) -> None:
+    secret_id, secret = _secret(synth, "verifier")
+    jwks_id, jwks = _secret(synth, "verifier-jwks")
+    assert secret_id == VERIFIER_SECRET_LOGICAL_ID
+    for resource in (secret, jwks):
+        assert "SecretString" not in resource["Properties"]  # no key material in the template
+        assert resource["Properties"]["GenerateSecretString"]  # a placeholder the bootstrap replaces, once
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    key_id = _ref(secret["Properties"]["KmsKeyId"])
+    assert _ref(jwks["Properties"]["KmsKeyId"]) == key_id
+    key = synth.resources[key_id]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    # its own key: neither the table's nor the check-in keys'
+    others = {_ref(_secret(synth, k)[1]["Properties"]["KmsKeyId"]) for k in ("sign", "verify")}
+    assert key_id not in others | {_ref(_table(synth)[1]["Properties"]["SSESpecification"]["KMSMasterKeyId"])}
+
+    (_, bootstrap) = _only(synth.of_type("Custom::VerifierKeys"))
+    assert bootstrap["Properties"]["SecretId"] == {"Ref": secret_id}
+    assert bootstrap["Properties"]["JwksSecretId"] == {"Ref": jwks_id}
+    assert set(bootstrap["Properties"]) == {"ServiceToken", "SecretId", "JwksSecretId"}
+    function = synth.resources[_ref(bootstrap["Properties"]["ServiceToken"])]["Properties"]
+    assert function["Handler"] == constants.VERIFIER_BOOTSTRAP_HANDLER == "infra.custom_resources.verifier.lambda_handler"
+    assert "Environment" not in function
+
+    # the bootstrap writes both secrets, reads only the public JWK Set, and can decrypt only that
+    statements = _statements(synth, _ref(function["Role"]))
+    assert _resource_pairs(statements, "secretsmanager:") == {
+        (action, json.dumps({"Ref": s}))
+        for action in ("secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue")
+        for s in (secret_id, jwks_id)
+    } | {("secretsmanager:GetSecretValue", json.dumps({"Ref": jwks_id}))}
+    kms_statements = [s for s in statements if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    contexts = {
+        a: _as_list(s["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"])
+        for s in kms_statements
+        for a in _as_list(s["Action"])
+    }
+    assert contexts == {"kms:GenerateDataKey": [{"Ref": secret_id}, {"Ref": jwks_id}], "kms:Decrypt": [{"Ref": jwks_id}]}
+    assert all(_ref(s["Resource"]) == key_id for s in kms_statements)
+    assert not [s for s in statements if "*" in _as_list(s["Resource"])]
+
+
+def test_decision_only_verify_reads_or_decrypts_the_verifier_keys(synth: Synth) -> None:
+    """R-BAS-4 / R-PRIV-1: the client key and the subject-hash key are read by the verify function alone (not even
+    the bootstrap that wrote them); every other role, and any secret resource policy, is checked."""
+    secret_id, secret = _secret(synth, "verifier")
+    key_id = _ref(secret["Properties"]["KmsKeyId"])
+    readers, decrypters = set(), set()
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        roles = {_ref(r) for r in policy["Properties"]["Roles"]}
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = set(_as_list(statement["Action"]))
+            resources = {_ref(r) for r in _as_list(statement["Resource"])}
+            if actions & {"secretsmanager:GetSecretValue", "secretsmanager:*"} and resources & {secret_id, None}:
+                readers |= roles
+            context = statement.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:SecretARN")
+            if actions & {"kms:Decrypt", "kms:*"} and key_id in resources and {"Ref": secret_id} in _as_list(context):
+                decrypters |= roles
+    verify_role = _ref(_function(synth, "verify")[1]["Properties"]["Role"])
+    assert readers == decrypters == {verify_role}
+    assert not synth.of_type("AWS::SecretsManager::ResourcePolicy")
+
+
+def test_verify_function_has_the_verifier_secret_and_the_providers_configuration(synth: Synth) -> None:
+    """VERIFIER_SECRET is the secret's ARN; VERIFIER_PROVIDER, its companion setting, is the `verifier` context of
+    cdk.json as shared.config validates it at cold start; the function exists only once the keys do."""
+    _, function = _function(synth, "verify")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["VERIFIER_SECRET"] == {"Ref": _secret(synth, "verifier")[0]}
+    provider = ProviderConfig.model_validate_json(env["VERIFIER_PROVIDER"])
+    assert provider == ProviderConfig.model_validate(CDK_CONTEXT["verifier"])
+    (bootstrap_id, _) = _only(synth.of_type("Custom::VerifierKeys"))
+    assert bootstrap_id in function.get("DependsOn", [])
+    for name in NAMES:  # no other function knows the verifier
+        other = set(_function(synth, name)[1]["Properties"]["Environment"]["Variables"])
+        verifier = {"VERIFIER_SECRET", "VERIFIER_PROVIDER"}
+        assert other & verifier == (verifier if name == "verify" else set())
+    # Outbound HTTPS to the provider needs no IAM permission and no network path of ours: no function is in a VPC.
+    assert not [k for k, f in synth.of_type("AWS::Lambda::Function").items() if "VpcConfig" in f["Properties"]]
+
+
+DEVELOPMENT_PROVIDER = ("oidc_provider", "DevelopmentProvider", "furusato-local", "localhost", "127.0.0.1")
+
+
+def test_the_development_provider_is_local_only(synth: Synth) -> None:
+    """local/oidc_provider.py stands in for the Digital Agency locally; nothing deployed knows it: not the template
+    (environment, custom resource properties), not the asset manifest, not a bundle."""
+    texts = [json.dumps(synth.template)] + [p.read_text(encoding="utf-8") for p in synth.outdir.glob("*.assets.json")]
+    assert not [marker for marker in DEVELOPMENT_PROVIDER for text in texts if marker in text]
+    bundles = [p for p in synth.outdir.iterdir() if p.name.startswith("asset.") and p.is_dir()]
+    assert bundles
+    for bundle in bundles:
+        assert not (bundle / "local").exists()
+        assert not [p for p in bundle.rglob("oidc_provider*")]
+
+
+def test_verifier_bootstrap_bundle_holds_shared_the_custom_resource_and_pyjwt(synth: Synth) -> None:
+    bundle = _asset_dir(synth, "", handler=constants.VERIFIER_BOOTSTRAP_HANDLER)
+    assert sorted(p.name for p in bundle.iterdir()) == ["infra", "jwt", f"pyjwt-{_pinned('PyJWT')}.dist-info", "shared"]
+    assert (bundle / "infra/custom_resources/verifier.py").is_file()
+    assert (bundle / "shared/dal/identity_provider.py").is_file()
+
+
+def test_bundled_pyjwt_signs_es256_with_the_layers_cryptography(synth: Synth) -> None:
+    """PyJWT is pure Python and comes from the bundle; its EC/RSA algorithms need `cryptography`, which is compiled and
+    comes from the Powertools layer (built with the [all] extra for arm64; here the venv's site-packages stands in for
+    /opt/python). Without it PyJWT imports but has no ES256: the layer is what makes the verifier work."""
+    bundle = _asset_dir(synth, "verify")
+    with_layer = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import jwt, jwt.algorithms, cryptography\n"
+        "assert jwt.__file__.startswith(sys.argv[1]) and not cryptography.__file__.startswith(sys.argv[1])\n"
+        "assert jwt.algorithms.has_crypto and 'ES256' in jwt.algorithms.get_default_algorithms()\n"
+        "from shared.dal.identity_provider import VerifierKeys\n"
+        "keys = VerifierKeys.generate(); (jwk,) = keys.public_jwks()['keys']\n"
+        "token = jwt.encode({'sub': 'x'}, keys.client_key_pem, algorithm='ES256', headers={'kid': keys.client_key_id})\n"
+        "assert jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=['ES256']) == {'sub': 'x'}\n"
+    )
+    subprocess.run([sys.executable, "-c", with_layer, str(bundle)], check=True, capture_output=True, timeout=120)
+    without_layer = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import jwt.algorithms\n"
+        "assert not jwt.algorithms.has_crypto and 'ES256' not in jwt.algorithms.get_default_algorithms()\n"
+    )
+    subprocess.run([sys.executable, "-S", "-c", without_layer, str(bundle)], check=True, capture_output=True, timeout=120)
+
+
 # --- identity ------------------------------------------------------------------------------------------------------
 
 PASSWORD_POLICY = {
@@ -737,6 +894,7 @@ def test_outputs(synth: Synth) -> None:
         "AdminClientId",
         "CheckinKeysSecretArn",
         "CheckinVerifyKeysSecretArn",
+        "VerifierClientJwks",
         "TableName",
     }
     table_id, _ = _table(synth)
@@ -744,6 +902,8 @@ def test_outputs(synth: Synth) -> None:
     assert outputs["CheckinKeysSecretArn"]["Value"] == {"Ref": _secret(synth)[0]}
     assert outputs["CheckinVerifyKeysSecretArn"]["Value"] == {"Ref": _secret(synth, "verify")[0]}
     assert outputs["StaffUserPoolId"]["Value"] == {"Ref": _pool(synth, "admin")[0]}
+    (bootstrap_id, _) = _only(synth.of_type("Custom::VerifierKeys"))
+    assert outputs["VerifierClientJwks"]["Value"] == {"Fn::GetAtt": [bootstrap_id, "Jwks"]}  # public, for the provider
     for name in ("AppApiUrl", "AdminApiUrl"):
         synth.assertions.has_output(name, {"Value": {"Fn::Join": ["", Match.array_with(["https://"])]}})
 
@@ -770,8 +930,8 @@ def test_every_acknowledgment_is_expected_and_has_a_reason(synth: Synth) -> None
     assert len(public) == len([r for r in ROUTES if not r.auth])
     for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
         assert acknowledged[rule] & set(methods) == public
-    # the only secret-rotation acknowledgment is on the signing keys (rotated by an operator)
-    assert acknowledged["AwsSolutions-SMG4"] == {_secret(synth)[0], _secret(synth, "verify")[0]}
+    # secret rotation is acknowledged on the check-in keys (rotated by an operator) and the verifier's (never rotated)
+    assert acknowledged["AwsSolutions-SMG4"] == {_secret(synth, keys)[0] for keys in SECRET_DESCRIPTIONS}
     # MFA optional only for citizens
     assert _pool(synth, "admin")[0] not in acknowledged["AwsSolutions-COG2"]
 
