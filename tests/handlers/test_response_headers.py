@@ -20,12 +20,12 @@ def assert_secured(response, where: str) -> None:
 
 
 @pytest.fixture
-def callers(register_api, checkin_api, admin_api, account_api):
-    return {"register": register_api, "checkin": checkin_api, "admin": admin_api, "account": account_api}
+def callers(register_api, checkin_api, admin_api, account_api, verify_api):
+    return {"register": register_api, "checkin": checkin_api, "admin": admin_api, "account": account_api, "verify": verify_api}
 
 
 def test_every_route_answers_with_no_store_and_nosniff(callers, register_api, checkin_api, admin_api):
-    ids = {**hida_world(register_api, admin_api, checkin_api), "code": HIDA, "postal_code": "5094292"}
+    ids = {**hida_world(register_api, admin_api, checkin_api), "code": HIDA, "postal_code": "5094292", "match_id": "0" * 64}
     statuses = set()
     for route in ROUTES:
         claims = staff_claims(HIDA) if route.api == "admin" else {"sub": "hanako", "token_use": "id"}

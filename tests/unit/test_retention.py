@@ -32,10 +32,11 @@ def test_docs_retention_lists_every_store_as_the_registry_declares_it():
 def test_every_store_account_deletion_erases_has_an_eraser_and_is_found_through_the_persons_index():
     eraser = PersonalDataEraser(client=None, table_name="t", files=None)
     erased = {s.item_type for s in STORES if s.on_account_deletion in ("deleted", "anonymised")}
-    # Evidence files go with their Evidence item (the file first): no table item of their own; the open uploads are
-    # found by key (PersonalDataEraser.erase_open_uploads).
-    assert set(eraser.ERASERS) == erased - {"EvidenceFile", "OpenUploads"}
+    # Evidence files go with their Evidence item (the file first): no table item of their own; the open uploads and
+    # the subject claim are found by key (PersonalDataEraser.erase_open_uploads, erase_subject_claim).
+    assert set(eraser.ERASERS) == erased - {"EvidenceFile", "OpenUploads", "SubjectClaim"}
     assert STORES_BY_TYPE["OpenUploads"].found_by.startswith("by key")
+    assert STORES_BY_TYPE["SubjectClaim"].found_by.startswith("by key")
     for kind in eraser.ERASERS:
         assert STORES_BY_TYPE[kind].found_by.startswith("person index"), kind
     assert "type" in REGISTRATIONS_BY_USER.non_key_attributes  # the index tells the eraser what an item is
