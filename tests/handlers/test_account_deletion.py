@@ -309,3 +309,49 @@ def test_a_withdrawal_too_large_for_one_request_goes_on_when_repeated(
     # step only, so until then the person is still registered and a repeat finds the rest; once withdrawn, 404.
     assert answers == [202, 202, 200, 404], answers
     assert not [i for i in mentioning(table_items(), person.user_id) if i["pk"].split("#")[1] in (HIDA, GIFU)]
+
+
+# --- identity verification's footprint (issue 8) ---------------------------------------------------------------------
+
+
+def test_identity_verification_footprint_is_declared_and_delete_me_erases_it(
+    register_api, admin_api, account_api, card_tap
+):
+    """R-BAS-4, R-ACT-5, R-PRIV-1: a verified person's items (4 info in the registrations, the subject claim, claimed
+    records, a near match offered) are declared stores; DELETE /me leaves only the tombstone and the organisation's
+    own unclaimed participation (no account links it), and frees the card for a new account."""
+    clock.freeze(datetime(2027, 1, 10, 10, 0, tzinfo=clock.TOKYO))
+    rows = (
+        "ID,活動名,活動開始日時,活動終了日時,活動場所,参加条件,氏名,郵便番号,住所(除郵便番号),生年月日,性別\n"
+        "E1,雪下ろし,2026年12月10日 9:00,2026年12月10日 12:00,古川町,,検証 一郎,509-4225,岐阜県飛騨市古川町,1980/1/2,男性\n"
+        "E2,草刈り,2026年12月11日 9:00,2026年12月11日 12:00,古川町,,検証 一郎,100-0013,東京都千代田区霞が関,1980/1/2,男性\n"
+    ).encode()
+    assert admin_api("POST", "/prelaunch-imports", body=rows, headers={"Content-Type": "text/csv"}, claims=staff_claims(HIDA)).status == 200
+    user_id, username = _signed_up("verified@example.jp")
+    me = {"sub": user_id, "cognito:username": username, "token_use": "id"}
+    registered = register_api("POST", "/registrations", claims=me, body={"organisation_code": HIDA, "answers": ANSWERS})
+    assert registered.status == 201
+    identity = {"name": "検証 一郎", "address": "岐阜県飛騨市古川町本町2-22", "postal_code": "509-4225",
+                "birthdate": "1980-01-02", "gender": "male"}
+    verified = card_tap(user_id, **identity)
+    assert (verified.status, verified.body["claimed_records"], verified.body["offered_matches"]) == (200, 1, 1), verified.body
+
+    items = table_items()
+    assert {item_type(i) for i in items} <= set(STORES_BY_TYPE)
+    owned = [i for i in mentioning(items, user_id) if not STORES_BY_TYPE[item_type(i)].found_by.startswith("by key")]
+    assert {item_type(i) for i in owned} == {"Registration", "ActivityRecord", "PrelaunchMatch"}
+    assert all(i.get("user_pk") == f"USER#{user_id}" for i in owned)
+    assert [item_type(i) for i in items if item_type(i) == "SubjectClaim"] == ["SubjectClaim"]
+
+    assert account_api("DELETE", "/me", claims=me, headers=CONFIRM).status == 204
+    left = table_items()
+    assert [(item_type(i), sorted(i)) for i in mentioning(left, user_id)] == [
+        ("Account", ["deleted_at", "expires_at", "pk", "sk", "type"])
+    ]
+    # The 4 info went with the registration; only the organisation's own list still names the participant.
+    assert {item_type(i) for i in mentioning(left, "検証 一郎", "本町2-22")} == {"UnclaimedRecord"}
+    assert not [i for i in left if item_type(i) == "SubjectClaim"]
+    # The card verifies a new account.
+    newcomer, _ = _signed_up("newcomer@example.jp")
+    register_api("POST", "/registrations", user=newcomer, body={"organisation_code": HIDA, "answers": ANSWERS})
+    assert card_tap(newcomer, **identity).status == 200
