@@ -240,10 +240,10 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             table(
                 "national",
-                "dynamodb:DeleteItem",  # take_pending: a state works once
                 "dynamodb:GetItem",  # get_verification (the account)
                 "dynamodb:PutItem",  # put_pending; the subject claim (transaction Put)
-                "dynamodb:UpdateItem",  # the account's verification (transaction Update); record_access (R-BAS-5)
+                # take_pending (a state works once), the account's verification (transaction Update), record_access
+                "dynamodb:UpdateItem",
             ),
             index("registrations_by_user"),  # registered_codes, offers_of_user
             Grant(VERIFIER_KEYS, ("secretsmanager:GetSecretValue",)),  # VerifierKeyStore: client assertion, subject hash

@@ -84,7 +84,7 @@ STORES: tuple[Store, ...] = (
     Store(
         "VerificationRequest", "a started identity verification: state, nonce, PKCE verifier, the person's choices "
         "(national area, no personal data)", False, "by key NAT#USER#<sub> / VERIFICATION#<state>", "unchanged",
-        "expires", "10 minutes (DynamoDB TTL, refused from its expiry on); completing it removes it",
+        "expires", "10 minutes (DynamoDB TTL, refused from its expiry on); completing it marks it used (a state works once)",
     ),
     Store(
         "SubjectClaim", "a keyed hash (HMAC) of the verified card holder's subject and the account it belongs to, the "

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from secrets import token_hex
+
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AccountDeleted, ConcurrentUpdate, IdentityInUse, VerificationRequestNotFound
@@ -25,6 +27,10 @@ from .transactions import Transaction, TransactionCancelled
 
 
 
+def random_token() -> str:
+    return token_hex(16)
+
+
 def _pending(item: dict[str, Any]) -> PendingVerification:
     return PendingVerification(
         user_id=keys.user_of(item["pk"].removeprefix(keys.NATIONAL)),
@@ -36,10 +42,6 @@ def _pending(item: dict[str, Any]) -> PendingVerification:
         created_at=datetime.fromisoformat(item["created_at"]),
         expires_at=datetime.fromisoformat(item["expires_until"]),
     )
-
-
-class PrelaunchMatch(dict):
-    """A near-match offer as stored (see keys.prelaunch_match)."""
 
 
 class VerificationRepository:
@@ -70,20 +72,29 @@ class VerificationRepository:
         )
 
     def take_pending(self, user_id: str, state: str, now: datetime) -> PendingVerification:
-        """The request this account started with `state`, removed as it is read: a state works once (a replayed
-        callback, or a state of another account, finds nothing)."""
+        """The request this account started with `state`, marked used as it is read: a state works once (a replayed
+        callback, or a state of another account, finds nothing usable). Marked rather than deleted, with a token of
+        this call: when botocore resends the write after its answer was lost, the resend meets its own mark and the
+        request goes on (a delete's resend would find nothing). DynamoDB's TTL removes the item."""
+        token = random_token()
         try:
-            response = self._client.delete_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=_dump(keys.verification_request(user_id, state)),
-                ConditionExpression="attribute_exists(pk)",
-                ReturnValues="ALL_OLD",
+                UpdateExpression="SET used_by = :token",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_by)",
+                ExpressionAttributeValues=_dump({":token": token}),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
+            item = _load(response["Attributes"])
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            item = _load(error.response.get("Item") or {})
+            if item.get("used_by") != token:
                 raise VerificationRequestNotFound("no verification was started with this state by this account") from None
-            raise
-        pending = _pending(_load(response["Attributes"]))
+        pending = _pending(item)
         if pending.expires_at <= now:
             raise VerificationRequestNotFound("the verification request has expired")
         return pending

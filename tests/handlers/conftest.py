@@ -194,7 +194,8 @@ class CardTap:
 
     def __call__(self, user: str, request: dict | None = None, **identity) -> HttpResponse:
         started = self.start(user, **(request or {}))
-        assert started.status == 201, started.body
+        if started.status != 201:
+            return started  # refused (or AWS failed) before the card was read: that is the answer
         callback = self.authorize(started.body["authorization_url"], **identity)
         return self.api("POST", "/me/verification/complete", user, body=callback)
 
