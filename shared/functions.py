@@ -209,7 +209,9 @@ FUNCTIONS: tuple[Function, ...] = (
                 "national",
                 "dynamodb:GetItem",  # Repository.get_account: deleted already?
                 "dynamodb:PutItem",  # finish_account_deletion: the tombstone
-                "dynamodb:DeleteItem",  # PersonalDataEraser.erase_open_uploads
+                # PersonalDataEraser: erase_open_uploads, erase_subject_claim, erase_verification_requests
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",  # PersonalDataEraser.erase_verification_requests: the account's partition
                 "dynamodb:UpdateItem",  # begin_account_deletion; record_access (withdrawal)
             ),
             index("registrations_by_user"),  # PersonalDataEraser.items_of_person: everything a person owns

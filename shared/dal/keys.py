@@ -160,7 +160,10 @@ def account(user_id: str) -> dict[str, str]:
 def verification_request(user_id: str, state: str) -> dict[str, str]:
     """A started identity verification (R-BAS-4): its state, nonce and PKCE verifier, bound to the account that
     started it (national area, no personal data; expires in minutes)."""
-    return {"pk": f"{NATIONAL}USER#{user_id}", "sk": f"VERIFICATION#{state}"}
+    return {"pk": f"{NATIONAL}USER#{user_id}", "sk": f"{VERIFICATION_PREFIX}{state}"}
+
+
+VERIFICATION_PREFIX = "VERIFICATION#"
 
 
 def subject_claim(subject_hash: str) -> dict[str, str]:

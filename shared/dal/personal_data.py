@@ -83,8 +83,8 @@ STORES: tuple[Store, ...] = (
     ),
     Store(
         "VerificationRequest", "a started identity verification: state, nonce, PKCE verifier, the person's choices "
-        "(national area, no personal data)", False, "by key NAT#USER#<sub> / VERIFICATION#<state>", "unchanged",
-        "expires", "10 minutes (DynamoDB TTL, refused from its expiry on); completing it marks it used (a state works once)",
+        "(national area, no personal data)", False, "by key NAT#USER#<sub> / VERIFICATION#<state> (a Query of the "
+        "account's partition)", "unchanged", "deleted", "10 minutes (DynamoDB TTL, refused from its expiry on); completing it marks it used (a state works once)",
     ),
     Store(
         "SubjectClaim", "a keyed hash (HMAC) of the verified card holder's subject and the account it belongs to, the "
@@ -197,6 +197,24 @@ class PersonalDataEraser:
     def erase_open_uploads(self, user_id: str) -> None:
         """The national area's list of the person's open uploads (found by key)."""
         self._client.delete_item(TableName=self._table, Key=_dump(keys.open_uploads(user_id)))
+
+    def erase_verification_requests(self, user_id: str) -> None:
+        """The account's started verifications (a few at most: each expires in minutes), found in its national
+        partition by their key prefix."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": _dump({":pk": keys.account(user_id)["pk"], ":prefix": keys.VERIFICATION_PREFIX}),
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.query(**request)
+            for item in response["Items"]:
+                self._client.delete_item(TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]})
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def erase_subject_claim(self, user_id: str, account: dict[str, Any]) -> None:
         """One person, one account (R-BAS-4) ends with the account: its claim on the card holder's subject goes (only

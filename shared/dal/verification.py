@@ -34,7 +34,7 @@ def random_token() -> str:
 def _pending(item: dict[str, Any]) -> PendingVerification:
     return PendingVerification(
         user_id=keys.user_of(item["pk"].removeprefix(keys.NATIONAL)),
-        secrets=AuthorizationSecrets(state=item["sk"].removeprefix("VERIFICATION#"), nonce=item["nonce"],
+        secrets=AuthorizationSecrets(state=item["sk"].removeprefix(keys.VERIFICATION_PREFIX), nonce=item["nonce"],
                                      code_verifier=item["code_verifier"]),
         purpose=item["purpose"],
         share_with_organisations=item["share_with_organisations"],

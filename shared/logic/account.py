@@ -152,6 +152,7 @@ class AccountService:
             start, found_in_pass = None, 0  # once more from the start: what the index showed late
         self.eraser.erase_open_uploads(user_id)
         self.eraser.erase_subject_claim(user_id, account)
+        self.eraser.erase_verification_requests(user_id)
         self.delete_sign_in(username)
         now = clock.now()
         self.registrations.finish_account_deletion(user_id, now, now + TOMBSTONE_LIFETIME)

@@ -33,8 +33,9 @@ def test_every_store_account_deletion_erases_has_an_eraser_and_is_found_through_
     eraser = PersonalDataEraser(client=None, table_name="t", files=None)
     erased = {s.item_type for s in STORES if s.on_account_deletion in ("deleted", "anonymised")}
     # Evidence files go with their Evidence item (the file first): no table item of their own; the open uploads and
-    # the subject claim are found by key (PersonalDataEraser.erase_open_uploads, erase_subject_claim).
-    assert set(eraser.ERASERS) == erased - {"EvidenceFile", "OpenUploads", "SubjectClaim"}
+    # the subject claim and started verifications are found by key (PersonalDataEraser.erase_open_uploads,
+    # erase_subject_claim, erase_verification_requests).
+    assert set(eraser.ERASERS) == erased - {"EvidenceFile", "OpenUploads", "SubjectClaim", "VerificationRequest"}
     assert STORES_BY_TYPE["OpenUploads"].found_by.startswith("by key")
     assert STORES_BY_TYPE["SubjectClaim"].found_by.startswith("by key")
     for kind in eraser.ERASERS:
