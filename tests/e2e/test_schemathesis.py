@@ -77,6 +77,15 @@ def _uploaded_evidence(api: Api, citizen: str, activity_id: str, day: str, submi
     return evidence_id
 
 
+def _provider_callback(api: Api, citizen: str, person: dict) -> dict:
+    """Start a verification and approve it at the development provider: the code and state the app gets back."""
+    started = api("POST", "/me/verification", citizen, json={"share_with_organisations": True})
+    assert started.status_code == 201, started.text
+    callback = api.http.post(started.json()["authorization_url"], data={"decision": "approve", **person}, timeout=30)
+    assert callback.status_code == 200, callback.text
+    return callback.json()
+
+
 def seed_data(api: Api) -> Seeded:
     now = datetime.fromisoformat(api("POST", "/local/clock", json={"reset": True}).json()["now"])
     today = now.date().isoformat()
@@ -114,6 +123,22 @@ def seed_data(api: Api) -> Seeded:
     registered = api("POST", "/registrations", leaving, json={"organisation_code": HIDA, "answers": ANSWERS})
     assert registered.status_code == 201, registered.text
 
+    # Identity verification: a card tap completed (two near matches offered: one to confirm, one to decline), and a
+    # second one brought back from the provider for schemathesis to complete (a state and a code work once).
+    person = {"name": f"試験 {uuid.uuid4().hex[:6]}", "address": "岐阜県飛騨市古川町本町2-22", "postal_code": "509-4225",
+              "birthdate": "1985-03-03", "gender": "female"}
+    rows = "".join(
+        f"N{n},清掃{n},2026年5月{n}日 9:00,2026年5月{n}日 11:00,古川町,,{person['name']},100-0013,東京都千代田区霞が関1-1-1,1985/3/3,女性\n"
+        for n in (1, 2)
+    )
+    header = "ID,活動名,活動開始日時,活動終了日時,活動場所,参加条件,氏名,郵便番号,住所(除郵便番号),生年月日,性別\n"
+    imported = api.admin_call("POST", "/prelaunch-imports", staff, data=(header + rows).encode(), headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    completed = api("POST", "/me/verification/complete", citizen, json=_provider_callback(api, citizen, person))
+    assert completed.status_code == 200 and completed.json()["offered_matches"] == 2, completed.text
+    offers = api("GET", "/me/prelaunch-matches", citizen).json()["matches"]
+    spare_callback = _provider_callback(api, citizen, person)
+
     evidence_body = {"organisation_code": HIDA, "activity_id": earlier, "day": today, "content_type": "image/png", "size_bytes": 8}
     app = {
         "GET /organisations/{code}": request({"code": HIDA}),
@@ -131,6 +156,9 @@ def seed_data(api: Api) -> Seeded:
         "GET /me/evidence/{code}": request({"code": HIDA}),
         "POST /me/evidence/{code}/{evidence_id}/submit": request({"code": HIDA, "evidence_id": to_submit}),
         "DELETE /me": request(token=leaving),
+        "POST /me/verification/complete": request(body=spare_callback),
+        "POST /me/prelaunch-matches/{code}/{match_id}/confirm": request({"code": HIDA, "match_id": offers[0]["id"]}),
+        "DELETE /me/prelaunch-matches/{code}/{match_id}": request({"code": HIDA, "match_id": offers[1]["id"]}),
     }
     admin = {
         "POST /activities": request(body={
