@@ -32,10 +32,20 @@ from shared.dal.secrets import create_signing_keys_secret
 from shared.dal.table import create_table
 
 from . import dataset
-from .environment import CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET, EVIDENCE_BUCKET, REGION, TABLE_NAME
+from .environment import (
+    CHECKIN_KEYS_SECRET,
+    CHECKIN_VERIFY_KEYS_SECRET,
+    EVIDENCE_BUCKET,
+    PROVIDER_ISSUER,
+    REGION,
+    TABLE_NAME,
+    VERIFIER_CLIENT_ID,
+    VERIFIER_REDIRECT_URI,
+    VERIFIER_SECRET,
+)
 from .motopatch import without_whole_table_work
 from .recorder import CallRecorder, Cost, OperationCounter
-from .scenarios import BENCH_NOW, SCENARIOS, Request, Scenario, Upload
+from .scenarios import BENCH_NOW, SCENARIOS, CardTap, Request, Scenario, Upload
 
 
 class ScenarioFailed(AssertionError):
@@ -139,14 +149,40 @@ def _upload(upload: Upload, saved: dict[str, Any]) -> None:
     s3.put_object(Bucket=EVIDENCE_BUCKET, Key=saved[upload.key], Body=photo, ContentType=upload.content_type)
 
 
+def _card_tap(tap: CardTap, saved: dict[str, Any], browser) -> None:
+    """What the app and the authentication app do between start and complete: the provider approves the person's
+    card (a test identity) and sends back code and state. Not counted: it is not a function's work."""
+    from urllib.parse import parse_qs, urlsplit
+
+    response = browser.post(saved[tap.authorization_url], data={"decision": "approve", **tap.identity})
+    answer = parse_qs(urlsplit(response.headers["Location"]).query)
+    saved[tap.save_as] = {"state": answer["state"][0], "code": answer["code"][0]}
+
+
+def _identity_provider():
+    """The development provider in-process, the verifier's client registered with it, and the verify function's HTTP
+    pointed at it (as a container's, created once)."""
+    from local.oidc_provider import DevelopmentProvider
+    from local.wsgi_http import WsgiHttp
+    from shared.dal.identity_provider import create_verifier_secret
+
+    provider = DevelopmentProvider(PROVIDER_ISSUER)
+    keys = create_verifier_secret(boto3.client("secretsmanager", region_name=REGION), VERIFIER_SECRET)
+    provider.register_client(VERIFIER_CLIENT_ID, keys.public_jwks(), [VERIFIER_REDIRECT_URI])
+    return WsgiHttp(provider)
+
+
 def _run(
-    scenarios: tuple[Scenario, ...], recorder: CallRecorder, secrets: OperationCounter, s3: OperationCounter
+    scenarios: tuple[Scenario, ...], recorder: CallRecorder, secrets: OperationCounter, s3: OperationCounter,
+    browser=None,
 ) -> list[Measurement]:
     measurements = []
     saved: dict[str, Any] = {}
     for scenario in scenarios:
         if scenario.upload:
             _upload(scenario.upload, saved)
+        if scenario.card_tap:
+            _card_tap(scenario.card_tap, saved, browser)
         recorder.take(), secrets.take(), s3.take()
         status = checked(scenario.request, scenario.name, saved)
         measurements.append(Measurement(scenario, status, Cost(recorder.take(), secrets.take(), s3.take())))
@@ -168,6 +204,10 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         os.environ["CITIZEN_USER_POOL_ID"] = pool["UserPool"]["Id"]
         settings.cache_clear()
         data = dataset.load(loader, TABLE_NAME, size, dataset.joined_profiles(), load_method)
+        from shared import wiring
+
+        http = _identity_provider()
+        original_http, wiring.http = wiring.http, lambda: http
         modules = {handler_module(s.request.route.function) for s in scenarios}
         for module in modules:
             new_container(module)
@@ -180,8 +220,9 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
                     OperationCounter(aws.client("secretsmanager")),
                     OperationCounter(aws.client("s3")),
                 )
-                measurements = _run(scenarios, *counters)
+                measurements = _run(scenarios, *counters, browser=http.client)
         finally:
+            wiring.http = original_http
             clock.reset()
             for module in modules:
                 new_container(module)

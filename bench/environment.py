@@ -15,6 +15,10 @@ TABLE_NAME = "furusato-bench"
 CHECKIN_KEYS_SECRET = "furusato-bench/checkin-signing-keys"
 CHECKIN_VERIFY_KEYS_SECRET = "furusato-bench/checkin-verification-keys"
 EVIDENCE_BUCKET = "furusato-bench-evidence"
+VERIFIER_SECRET = "furusato-bench/verifier-keys"
+PROVIDER_ISSUER = "https://provider.bench"  # the development provider, answered in-process (local/wsgi_http.py)
+VERIFIER_CLIENT_ID = "furusato-bench"
+VERIFIER_REDIRECT_URI = "https://app.bench/verification/callback"
 
 # What the functions read at import or at first use. The organisation and signing key caches are the deployed
 # defaults (shared.config), not the tests' 0: the bench measures what a warm container does.
@@ -29,6 +33,12 @@ VARIABLES: dict[str, str] = {
     "CHECKIN_VERIFY_KEYS_SECRET": CHECKIN_VERIFY_KEYS_SECRET,
     "SECRET_CACHE_SECONDS": "300",
     "EVIDENCE_BUCKET": EVIDENCE_BUCKET,
+    "VERIFIER_SECRET": VERIFIER_SECRET,
+    "VERIFIER_PROVIDER": (
+        f'{{"issuer": "{PROVIDER_ISSUER}", "authorization_endpoint": "{PROVIDER_ISSUER}/authorize", '
+        f'"token_endpoint": "{PROVIDER_ISSUER}/token", "jwks_uri": "{PROVIDER_ISSUER}/jwks", '
+        f'"client_id": "{VERIFIER_CLIENT_ID}", "redirect_uri": "{VERIFIER_REDIRECT_URI}"}}'
+    ),
     "CITIZEN_USER_POOL_ID": "ap-northeast-1_bench",  # the account function starts; costs.measure puts moto's pool id
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",

@@ -41,6 +41,8 @@ BOB = _user("bob")  # registers with 飛騨市; his first request of the day to 
 STRANGER = _user("stranger")  # registered nowhere
 REGULAR = _user("regular")  # in the dataset at every size: 飛騨市 + 岐阜県, a record for each 飛騨市 activity
 CAROL = _user("carol")  # in the dataset at every size: 飛騨市 + 岐阜県; attends without scanning, sends evidence
+DAVE = _user("dave")  # registers with 飛騨市, verifies with the card of a pre-launch participant: claims 4 records
+ERIN = _user("erin")  # registers with 飛騨市, verifies as a participant living elsewhere now: 4 near matches
 
 
 def route(method: str, path: str) -> Route:
@@ -106,6 +108,17 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class CardTap:
+    """Before the request, the person's card is read at the identity provider: the authorization URL an earlier
+    scenario saved is approved with a test identity (the development provider's form fields), and the code and
+    state the app gets back are saved under `save_as`. Not counted: it is the app and the provider, not a function."""
+
+    authorization_url: str
+    identity: dict[str, str]
+    save_as: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     request: Request
@@ -113,6 +126,7 @@ class Scenario:
     # A figure the report states on its own (e.g. "check-in"): scenarios sharing a key are listed together.
     key: str = ""
     upload: Upload | None = None
+    card_tap: CardTap | None = None
 
 
 LIST = route("GET", "/organisations")
@@ -150,6 +164,12 @@ EVIDENCE_TO_REVIEW = route("GET", "/evidence")
 VIEW_EVIDENCE = route("GET", "/evidence/{user_id}/{evidence_id}")
 ACCEPT_EVIDENCE = route("POST", "/evidence/{user_id}/{evidence_id}/accept")
 REJECT_EVIDENCE = route("POST", "/evidence/{user_id}/{evidence_id}/reject")
+START_VERIFICATION = route("POST", "/me/verification")
+COMPLETE_VERIFICATION = route("POST", "/me/verification/complete")
+VERIFICATION_STATUS = route("GET", "/me/verification")
+MATCHES = route("GET", "/me/prelaunch-matches")
+CONFIRM_MATCH = route("POST", "/me/prelaunch-matches/{code}/{match_id}/confirm")
+DECLINE_MATCH = route("DELETE", "/me/prelaunch-matches/{code}/{match_id}")
 
 ACTIVITY_ID = {"activity_id": Ref("activity")}
 
@@ -595,6 +615,63 @@ PRELAUNCH_SCENARIOS: tuple[Scenario, ...] = (
     Scenario("staff: import it again", _import(0), note="every row known: nothing written"),
 )
 
+# --- identity verification (R-BAS-4, R-ACT-5): after the import, two people of it verify ---------------------------
+
+
+def _participant(i: int, **changes: str) -> dict[str, str]:
+    """Participant `i` of prelaunch_csv as their card says it (the development provider's form fields)."""
+    return {
+        "name": f"{_SURNAMES[i]} {_GIVEN[(i * 3) % len(_GIVEN)]}", "address": f"岐阜県飛騨市古川町{i + 1}丁目",
+        "postal_code": _POSTAL[i % len(_POSTAL)], "birthdate": f"{1950 + i * 5}-{i + 1:02d}-{i + 10:02d}",
+        "gender": "female" if i % 2 else "male", **changes,
+    }
+
+
+def _verification(user: str, name: str, identity: dict[str, str], expect: dict[str, Any]) -> tuple[Scenario, ...]:
+    return (
+        Scenario(f"register: 飛騨市 ({name})", register(HIDA, COMMON_ANSWERS, "registered", user=user)),
+        Scenario(
+            f"verification: start ({name})",
+            Request(START_VERIFICATION, user=user, body={"share_with_organisations": True}, expect_status=201,
+                    save={f"{name} authorization": "authorization_url"}),
+            note="the state, nonce and PKCE verifier kept for 10 minutes",
+        ),
+        Scenario(
+            f"verification: complete ({name})",
+            Request(COMPLETE_VERIFICATION, user=user, body=Ref(f"{name} callback"), expect={"status": "verified", **expect}),
+            card_tap=CardTap(f"{name} authorization", identity, f"{name} callback"),
+            note="the state used, the account's verification (subject claim in one transaction), the 4 info into each "
+            "registration, one Query per registration for pre-launch participations; the verifier key secret once",
+        ),
+    )
+
+
+VERIFICATION_SCENARIOS: tuple[Scenario, ...] = (
+    *_verification(DAVE, "dave", _participant(0), {"claimed_records": 4, "offered_matches": 0}),
+    Scenario("verification status", Request(VERIFICATION_STATUS, user=DAVE, expect={"status": "verified"})),
+    Scenario(
+        "card of a verified person",
+        Request(CARD, {"code": HIDA}, user=DAVE, expect={"verified": True, "verified_label": "本人確認済み"}),
+    ),
+    *_verification(
+        ERIN, "erin", _participant(1, address="東京都千代田区霞が関1-1-1", postal_code="100-0013"),
+        {"claimed_records": 0, "offered_matches": 4},
+    ),
+    Scenario(
+        "my near matches",
+        Request(MATCHES, user=ERIN, expect={"matches.3.organisation.code": HIDA},
+                save={"match 1": "matches.0.id", "match 2": "matches.1.id"}),
+    ),
+    Scenario(
+        "confirm a near match",
+        Request(CONFIRM_MATCH, {"code": HIDA, "match_id": Ref("match 1")}, user=ERIN, expect={"claimed": True}),
+    ),
+    Scenario(
+        "decline a near match",
+        Request(DECLINE_MATCH, {"code": HIDA, "match_id": Ref("match 2")}, user=ERIN, expect_status=204),
+    ),
+)
+
 SCENARIOS: tuple[Scenario, ...] = (
     REGISTER_SCENARIOS
     + ADMIN_SCENARIOS
@@ -604,6 +681,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     + EVIDENCE_SCENARIOS
     + CLOSING_SCENARIOS
     + PRELAUNCH_SCENARIOS
+    + VERIFICATION_SCENARIOS
 )
 
 

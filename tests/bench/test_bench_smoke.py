@@ -114,7 +114,8 @@ def test_signing_keys_are_fetched_once_per_container(report):
         for m in size.measurements:
             function = m.scenario.request.route.function
             calls[function] = calls.get(function, 0) + len(m.cost.secret_calls)
-        assert calls == {"register": 0, "checkin": 1, "admin": 1, "account": 0}
+        # ... and the verifier's keys (client key, subject-hash key) once by the verify function's container.
+        assert calls == {"register": 0, "checkin": 1, "admin": 1, "account": 0, "verify": 1}
 
 
 def test_other_services_are_counted(report):
@@ -170,3 +171,15 @@ def test_import_times_and_json(report):
     assert all(c["ratio_to_boto3"] > 0 for c in data["import_components"])
     assert [s["registrations"] for s in data["sizes"]] == list(SIZES)
     assert data["burst"]["passed"] is True and data["burst"]["people"] == BURST
+
+
+def test_a_verification_reads_one_partition_per_registration_whatever_the_table(report):
+    """R-BAS-4, R-ACT-5: completing a verification costs the state, the account, one transaction, the registrations,
+    one Query per registration for pre-launch participations and one transaction per claim: never a Scan, and the
+    same at both sizes (test_cost_does_not_depend_on_table_size)."""
+    for size in report.sizes:
+        dave = measured(size)["verification: complete (dave)"].cost
+        operations = [c.operation for c in dave.calls]
+        assert operations.count("TransactWriteItems") == 1 + 4  # the account and subject claim, then 4 claims
+        assert operations.count("Query") == 1 + 2  # the registrations (index), then 飛騨市's and 岐阜県's participations
+        assert "Scan" not in operations

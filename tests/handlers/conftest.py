@@ -146,7 +146,7 @@ def account_api(repo):
 
 # --- identity verification: the development provider in-process -----------------------------------------------------
 
-from tests.wsgi_http import WsgiHttp  # noqa: E402
+from local.wsgi_http import WsgiHttp  # noqa: E402
 
 PROVIDER_ISSUER = "https://provider.test"
 VERIFIER_CLIENT_ID = "furusato-test"

@@ -52,3 +52,20 @@ def test_an_unexpected_error_logs_where_it_failed_but_not_its_message(register_a
     logged = logs.getvalue()
     assert "unexpected error" in logged and "ValueError" in logged and "in failing" in logged  # type and frames
     assert name not in logged
+
+
+def test_identity_verification_logs_nothing_of_the_card(register_api, card_tap, logs, capsys):
+    """R-PRIV-1: the card's 4 info, the subject and the provider's tokens never reach a log, also when it fails."""
+    from tests.handlers.test_verification import TARO
+
+    register_api("POST", "/registrations", user="u1", body={"organisation_code": "212172", "answers": {
+        "relationship": ["birthplace"], "interests": ["local_news"]}})
+    assert card_tap("u1", **TARO).status == 200
+    for fault in ("bad_signature", "wrong_nonce"):
+        assert card_tap("u1", fault=fault, **TARO).status == 400
+    assert card_tap("u2", **TARO).status == 409  # identity in use
+    logger.debug("end of the verifications")
+    logged = logs.getvalue() + capsys.readouterr().out
+    assert "end of the verifications" in logged
+    for value in ("飛騨 太郎", "太郎", "古川町", "509-4292", "1990-04-01", "eyJ"):  # eyJ: any JWT
+        assert value not in logged, value

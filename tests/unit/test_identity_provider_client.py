@@ -13,7 +13,7 @@ from local.oidc_provider import DevelopmentProvider
 from shared.dal.identity_provider import OidcClient, VerifierKeys
 from shared.domain.errors import ServiceUnavailable, VerificationFailed
 from shared.domain.verification import AuthorizationSecrets, ProviderConfig
-from tests.wsgi_http import WsgiHttp
+from local.wsgi_http import WsgiHttp
 
 ISSUER = "https://provider.test"
 REDIRECT = "https://app.test/cb"

@@ -1,4 +1,5 @@
-"""HTTP answered by a WSGI application in-process (no socket)."""
+"""HTTP answered by a WSGI application in-process, no socket: the verifier (shared/dal/identity_provider.Http) talking
+to the development provider in tests and in the bench."""
 
 from __future__ import annotations
 
