@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, Json, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from .domain.verification import ProviderConfig
 from .functions import function
 
 
@@ -37,7 +36,8 @@ class Settings(BaseModel):
     # Identity verification (verify function): the secret with the client key and the subject-hash key, and how to
     # reach the provider (JSON: issuer, endpoints, client id, redirect URI).
     verifier_secret: str | None = Field(alias="VERIFIER_SECRET", default=None, min_length=1)
-    verifier_provider: Json[ProviderConfig] | None = Field(alias="VERIFIER_PROVIDER", default=None)
+    # Kept as text here (every function imports this module; only verify parses it): checked at cold start below.
+    verifier_provider: str | None = Field(alias="VERIFIER_PROVIDER", default=None, min_length=1)
     # Erasures one withdrawal or account deletion request makes at most; the rest is done by repeating the request.
     erasure_items_per_request: int = Field(alias="ERASURE_ITEMS_PER_REQUEST", default=200, gt=0)
 
@@ -53,6 +53,16 @@ def at_cold_start(function_name: str) -> Settings:
     if missing:
         raise MissingSettings(f"function {function_name!r} cannot start without {', '.join(missing)}")
     try:
-        return settings()
+        found = settings()
+        if "VERIFIER_PROVIDER" in function(function_name).settings:
+            provider_config()
+        return found
     except ValidationError as error:
         raise MissingSettings(f"function {function_name!r}: invalid settings: {error}") from error
+
+
+def provider_config():
+    """VERIFIER_PROVIDER, parsed (shared.domain.verification.ProviderConfig): the verify function's, at cold start."""
+    from .domain.verification import ProviderConfig
+
+    return ProviderConfig.model_validate_json(settings().verifier_provider or "")

@@ -3,7 +3,7 @@ what it builds in its own cache (`lru_cache` in the handler): one per container,
 
 from __future__ import annotations
 
-from .config import settings
+from .config import provider_config, settings
 from .dal import aws
 from .dal.activities import ActivityRepository
 from .dal.repository import Repository
@@ -107,7 +107,7 @@ def verification_service():
     return VerificationService(
         VerificationRepository(dynamodb, config.table_name),
         PrelaunchRepository(dynamodb, config.table_name),
-        OidcClient(config.verifier_provider, VerifierKeyStore(config.verifier_secret, config.secret_cache_seconds), http()),
+        OidcClient(provider_config(), VerifierKeyStore(config.verifier_secret, config.secret_cache_seconds), http()),
     )
 
 

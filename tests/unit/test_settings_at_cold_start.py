@@ -48,3 +48,18 @@ def test_an_invalid_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch
             config.at_cold_start("checkin")
     finally:
         config.settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['not json', '{"issuer": "https://p"}', '{"issuer": "https://p", "authorization_endpoint": "nope", '
+     '"token_endpoint": "https://p/t", "jwks_uri": "https://p/j", "client_id": "c", "redirect_uri": "https://a/cb"}'],
+)
+def test_a_malformed_provider_configuration_fails_the_verify_functions_cold_start(value: str) -> None:
+    """VERIFIER_PROVIDER is parsed at cold start (R-BAS-4's verifier), not at the first card tap."""
+    environment = {**os.environ, "VERIFIER_PROVIDER": value}
+    started = subprocess.run(
+        [sys.executable, "-c", "import functions.verify.handler"], cwd=ROOT, env=environment, capture_output=True,
+        text=True, check=False,
+    )
+    assert started.returncode != 0 and "MissingSettings" in started.stderr and "invalid settings" in started.stderr
