@@ -42,6 +42,9 @@ def test_walkthrough_runs_as_printed_to_a_recorded_checkin(api):
     token = api.sign_in("hanako@example.jp")
     records = api("GET", f"/me/records/{HIDA}", token).json()["records"]
     assert [r["activity_name"] for r in records if r["source"] == "qr_printed"] == ["雪下ろし"], records
+    # Step 7: verified with the development provider (R-BAS-4, R-CARD-1).
+    card = api("GET", f"/me/registrations/{HIDA}/card", token).json()
+    assert (card["verified"], card["verified_label"]) == (True, "本人確認済み"), card
 
 
 def test_walkthrough_has_no_step_without_a_command(api):
