@@ -30,6 +30,12 @@ os.environ.update(
         "CHECKIN_VERIFY_KEYS_SECRET": "furusato-trace/checkin-verification-keys",
         "SECRET_CACHE_SECONDS": "0",
         "EVIDENCE_BUCKET": "furusato-trace-evidence",
+        "VERIFIER_SECRET": "furusato-trace/verifier-keys",
+        "VERIFIER_PROVIDER": json.dumps({
+            "issuer": "https://provider.test", "authorization_endpoint": "https://provider.test/authorize",
+            "token_endpoint": "https://provider.test/token", "jwks_uri": "https://provider.test/jwks",
+            "client_id": "furusato-trace", "redirect_uri": "https://app.test/verification/callback",
+        }),
         "LAMBDA_TASK_ROOT": str(ROOT),
         "AWS_LAMBDA_FUNCTION_NAME": "trace-probe",
         "_X_AMZN_TRACE_ID": "Root=1-6750e0a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1",
@@ -62,6 +68,9 @@ PERSONAL = {
     "birth_date": "1987-03-14",
     "email": "trace.probe.person@example.jp",
 }
+# What the card says in the verification (the development provider's form): distinctive too.
+CARD = {"name": "飛騨トレース花子", "address": "岐阜県飛騨市古川町トレース通り1-1", "postal_code": "509-4225",
+        "birthdate": "1979-09-19", "gender": "female"}
 ANSWERS = {"relationship": ["type3_community_work"], "interests": ["volunteer_recruitment"]}
 PHOTO = b"\xff\xd8\xff\xe0" + b"0" * 2000
 
@@ -131,7 +140,28 @@ def main() -> None:
             for response in calls:
                 if not 200 <= response.status < 300:
                     raise SystemExit(f"a probe call failed: {response.status} {response.body}")
-            secrets = {**PERSONAL, "upload_url_signature": form["fields"].get("x-amz-signature") or form["fields"].get("signature", ""),
+            # Identity verification: the card's 4 info pass through the verify function (R-BAS-4).
+            from local.oidc_provider import DevelopmentProvider
+            from local.wsgi_http import WsgiHttp
+            from shared import wiring
+            from shared.dal.identity_provider import create_verifier_secret
+            from tests.handlers.conftest import CardTap
+
+            provider = DevelopmentProvider("https://provider.test")
+            keys = create_verifier_secret(aws.client("secretsmanager"), os.environ["VERIFIER_SECRET"])
+            provider.register_client("furusato-trace", keys.public_jwks(), ["https://app.test/verification/callback"])
+            wiring.http = lambda: WsgiHttp(provider)
+            with _function("verify") as verify:
+                verified = CardTap(verify, provider)("u1", **CARD)
+                if verified.status != 200:
+                    raise SystemExit(f"the probe's verification failed: {verified.status} {verified.body}")
+                calls.append(verify("GET", "/me/verification", user="u1"))
+            calls.append(register("GET", f"/me/registrations/{HIDA}/card", user="u1"))
+            calls.append(admin("GET", "/registrants/u1", claims=staff))
+            for response in calls:
+                if not 200 <= response.status < 300:
+                    raise SystemExit(f"a probe call failed: {response.status} {response.body}")
+            secrets = {**PERSONAL, **{f"card_{k}": v for k, v in CARD.items() if k != "gender"}, "upload_url_signature": form["fields"].get("x-amz-signature") or form["fields"].get("signature", ""),
                        "view_url": view.body["view_url"]}
         aws.reset()
     print("PERSONAL " + json.dumps(secrets, ensure_ascii=False))
