@@ -118,8 +118,10 @@ class LocalRuntime:
         self.staff_identity = self._create_staff_pool()
         # The app gateway's port and the provider's are needed before the handlers are imported (the verify function
         # reads VERIFIER_PROVIDER at cold start): chosen now, served below.
-        self.port = self.port or free_port()
-        self._start_identity_provider()
+        any_ports = self.port == 0
+        app_server = make_server(self.host, self.port, _Deferred(), threaded=True)  # bound now: its port is known
+        self.port = app_server.server_port
+        self._start_identity_provider(any_port=any_ports)
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
         self._register_lambda_functions(FUNCTION_PREFIX, self.dispatcher.functions)
@@ -130,18 +132,21 @@ class LocalRuntime:
         staff = CognitoVerifier(self.staff_identity.jwks_url, self.staff_identity.issuer, self.staff_identity.client_id)
         app_gateway = Gateway(self.dispatcher.invoke, {"app": citizens}, self._local_routes(), api="app")
         admin_gateway = Gateway(self.dispatcher.invoke, {"admin": staff}, self._admin_local_routes(), api="admin")
-        admin_port = self.admin_port if self.admin_port is not None else (self.port + 1 if self.port else 0)
-        self.port = self._serve(app_gateway, self.port, "app-gateway")
+        admin_port = self.admin_port if self.admin_port is not None else (0 if any_ports else self.port + 1)
+        app_server.app.target = app_gateway
+        self._serve_bound(app_server, "app-gateway")
         self.admin_port = self._serve(admin_gateway, admin_port, "admin-gateway")
 
-    def _start_identity_provider(self) -> None:
+    def _start_identity_provider(self, any_port: bool) -> None:
         """The development OpenID Connect provider (local/oidc_provider.py) on its own port, standing in for the
         Digital Agency's authentication app, and the verify function's client registered with it."""
         from local.oidc_provider import DevelopmentProvider
         from shared.dal.identity_provider import create_verifier_secret
 
-        port = self.provider_port if self.provider_port is not None else self.port + 2
-        port = port or free_port()
+        if self.provider_port is not None:
+            port = self.provider_port or free_port()
+        else:  # beside the gateways (:3002 with the default :3000), or anywhere free when they are
+            port = free_port() if any_port else self.port + 2
         issuer = f"http://{self.host}:{port}"
         self.identity_provider = DevelopmentProvider(issuer)
         keys = create_verifier_secret(boto3.client("secretsmanager"), VERIFIER_SECRET)
@@ -167,7 +172,9 @@ class LocalRuntime:
         return f"http://{self.host}:{self.provider_port}"
 
     def _serve(self, wsgi_app, port: int, name: str) -> int:
-        server = make_server(self.host, port, wsgi_app, threaded=True)
+        return self._serve_bound(make_server(self.host, port, wsgi_app, threaded=True), name)
+
+    def _serve_bound(self, server, name: str) -> int:
         thread = threading.Thread(target=server.serve_forever, daemon=True, name=name)
         thread.start()
         self._servers.append(server)
@@ -394,6 +401,18 @@ class LocalRuntime:
             return _authenticate(cognito, identity, email, password)
 
         return {("POST", "/local/sign-in"): staff_sign_in, **self._documentation_routes("admin", lambda: self.admin_url)}
+
+
+class _Deferred:
+    """A WSGI application set once the server is bound (the app gateway's port is needed before it exists)."""
+
+    target = None
+
+    def __call__(self, environ, start_response):
+        if self.target is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"starting"]
+        return self.target(environ, start_response)
 
 
 def _read_json(request: Request) -> dict | None:
