@@ -20,12 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_cdk import Annotations, CustomResource, RemovalPolicy, Stack
+from aws_cdk import Annotations, CustomResource, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from pydantic import ValidationError
 
@@ -35,8 +32,8 @@ from shared.functions import VERIFIER_KEYS, Grant
 from .. import constants
 from ..nag import acknowledge
 from .bundling import bundled_code
+from .key_secrets import bootstrap_function, bootstrap_role, grant_read, placeholder_secret, secrets_key, via_secrets_manager
 
-BOOTSTRAP_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue")
 # What marks a placeholder in cdk.json (synthesis says so, as an info): names reserved for documentation or that
 # never resolve (RFC 2606, RFC 6761; example.jp is reserved by JPRS).
 PLACEHOLDER_HOSTS = (".invalid", ".example", "example.com", "example.jp")
@@ -111,33 +108,16 @@ class VerifierKeys(Construct):
             )
         # Its own key, as the check-in keys have: usable only through Secrets Manager for these secrets (encryption
         # context), with its own CloudTrail record of every decrypt of the subject-hash key.
-        self.key = kms.Key(
+        self.key = secrets_key(
             self,
-            "Key",
-            alias=constants.VERIFIER_KEY_ALIAS.format(stack=stack.stack_name),
-            description="Furusato identity verification keys: Secrets Manager encryption",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            constants.VERIFIER_KEY_ALIAS.format(stack=stack.stack_name),
+            "Furusato identity verification keys: Secrets Manager encryption",
         )
-        self.secret = secretsmanager.Secret(
-            self,
-            "Secret",
-            description=constants.VERIFIER_KEYS_DESCRIPTION,
-            encryption_key=self.key,
-            # A random placeholder CloudFormation generates; the bootstrap below replaces it with the keys, once.
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32, exclude_punctuation=True),
-            # The subject hashes stored nationally are only comparable under this key: losing it would let every card
-            # verify a second account. Retained with the stack, and never replaced (its logical id is pinned by a test).
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.jwks_secret = secretsmanager.Secret(
-            self,
-            "JwksSecret",
-            description=constants.VERIFIER_JWKS_DESCRIPTION,
-            encryption_key=self.key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32, exclude_punctuation=True),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # The subject hashes stored nationally are only comparable under the key in it: losing it would let every card
+        # verify a second account. Retained with the stack, and never replaced (its logical id is pinned by a test);
+        # the bootstrap below replaces the placeholder with the keys, once.
+        self.secret = placeholder_secret(self, "Secret", constants.VERIFIER_KEYS_DESCRIPTION, self.key)
+        self.jwks_secret = placeholder_secret(self, "JwksSecret", constants.VERIFIER_JWKS_DESCRIPTION, self.key)
         acknowledge(
             self.secret,
             "AwsSolutions-SMG4",
@@ -166,65 +146,37 @@ class VerifierKeys(Construct):
         return self.bootstrap.get_att_string(constants.VERIFIER_JWKS_ATTRIBUTE)
 
     def _bootstrap_function_for(self, powertools: lambda_.ILayerVersion) -> lambda_.Function:
-        log_group = logs.LogGroup(self, "BootstrapLogs", retention=constants.LOG_RETENTION)
-        role = iam.Role(
-            self,
-            "BootstrapRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="furusato verifier keys bootstrap: write the keys once (cannot read them), read the JWK Set",
-        )
-        log_group.grant_write(role)
         both = [self.secret.secret_arn, self.jwks_secret.secret_arn]
-        role.add_to_policy(iam.PolicyStatement(actions=list(BOOTSTRAP_ACTIONS), resources=both))
+        role, log_group = bootstrap_role(
+            self,
+            "furusato verifier keys bootstrap: write the keys once (cannot read them), read the JWK Set",
+            self.key,
+            both,
+        )
+        # The JWK Set (public) is read back on updates, for the stack output.
         role.add_to_policy(
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.jwks_secret.secret_arn])
-        )
-        # PutSecretValue: Secrets Manager asks KMS for a data key on the caller's behalf (no Decrypt needed to write).
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey"],
-                resources=[self.key.key_arn],
-                conditions=self._via_secrets_manager(*both),
-            )
         )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["kms:Decrypt"],
                 resources=[self.key.key_arn],
-                conditions=self._via_secrets_manager(self.jwks_secret.secret_arn),
+                conditions=via_secrets_manager(self, self.jwks_secret.secret_arn),
             )
         )
-        function = lambda_.Function(
+        function = bootstrap_function(
             self,
-            "BootstrapFunction",
             description="furusato identity verifier keys: generated once (CloudFormation custom resource)",
-            runtime=constants.RUNTIME,
-            architecture=constants.ARCHITECTURE,
             handler=constants.VERIFIER_BOOTSTRAP_HANDLER,
             # VerifierKeys from the application's own code; PyJWT for its public JWK (cryptography: the layer's)
             code=bundled_code(["shared", "infra/custom_resources"], [constants.PYJWT_REQUIREMENT]),
-            layers=[powertools],
-            memory_size=256,
+            powertools=powertools,
             timeout=constants.VERIFIER_BOOTSTRAP_TIMEOUT,
             role=role,
             log_group=log_group,
-        )
-        acknowledge(
-            function,
-            "AwsSolutions-L1",
-            "The runtime is pinned to python3.12 on purpose: it matches the Powertools layer build "
-            "(AWSLambdaPowertoolsPythonV3-python312) the bootstrap imports pydantic and cryptography from; moving to a "
-            "newer runtime is a deliberate change of constants.RUNTIME together with the layer.",
+            from_layer="pydantic and cryptography",
         )
         return function
-
-    def _via_secrets_manager(self, *secret_arns: str) -> dict[str, dict[str, Any]]:
-        return {
-            "StringEquals": {
-                "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com",
-                "kms:EncryptionContext:SecretARN": secret_arns[0] if len(secret_arns) == 1 else list(secret_arns),
-            }
-        }
 
     # --- GrantTarget (infra/components/functions.py) ----------------------------------------------------------------
 
@@ -243,16 +195,5 @@ class VerifierKeys(Construct):
         return self.bootstrap
 
     def grant_access(self, role: iam.IRole, grant: Grant) -> None:
-        """The grant's actions on the keys secret; reading it also needs Decrypt with the key, only through Secrets
-        Manager for that secret."""
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(grant.actions), resources=[self.secret.secret_arn])
-        )
-        if "secretsmanager:GetSecretValue" in grant.actions:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt"],
-                    resources=[self.key.key_arn],
-                    conditions=self._via_secrets_manager(self.secret.secret_arn),
-                )
-            )
+        """The grant's actions on the keys secret (and Decrypt through Secrets Manager for it alone)."""
+        grant_read(self, self.key, self.secret, role, grant)
