@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 CHROMIUM := /usr/bin/chromium
+AXE := .local/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run demo test bench synth organisations openapi clean
 
@@ -23,7 +24,7 @@ demo: $(STAMP)
 	$(PY) -m local.demo --base http://127.0.0.1:$(PORT)
 
 ## Every test: pure rules, handlers on moto, end to end over HTTP, the CDK stack with cdk-nag.
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(AXE)
 	$(PY) -m pytest -n 2 -q
 
 # Headless Chromium renders the local Swagger UI in a test. Installed from Debian when missing and we are root (CI
@@ -32,6 +33,10 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is missing: apt-get install chromium (the Swagger UI test needs it)"; fi
+
+# axe-core checks our web pages for accessibility in that Chromium (tests/axe.py); pinned, from npm, under .local/.
+$(AXE):
+	npm install --prefix .local/axe --no-save --no-audit --no-fund --silent axe-core@4.14.1
 
 ## DynamoDB round trips and items read per operation at two table sizes; handler import times.
 bench: $(STAMP)
