@@ -70,6 +70,23 @@ def main() -> None:
     call("GET", "/me/records/212172", token)
     call("GET", "/me/records/210005", token)  # counted for 岐阜県 too
 
+    print("\n# 飛騨市 imports a pre-launch record of a participant; the citizen verifies with the My Number Card as that")
+    print("# person (the development provider stands in for the authentication app) and the record becomes theirs")
+    person = {"name": f"デモ {uuid.uuid4().hex[:4]}", "address": "岐阜県飛騨市古川町本町2-22", "postal_code": "509-4225",
+              "birthdate": "1990-04-01", "gender": "female"}
+    rows = (
+        "ID,活動名,活動開始日時,活動終了日時,活動場所,参加条件,氏名,郵便番号,住所(除郵便番号),生年月日,性別\n"
+        f"D1,古川祭 会場清掃,2026年4月19日 8:30,2026年4月19日 11:30,古川町,,{person['name']},509-4225,"
+        "岐阜県飛騨市古川町本町2-22,1990/4/1,女性\n"
+    )
+    call("POST", "/prelaunch-imports", staff, api=admin, data=rows.encode(), headers={"Content-Type": "text/csv"})
+    started = call("POST", "/me/verification", token, json={"share_with_organisations": True})
+    print(f"\n$ POST {started['authorization_url'].split('?')[0]}  (the provider's page, approved as {person['name']})")
+    callback = http.post(started["authorization_url"], data={"decision": "approve", **person}, timeout=30).json()
+    call("POST", "/me/verification/complete", token, json=callback)
+    call("GET", "/me/registrations/212172/card", token)  # 本人確認済み
+    call("GET", "/me/records/212172", token)  # the pre-launch participation is a record now
+
 
 if __name__ == "__main__":
     main()

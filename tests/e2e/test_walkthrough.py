@@ -71,3 +71,4 @@ def test_make_demo_walks_both_sides_to_a_recorded_checkin(api):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert '"created": true' in result.stdout and "参加を記録しました" in result.stdout, result.stdout[-3000:]
+    assert '"claimed_records": 1' in result.stdout and "本人確認済み" in result.stdout, result.stdout[-3000:]
