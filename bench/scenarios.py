@@ -170,6 +170,8 @@ VERIFICATION_STATUS = route("GET", "/me/verification")
 MATCHES = route("GET", "/me/prelaunch-matches")
 CONFIRM_MATCH = route("POST", "/me/prelaunch-matches/{code}/{match_id}/confirm")
 DECLINE_MATCH = route("DELETE", "/me/prelaunch-matches/{code}/{match_id}")
+PREMIUM_SETTINGS = route("GET", "/premium-settings")
+SAVE_PREMIUM_SETTINGS = route("PUT", "/premium-settings")
 
 ACTIVITY_ID = {"activity_id": Ref("activity")}
 
@@ -279,6 +281,17 @@ ACTIVITY_BODY = {
 }
 
 
+PREMIUM_SETTINGS_BODY = {
+    "activities_needed": 4,
+    "consecutive_days_count_each": True,
+    "extra_conditions": ["市の移住相談会に一度参加していること"],
+    "long_stay_marker": True,
+    "long_stay_min_days": 10,
+    "approver_emails": ["furusato@city.hida.example.lg.jp"],
+    "version": 0,
+}
+
+
 def _code(kind: str, save: str | None = None, fmt: str = "json") -> Request:
     return Request(
         CHECKIN_CODE,
@@ -325,6 +338,19 @@ ADMIN_SCENARIOS: tuple[Scenario, ...] = (
         key="check-in codes (signing keys from Secrets Manager)",
     ),
     Scenario("staff: printed code as PNG", _code("printed", fmt="png")),
+    Scenario(
+        "staff: premium settings, never set",
+        Request(PREMIUM_SETTINGS, staff=HIDA, expect={"version": 0, "activities_needed": 3}),
+        note="one consistent GetItem in 飛騨市's partition; absent: the defaults (R-ADM-2, R-PRE-1)",
+    ),
+    Scenario(
+        "staff: save premium settings",
+        Request(
+            SAVE_PREMIUM_SETTINGS, staff=HIDA, body=PREMIUM_SETTINGS_BODY,
+            expect={"version": 1, "activities_needed": 4, "long_stay_marker": True},
+        ),
+        note="one UpdateItem conditioned on the version sent; no read first",
+    ),
 )
 
 CHECKIN_SCENARIOS: tuple[Scenario, ...] = (

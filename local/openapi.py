@@ -106,6 +106,7 @@ ROUTE_PROBLEMS: dict[tuple[str, str], tuple[int, ...]] = {
     # person, no minor waiting; a guardian not accepted is 422
     ("POST", "/me/verification/complete"): (400, 409),
     ("POST", "/me/prelaunch-matches/{code}/{match_id}/confirm"): (409,),  # a concurrent change kept colliding
+    ("PUT", "/premium-settings"): (409,),  # saved by someone else since the version sent
 }
 
 

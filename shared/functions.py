@@ -295,10 +295,11 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:BatchGetItem",  # PrelaunchRepository: which rows of an upload exist already; activity_names
                 "dynamodb:BatchWriteItem",  # PrelaunchRepository.store_new (R-ACT-5)
                 "dynamodb:ConditionCheckItem",  # ActivityRepository.record_attendance (staff entry)
-                "dynamodb:GetItem",  # ActivityRepository.get_activity, registrations, evidence
+                "dynamodb:GetItem",  # ActivityRepository.get_activity, registrations, evidence, PremiumSettingsRepository.get
                 "dynamodb:PutItem",  # create_activity, record_attendance (transaction Put)
                 "dynamodb:Query",  # list_activities (ORG#<code>, ACTIVITY#), a registrant's records
-                "dynamodb:UpdateItem",  # replace_activity (edit, cancel), decide_application, evidence decisions
+                # replace_activity (edit, cancel), decide_application, evidence decisions, PremiumSettingsRepository.save
+                "dynamodb:UpdateItem",
             ),
             index("records_by_activity"),  # ActivityRepository.records_of_activity
             index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)

@@ -64,4 +64,6 @@ ROUTES: tuple[Route, ...] = (
     Route("admin", "GET", "/evidence/{user_id}/{evidence_id}", "admin", auth=True),
     Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/accept", "admin", auth=True),
     Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/reject", "admin", auth=True),
+    Route("admin", "GET", "/premium-settings", "admin", auth=True),
+    Route("admin", "PUT", "/premium-settings", "admin", auth=True),
 )

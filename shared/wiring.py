@@ -116,3 +116,10 @@ def http():
     from .dal.identity_provider import Urllib3Http
 
     return Urllib3Http()
+
+
+def premium_settings_service():
+    from .dal.premium_settings import PremiumSettingsRepository
+    from .logic.premium_settings import PremiumSettingsService
+
+    return PremiumSettingsService(PremiumSettingsRepository(aws.client("dynamodb"), settings().table_name))

@@ -1,4 +1,5 @@
-"""admin function (admin API, municipal staff): designated activities, their check-in codes, records.
+"""admin function (admin API, municipal staff): designated activities, their check-in codes, records, the premium
+settings.
 Every route is scoped to the staff member's organisation from the token (R-PRIV-2, R-ADM-2, R-ACT-1..4)."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.domain.activities import Activity, ActivityInput, ActivityPatch, Act
 from shared.domain import prelaunch
 from shared.domain.models import JsonDate, OrganisationRef, RequestModel
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
+from shared.domain.premium_settings import OrganisationPremiumSettings, PremiumSettingsUpdate
 from shared.logic.activities import MAX_SHEET_DAYS, AttendanceResult, CheckinCode
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
 from shared.logic.organisations import organisation_ref
@@ -40,6 +42,7 @@ importer = lru_cache(maxsize=1)(wiring.prelaunch_importer)
 recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
 evidence = lru_cache(maxsize=1)(wiring.evidence_service)
 registrants = lru_cache(maxsize=1)(wiring.registrant_service)
+premium_settings = lru_cache(maxsize=1)(wiring.premium_settings_service)
 
 
 class StaffInfo(BaseModel):
@@ -265,6 +268,30 @@ def accept_evidence(user_id: UserIdPath, evidence_id: EvidenceIdPath) -> Evidenc
 @app.post("/evidence/<user_id>/<evidence_id>/reject", tags=["records"], summary="Reject with a reason", security=STAFF)
 def reject_evidence(user_id: UserIdPath, evidence_id: EvidenceIdPath, rejection: Annotated[Rejection, Body()]) -> EvidenceDecision:
     return evidence().reject(current_staff(app), user_id, evidence_id, rejection.reason)
+
+
+@app.get(
+    "/premium-settings",
+    tags=["premium"],
+    summary="My organisation's premium settings (R-ADM-2, R-PRE-1, R-PRE-2, R-PRE-7); the defaults at version 0 when never set",
+    security=STAFF,
+)
+def get_premium_settings() -> OrganisationPremiumSettings:
+    return premium_settings().get(current_staff(app))
+
+
+@app.put(
+    "/premium-settings",
+    tags=["premium"],
+    summary="Save my organisation's premium settings (editor)",
+    description=(
+        "The whole settings and the `version` they were read at. Someone saved since: 409 `concurrent-update` "
+        "(read them again). The same request repeated answers as the first did."
+    ),
+    security=STAFF,
+)
+def put_premium_settings(update: Annotated[PremiumSettingsUpdate, Body()]) -> OrganisationPremiumSettings:
+    return premium_settings().save(current_staff(app), update)
 
 
 @entry_point(correlation_paths.API_GATEWAY_REST)

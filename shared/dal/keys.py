@@ -24,6 +24,11 @@ def organisation_profile(code: str) -> dict[str, str]:
     return {"pk": f"{ORG}{code}", "sk": "PROFILE"}
 
 
+def premium_settings(code: str) -> dict[str, str]:
+    """The organisation's premium settings (R-ADM-2, R-PRE-1/2/7): one item in its own partition, beside its profile."""
+    return {"pk": f"{ORG}{code}", "sk": "PREMIUM_SETTINGS"}
+
+
 def registration(code: str, user_id: str) -> dict[str, str]:
     return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": "REGISTRATION"}
 

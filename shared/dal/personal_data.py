@@ -118,6 +118,11 @@ STORES: tuple[Store, ...] = (
         "Activity", "nothing of a person (an activity and its applicant count)", False, "not a person's", "unchanged",
         "unchanged", "kept: records refer to it",
     ),
+    Store(
+        "PremiumSettings", "nothing of a registrant: the organisation's premium requirements and its approvers' work "
+        "e-mail addresses (staff, R-ADM-3), the staff member who saved them", False, "not a person's", "unchanged",
+        "unchanged", "while the organisation takes part; staff replace the approvers' addresses when staff change",
+    ),
 )
 STORES_BY_TYPE = {store.item_type: store for store in STORES}
 

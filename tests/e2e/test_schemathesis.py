@@ -183,6 +183,11 @@ def seed_data(api: Api) -> Seeded:
         "POST /evidence/{user_id}/{evidence_id}/reject": request(
             {"user_id": user_id, "evidence_id": to_reject}, {"reason": "写真が不鮮明です"}
         ),
+        # Never set before: version 0 saves, and the same body again is the same write, done (R-ADM-2).
+        "PUT /premium-settings": request(body={
+            "activities_needed": 4, "long_stay_marker": True, "approver_emails": ["furusato@city.hida.example.lg.jp"],
+            "version": 0,
+        }),
     }
     return Seeded(api, citizen, staff, {**{f"app {k}": v for k, v in app.items()}, **{f"admin {k}": v for k, v in admin.items()}})
 

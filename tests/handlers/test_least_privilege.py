@@ -72,6 +72,12 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     activity = admin("POST", "/activities", body=body, claims=staff).body
     aid = activity["id"]
     admin("GET", "/staff/me", claims=staff)
+    # premium settings (R-ADM-2): defaults read by a viewer, saved by an editor, a stale save refused, a repeat done
+    admin("GET", "/premium-settings", claims=staff_claims(HIDA, "viewer"))
+    premium = {"activities_needed": 4, "approver_emails": ["furusato@city.hida.example.lg.jp"], "version": 0}
+    admin("PUT", "/premium-settings", body=premium, claims=staff)
+    admin("PUT", "/premium-settings", body=premium, claims=staff)  # repeated: recognised from the returned item
+    admin("PUT", "/premium-settings", body=premium | {"activities_needed": 5}, claims=staff)  # stale: 409
     admin("GET", "/activities", claims=staff)
     admin("GET", f"/activities/{aid}", claims=staff)
     admin("PATCH", f"/activities/{aid}", body={"capacity": 6}, claims=staff)
