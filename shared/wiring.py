@@ -97,7 +97,7 @@ def account_service():
 
 
 def verification_service():
-    from .dal.identity_provider import OidcClient, Urllib3Http, VerifierKeyStore
+    from .dal.identity_provider import OidcClient, VerifierKeyStore
     from .dal.prelaunch import PrelaunchRepository
     from .dal.verification import VerificationRepository
     from .logic.verification import VerificationService

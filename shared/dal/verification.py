@@ -12,7 +12,6 @@ from secrets import token_hex
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AccountDeleted, ConcurrentUpdate, IdentityInUse, VerificationRequestNotFound
-from ..domain.models import Registration
 from ..domain.prelaunch import PrelaunchRecord
 from ..domain.verification import AccountVerification, AuthorizationSecrets, PendingVerification, VerifiedIdentity
 from . import keys
@@ -20,7 +19,7 @@ from .activities import prelaunch_record_item
 from .batch import batch_get
 from .items import dump as _dump
 from .items import load as _load
-from .paging import KeyQuery, page_of
+from .paging import KeyQuery, page_of, query_all
 from .repository import ACCOUNT_IN_USE, VERIFICATION_ATTRIBUTE, account_verification
 from .table import REGISTRATIONS_BY_USER
 from .transactions import Transaction, TransactionCancelled
@@ -303,8 +302,7 @@ class VerificationRepository:
         return page_of(self._client, self._table, query, limit, token, lambda item: item)
 
     def registered_codes(self, user_id: str) -> list[str]:
-        from .paging import query_all
-
+        """The organisations the person is registered with (every page: bounded by the ~1,800 organisations)."""
         items = query_all(
             self._client,
             TableName=self._table,
@@ -315,8 +313,3 @@ class VerificationRepository:
         )
         return [i["org_code"] for i in items]
 
-
-def registration_of(item: dict[str, Any]) -> Registration:
-    from .repository import _registration
-
-    return _registration(item)

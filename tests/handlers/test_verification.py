@@ -11,7 +11,6 @@ import pytest
 from shared import clock
 from shared.clock import TOKYO
 from shared.dal.items import load
-from tests.handlers.conftest import staff_claims
 
 HIDA, GIFU, TOKYO_CHIYODA = "212172", "210005", "131016"
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=TOKYO)
