@@ -102,7 +102,11 @@ def seed_data(api: Api) -> Seeded:
     to_cancel = _activity(api, staff, "中止予定の清掃", *running)
     to_apply = _activity(api, staff, "祭りの準備", *running, recruiting=True)
     to_withdraw = _activity(api, staff, "朝市の手伝い", *running, recruiting=True)
-    earlier = _activity(api, staff, "見守り活動", now - timedelta(hours=3), now - timedelta(hours=1))
+    # Yesterday noon in Japan, so its day is a past day whatever the hour the run starts (a run just after midnight
+    # Tokyo time once had "now - 3 h" on yesterday and "today" on today: evidence for a day the activity never had).
+    yesterday_noon = (now - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    earlier = _activity(api, staff, "見守り活動", yesterday_noon, yesterday_noon + timedelta(hours=2))
+    earlier_day = yesterday_noon.date().isoformat()
 
     code = api.admin_call("GET", f"/activities/{main}/checkin-code", staff).json()["url"]
     checked_in = api("POST", "/checkins", citizen, json={"code": code})
@@ -112,7 +116,7 @@ def seed_data(api: Api) -> Seeded:
         applied = api("POST", f"/organisations/{HIDA}/activities/{activity_id}/applications", citizen, json={})
         assert applied.status_code == 201, applied.text
     to_submit, to_view, to_accept, to_reject = (
-        _uploaded_evidence(api, citizen, earlier, today, submit=submit) for submit in (False, True, True, True)
+        _uploaded_evidence(api, citizen, earlier, earlier_day, submit=submit) for submit in (False, True, True, True)
     )
 
     def request(path: dict | None = None, body: Any = None, media_type: str = "application/json", token: str | None = None):
@@ -139,7 +143,7 @@ def seed_data(api: Api) -> Seeded:
     offers = api("GET", "/me/prelaunch-matches", citizen).json()["matches"]
     spare_callback = _provider_callback(api, citizen, person)
 
-    evidence_body = {"organisation_code": HIDA, "activity_id": earlier, "day": today, "content_type": "image/png", "size_bytes": 8}
+    evidence_body = {"organisation_code": HIDA, "activity_id": earlier, "day": earlier_day, "content_type": "image/png", "size_bytes": 8}
     app = {
         "GET /organisations/{code}": request({"code": HIDA}),
         "GET /postal-codes/{postal_code}": request({"postal_code": "506-0000"}),
