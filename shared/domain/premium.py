@@ -38,7 +38,7 @@ PRELAUNCH_ACTIVITY_PREFIX = "p"  # claimed pre-launch records (R-ACT-5) have no 
 
 __all__ = [
     "CONSECUTIVE_DAYS", "MAX_PREMIUM_ORGANISATIONS", "MIN_ACTIVITIES", "Approval", "Counting", "Judgement",
-    "Occasion", "OccasionCount", "PremiumRequirements", "Reason", "ReasonCode", "VerificationStatus",
+    "Occasion", "OccasionCount", "PremiumRequirements", "Reason", "RequirementFields", "ReasonCode", "VerificationStatus",
     "count_occasions", "counting_of", "counting_period", "earns_long_stay_marker", "expiry_after_approval",
     "held_premium", "is_premium", "judge", "may_add", "premium_count", "premium_year_start", "renewed_expiry",
     "stay_days", "window",
@@ -47,11 +47,10 @@ __all__ = [
 ExtraCondition = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class PremiumRequirements(BaseModel):
-    """What an organisation requires of a premium registrant (R-PRE-1, R-PRE-2, R-PRE-5, R-PRE-7). Staff set them in
-    the organisation's premium settings; the judgement reads only these."""
+class RequirementFields(BaseModel):
+    """The requirement fields, declared once: the judgement's PremiumRequirements (below) and the staff API's
+    shared.domain.premium_settings.PremiumSettings both take them (each adds `extra_conditions` in its own shape)."""
 
-    model_config = ConfigDict(frozen=True)
     activities_needed: int = Field(
         default=MIN_ACTIVITIES, ge=MIN_ACTIVITIES, le=MAX_ACTIVITIES,
         description="Occasions needed in 12 months (R-PRE-1: 3 at least; higher allowed)",
@@ -60,14 +59,23 @@ class PremiumRequirements(BaseModel):
         default=False,
         description="Three consecutive days of one multi-day activity count as three (R-PRE-2: remote places)",
     )
-    extra_conditions: tuple[ExtraCondition, ...] = Field(
-        default=(), max_length=MAX_EXTRA_CONDITIONS,
-        description="Further requirements staff check by hand, shown to applicants (R-PRE-1)",
-    )
     auto_approve: bool = Field(default=False, description="Eligible applications are approved without staff (R-PRE-5)")
     long_stay_marker: bool = Field(default=False, description="The long-stay marker (二地域居住) is awarded (R-PRE-7)")
     long_stay_min_days: int = Field(
         default=DEFAULT_LONG_STAY_DAYS, ge=1, le=365, description="Stay days in 12 months the marker needs (R-PRE-7)"
+    )
+
+
+EXTRA_CONDITIONS_DESCRIPTION = "Further requirements staff check by hand, shown to applicants (R-PRE-1)"
+
+
+class PremiumRequirements(RequirementFields):
+    """What an organisation requires of a premium registrant (R-PRE-1, R-PRE-2, R-PRE-5, R-PRE-7). Staff set them in
+    the organisation's premium settings; the judgement reads only these."""
+
+    model_config = ConfigDict(frozen=True)
+    extra_conditions: tuple[ExtraCondition, ...] = Field(
+        default=(), max_length=MAX_EXTRA_CONDITIONS, description=EXTRA_CONDITIONS_DESCRIPTION
     )
 
 

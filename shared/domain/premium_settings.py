@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from .models import LgCode, RequestModel
-from .premium import DEFAULT_LONG_STAY_DAYS, MAX_ACTIVITIES, MAX_EXTRA_CONDITIONS, MIN_ACTIVITIES, PremiumRequirements
+from .premium import EXTRA_CONDITIONS_DESCRIPTION, MAX_EXTRA_CONDITIONS, PremiumRequirements, RequirementFields
 from .premium import ExtraCondition as Condition  # one definition: not empty, at most 200 characters
 
 MAX_APPROVERS = 20
@@ -30,25 +30,12 @@ STAY_EVIDENCE_DESCRIPTION = (
 )
 
 
-class PremiumSettings(RequestModel):
-    """The settings as staff send them (strict: a boolean is a JSON boolean, an unknown member is refused)."""
+class PremiumSettings(RequestModel, RequirementFields):
+    """The settings as staff send them (strict: a boolean is a JSON boolean, an unknown member is refused): the
+    judgement's requirement fields (shared.domain.premium.RequirementFields) and how approvals reach staff."""
 
-    activities_needed: int = Field(
-        default=MIN_ACTIVITIES, ge=MIN_ACTIVITIES, le=MAX_ACTIVITIES,
-        description="Activities needed in 12 months (R-PRE-1: 3 at least; higher allowed)",
-    )
-    consecutive_days_count_each: bool = Field(
-        default=False,
-        description="Three consecutive days of one activity count as three (R-PRE-2: the allowance for remote places)",
-    )
     extra_conditions: list[Condition] = Field(
-        default_factory=list, max_length=MAX_EXTRA_CONDITIONS,
-        description="Further requirements staff check by hand, shown to applicants (R-PRE-1)",
-    )
-    auto_approve: bool = Field(default=False, description="Eligible applications are approved without staff (R-PRE-5)")
-    long_stay_marker: bool = Field(default=False, description="The long-stay marker (二地域居住) is awarded (R-PRE-7)")
-    long_stay_min_days: int = Field(
-        default=DEFAULT_LONG_STAY_DAYS, ge=1, le=365, description="Stay days in 12 months the marker needs (R-PRE-7)"
+        default_factory=list, max_length=MAX_EXTRA_CONDITIONS, description=EXTRA_CONDITIONS_DESCRIPTION
     )
     stay_evidence: StayEvidence = Field(default="record_days", description=STAY_EVIDENCE_DESCRIPTION)
     approver_emails: list[EmailAddress] = Field(

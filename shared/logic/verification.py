@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .. import clock
+from ..dal.activities import prelaunch_activity_id
 from ..dal.identity_provider import OidcClient
 from ..dal.prelaunch import PrelaunchRepository
 from ..dal.verification import VerificationRepository
@@ -218,8 +219,6 @@ class VerificationService:
         return claimed, offered
 
     def _claim(self, user_id: str, record: PrelaunchRecord, identity_key: str, now: datetime, confirmed: bool) -> bool:
-        from ..dal.activities import prelaunch_activity_id
-
         venue = known_organisation(record.venue_code)
         provenance = PrelaunchProvenance(
             uploader_code=record.uploader_code, row_key=record.row_key, row_number=record.row_number,
