@@ -25,7 +25,11 @@ CHECKIN_VERIFY_KEYS_SECRET = "furusato-local/checkin-verification-keys"
 EVIDENCE_BUCKET = "furusato-local-evidence"
 VERIFIER_SECRET = "furusato-local/verifier-keys"
 VERIFIER_CLIENT_ID = "furusato-local"
-VERIFICATION_CALLBACK = "/local/verification/callback"  # stands in for the app's universal link
+VERIFICATION_CALLBACK = "/local/verification/callback"
+MAIL_FROM = "no-reply@furusato.local"
+APPROVAL_SECRET = "furusato-local/approval-keys"
+# Locally an unanswered approval ends after a day of wall-clock time (moto's timeouts do not follow the clock).
+APPROVAL_TIMEOUT_SECONDS = 24 * 3600  # stands in for the app's universal link
 LOCAL_PASSWORD_POLICY = "8+ characters with upper and lower case letters, a digit and a symbol"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +99,7 @@ class LocalRuntime:
             timeout=5,
         ).raise_for_status()
 
-        from local.dispatcher import FUNCTION_PREFIX, LambdaDispatcher
+        from local.dispatcher import LambdaDispatcher
         from local.seed import seed
         from shared.dal import aws
         from shared.dal.evidence import create_evidence_bucket
@@ -121,10 +125,13 @@ class LocalRuntime:
         any_ports = self.port == 0
         app_server = make_server(self.host, self.port, _Deferred(), threaded=True)  # bound now: its port is known
         self.port = app_server.server_port
+        admin_port = self.admin_port if self.admin_port is not None else (0 if any_ports else self.port + 1)
+        admin_server = make_server(self.host, admin_port, _Deferred(), threaded=True)  # its URL goes into e-mails
+        self.admin_port = admin_server.server_port
         self._start_identity_provider(any_port=any_ports)
+        self._create_premium_workflow()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
-        self._register_lambda_functions(FUNCTION_PREFIX, self.dispatcher.functions)
 
         from local.gateway import CognitoVerifier, Gateway
 
@@ -132,10 +139,35 @@ class LocalRuntime:
         staff = CognitoVerifier(self.staff_identity.jwks_url, self.staff_identity.issuer, self.staff_identity.client_id)
         app_gateway = Gateway(self.dispatcher.invoke, {"app": citizens}, self._local_routes(), api="app")
         admin_gateway = Gateway(self.dispatcher.invoke, {"admin": staff}, self._admin_local_routes(), api="admin")
-        admin_port = self.admin_port if self.admin_port is not None else (0 if any_ports else self.port + 1)
         app_server.app.target = app_gateway
         self._serve_bound(app_server, "app-gateway")
-        self.admin_port = self._serve(admin_gateway, admin_port, "admin-gateway")
+        admin_server.app.target = admin_gateway
+        self._serve_bound(admin_server, "admin-gateway")
+
+    def _create_premium_workflow(self) -> None:
+        """The functions in moto's Lambda, the state machines with the deployed definitions, SES's sender identity
+        and the approval keys; their names and the approval page's URL into the handlers' settings (before the
+        handlers are imported: each checks its settings at cold start)."""
+        from local.workflows import create_state_machines, register_lambda_functions
+        from shared.dal.approval_keys import create_approval_secret
+        from shared.dal.mail import create_sender_identity
+        from shared.functions import FUNCTIONS
+
+        iam = boto3.client("iam")
+        arns = register_lambda_functions(iam, boto3.client("lambda"), tuple(f.name for f in FUNCTIONS))
+        machines = create_state_machines(iam, boto3.client("stepfunctions"), arns)
+        create_sender_identity(boto3.client("sesv2"), MAIL_FROM)
+        create_approval_secret(boto3.client("secretsmanager"), APPROVAL_SECRET)
+        os.environ.update({
+            "PREMIUM_STATE_MACHINE": machines["premium"],
+            "MAIL_FROM": MAIL_FROM,
+            "APPROVAL_SECRET": APPROVAL_SECRET,
+            "APPROVAL_BASE_URL": self.admin_url,
+            "APPROVAL_TIMEOUT_SECONDS": os.environ.get("APPROVAL_TIMEOUT_SECONDS", str(APPROVAL_TIMEOUT_SECONDS)),
+        })
+        from shared.config import settings
+
+        settings.cache_clear()
 
     def _start_identity_provider(self, any_port: bool) -> None:
         """The development OpenID Connect provider (local/oidc_provider.py) on its own port, standing in for the
@@ -243,26 +275,6 @@ class LocalRuntime:
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]
         return self._identity(pool["Id"], client["ClientId"])
-
-    def _register_lambda_functions(self, prefix: str, functions: tuple[str, ...]) -> None:
-        # Handler is informational: moto hands every invocation to the dispatcher, which knows the entry points.
-        """Functions exist in moto's Lambda too, so Step Functions tasks and direct invokes reach the handlers."""
-        iam = boto3.client("iam")
-        role = iam.create_role(
-            RoleName="furusato-local-lambda",
-            AssumeRolePolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-            ),
-        )["Role"]["Arn"]
-        awslambda = boto3.client("lambda")
-        for function in functions:
-            awslambda.create_function(
-                FunctionName=prefix + function,
-                Runtime="python3.12",
-                Role=role,
-                Handler=f"functions.{function}.handler.lambda_handler",
-                Code={"ZipFile": _empty_zip()},
-            )
 
     # --- local-only routes -----------------------------------------------------------------------------------------
 
@@ -438,14 +450,6 @@ def _authenticate(cognito, identity: Identity, email: str, password: str) -> Res
     )
 
 
-def _empty_zip() -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "The local runtime dispatches this function to functions/ in-process.")
-    return buffer.getvalue()
 
 
 def swagger_ui_assets() -> Path:

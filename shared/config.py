@@ -38,6 +38,16 @@ class Settings(BaseModel):
     verifier_secret: str | None = Field(alias="VERIFIER_SECRET", default=None, min_length=1)
     # Kept as text here (every function imports this module; only verify parses it): checked at cold start below.
     verifier_provider: str | None = Field(alias="VERIFIER_PROVIDER", default=None, min_length=1)
+    # Premium (R-PRE-5, R-PRE-6): the workflow's state machine (renewal starts executions, admin resumes them), the
+    # sender of e-mails, the approval keys and where the admin API serves the approval page.
+    premium_state_machine: str | None = Field(alias="PREMIUM_STATE_MACHINE", default=None, min_length=1)
+    mail_from: str | None = Field(alias="MAIL_FROM", default=None, min_length=3)
+    approval_secret: str | None = Field(alias="APPROVAL_SECRET", default=None, min_length=1)
+    approval_base_url: str | None = Field(alias="APPROVAL_BASE_URL", default=None, min_length=1)
+    # How long an application waits for staff before it ends unanswered (and its e-mailed link stops working).
+    approval_timeout_seconds: int = Field(alias="APPROVAL_TIMEOUT_SECONDS", default=14 * 24 * 3600, gt=0, le=365 * 24 * 3600)
+    # R-PRE-6: a premium registrant may apply for renewal this many days before the expiry (and until it).
+    renewal_window_days: int = Field(alias="RENEWAL_WINDOW_DAYS", default=60, ge=1, le=365)
     # Erasures one withdrawal or account deletion request makes at most; the rest is done by repeating the request.
     erasure_items_per_request: int = Field(alias="ERASURE_ITEMS_PER_REQUEST", default=200, gt=0)
 

@@ -104,8 +104,15 @@ CITIZEN_USER_POOL = Resource("citizen-user-pool", "cognito-idp", "CITIZEN_USER_P
 # Identity verification (R-BAS-4): the client's private key registered with the provider and the subject-hash key;
 # VERIFIER_PROVIDER (issuer, endpoints, client id, redirect URI; JSON) comes with it.
 VERIFIER_KEYS = Resource("verifier-keys", "secretsmanager", "VERIFIER_SECRET", companions=("VERIFIER_PROVIDER",))
+# Premium registration (R-PRE-5): the state machine of shared/workflows/premium.asl.json (its ARN), the SES sender
+# identity (MAIL_FROM: the address e-mails come from) and the approval keys (links e-mailed to staff, the approval
+# page's sessions; APPROVAL_BASE_URL, where the admin API serves that page, comes with them).
+PREMIUM_WORKFLOW = Resource("premium-workflow", "states", "PREMIUM_STATE_MACHINE")
+MAIL = Resource("mail", "ses", "MAIL_FROM")
+APPROVAL_KEYS = Resource("approval-keys", "secretsmanager", "APPROVAL_SECRET", companions=("APPROVAL_BASE_URL",))
 RESOURCES: tuple[Resource, ...] = (
     TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, CITIZEN_USER_POOL, VERIFIER_KEYS,
+    PREMIUM_WORKFLOW, MAIL, APPROVAL_KEYS,
 )
 
 INDEX_SCOPE = "index/"
@@ -252,6 +259,44 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
     ),
     Function(
+        "renewal",  # premium on the app API (R-PRE-5, R-PRE-6): apply, follow applications, notices
+        triggers=(Http(),),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # Repository.get_registrations (the registration applied with)
+                "dynamodb:GetItem",  # PremiumRepository.get (an application)
+                "dynamodb:PutItem",  # PremiumRepository.create (transaction Put of the application)
+                "dynamodb:UpdateItem",  # PremiumRepository.create (transaction Update: the registration's open mark)
+            ),
+            index("registrations_by_user"),  # PremiumRepository.applications_of_user
+            index("inbox"),  # PremiumRepository.notices_of_user
+            Grant(PREMIUM_WORKFLOW, ("states:StartExecution",)),  # WorkflowClient.start (named after the application)
+        ),
+    ),
+    Function(
+        "premium",  # the premium workflow's tasks (shared/workflows/premium.asl.json): no HTTP route
+        triggers=tuple(StateMachineTask("premium", state) for state in ("Judge", "AwaitStaff", "Unanswered", "Notify", "Failed")),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # the person's registrations (expiries), the activities' kinds
+                "dynamodb:GetItem",  # the application, the premium settings
+                "dynamodb:PutItem",  # notices; the audit entry of an automatic approval (transaction Put)
+                "dynamodb:Query",  # the person's records at the organisation (ActivityRepository.records_of_user)
+                "dynamodb:UpdateItem",  # the application, the registration (transactions)
+            ),
+            table(
+                "national",
+                "dynamodb:GetItem",  # the account: verification (R-PRE-3), the premium guard
+                "dynamodb:UpdateItem",  # the premium guard of an automatic approval (transaction Update)
+            ),
+            index("registrations_by_user"),  # the person's registrations (PremiumJudge._expiries)
+            Grant(MAIL, ("ses:SendEmail",)),  # Mailer.send: approval requests to staff, outcomes to the person
+            Grant(APPROVAL_KEYS, ("secretsmanager:GetSecretValue",)),  # ApprovalKeyStore: signs approval links
+        ),
+    ),
+    Function(
         "checkin",
         triggers=(Http(),),
         grants=(
@@ -304,6 +349,14 @@ FUNCTIONS: tuple[Function, ...] = (
             index("records_by_activity"),  # ActivityRepository.records_of_activity
             index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)
             index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
+            index("inbox"),  # PremiumRepository.waiting_for_staff (R-PRE-5)
+            index("registrations_by_user"),  # PremiumJudge._expiries: the applicant's premium organisations (R-PRE-4)
+            table(
+                "national",
+                "dynamodb:GetItem",  # PremiumRepository.premium_guard
+                "dynamodb:UpdateItem",  # the premium guard of an approval (transaction Update)
+            ),
+            Grant(PREMIUM_WORKFLOW, ("states:SendTaskSuccess",)),  # WorkflowClient.resume: the decision's execution
             Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes (only here)
             Grant(EVIDENCE_BUCKET, ("s3:GetObject",), REVIEWED_OBJECTS),  # EvidenceFiles.view_url (presigned GET)
         ),

@@ -39,6 +39,11 @@ ROUTES: tuple[Route, ...] = (
     Route("app", "GET", "/me/prelaunch-matches", "verify", auth=True),
     Route("app", "POST", "/me/prelaunch-matches/{code}/{match_id}/confirm", "verify", auth=True),
     Route("app", "DELETE", "/me/prelaunch-matches/{code}/{match_id}", "verify", auth=True),
+    # renewal: premium applications and notices (app API)
+    Route("app", "POST", "/me/premium-applications", "renewal", auth=True),
+    Route("app", "GET", "/me/premium-applications", "renewal", auth=True),
+    Route("app", "GET", "/me/premium-applications/{code}/{application_id}", "renewal", auth=True),
+    Route("app", "GET", "/me/notices", "renewal", auth=True),
     # checkin: scans and records (app API)
     Route("app", "POST", "/checkins", "checkin", auth=True),
     Route("app", "GET", "/me/records/{code}", "checkin", auth=True),
@@ -66,4 +71,7 @@ ROUTES: tuple[Route, ...] = (
     Route("admin", "POST", "/evidence/{user_id}/{evidence_id}/reject", "admin", auth=True),
     Route("admin", "GET", "/premium-settings", "admin", auth=True),
     Route("admin", "PUT", "/premium-settings", "admin", auth=True),
+    Route("admin", "GET", "/premium-applications", "admin", auth=True),
+    Route("admin", "GET", "/premium-applications/{user_id}/{application_id}", "admin", auth=True),
+    Route("admin", "POST", "/premium-applications/{user_id}/{application_id}/decision", "admin", auth=True),
 )

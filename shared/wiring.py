@@ -123,3 +123,63 @@ def premium_settings_service():
     from .logic.premium_settings import PremiumSettingsService
 
     return PremiumSettingsService(PremiumSettingsRepository(aws.client("dynamodb"), settings().table_name))
+
+
+def _premium_judge():
+    from .dal.activities import ActivityRepository
+    from .dal.premium import PremiumRepository
+    from .dal.premium_settings import PremiumSettingsRepository
+    from .logic.premium import PremiumJudge
+
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return PremiumJudge(
+        PremiumRepository(dynamodb, config.table_name), Repository(dynamodb, config.table_name),
+        ActivityRepository(dynamodb, config.table_name), PremiumSettingsRepository(dynamodb, config.table_name),
+    )
+
+
+def _workflow():
+    from .dal.workflow import WorkflowClient
+
+    return WorkflowClient(aws.client("stepfunctions"), settings().premium_state_machine)
+
+
+def premium_applications():
+    """renewal function: apply, follow, notices."""
+    from .dal.premium import PremiumRepository
+    from .logic.premium import PremiumApplications
+
+    config = settings()
+    dynamodb = aws.client("dynamodb")
+    return PremiumApplications(
+        PremiumRepository(dynamodb, config.table_name), Repository(dynamodb, config.table_name), _workflow(),
+        approval_timeout_seconds=config.approval_timeout_seconds, renewal_window_days=config.renewal_window_days,
+    )
+
+
+def approval_keys():
+    from .dal.approval_keys import ApprovalKeyStore
+
+    config = settings()
+    return ApprovalKeyStore(config.approval_secret, config.secret_cache_seconds)
+
+
+def premium_workflow_tasks():
+    """premium function: the state machine's tasks."""
+    from .dal.mail import Mailer
+    from .logic.premium import PremiumWorkflowTasks
+
+    config = settings()
+    return PremiumWorkflowTasks(
+        _premium_judge(), Mailer(aws.client("sesv2"), config.mail_from), approval_keys().link_key,
+        config.approval_base_url,
+    )
+
+
+def premium_decisions():
+    """admin function: the staff queue and decisions (and, where the approval keys are set, the e-mailed links)."""
+    from .logic.premium import PremiumDecisions
+
+    config = settings()
+    return PremiumDecisions(_premium_judge(), _workflow(), approval_keys().link_key if config.approval_secret else None)

@@ -26,6 +26,12 @@ os.environ.update(
         '"client_id": "furusato-test", "redirect_uri": "https://app.test/verification/callback"}',
         # A placeholder so that the account function starts; handler tests put the id of the pool moto made.
         "CITIZEN_USER_POOL_ID": "ap-northeast-1_placeholder",
+        # Premium (R-PRE-5): the state machine (a placeholder; the premium_workflow fixture makes it in moto), the SES
+        # sender and the approval keys tests create, the approval page's base URL.
+        "PREMIUM_STATE_MACHINE": "arn:aws:states:ap-northeast-1:123456789012:stateMachine:furusato-premium",
+        "MAIL_FROM": "no-reply@furusato.test",
+        "APPROVAL_SECRET": "furusato-test/approval-keys",
+        "APPROVAL_BASE_URL": "https://admin.furusato.test/v1",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

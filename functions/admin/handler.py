@@ -21,10 +21,12 @@ from shared.domain.activities import Activity, ActivityInput, ActivityPatch, Act
 from shared.domain import prelaunch
 from shared.domain.models import JsonDate, OrganisationRef, RequestModel
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
+from shared.domain.premium_application import APPLICATION_ID_PATTERN, DecisionInput
 from shared.domain.premium_settings import OrganisationPremiumSettings, PremiumSettingsUpdate
 from shared.logic.activities import MAX_SHEET_DAYS, AttendanceResult, CheckinCode
 from shared.logic.evidence import EvidenceDecision, EvidenceForReview
 from shared.logic.organisations import organisation_ref
+from shared.logic.premium import ApplicationForStaff, WaitingList
 from shared.logic.prelaunch import ImportResult
 from shared.logic.registrants import RegistrantRecords, RegistrantView
 from shared.observability import entry_point
@@ -43,6 +45,7 @@ recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
 evidence = lru_cache(maxsize=1)(wiring.evidence_service)
 registrants = lru_cache(maxsize=1)(wiring.registrant_service)
 premium_settings = lru_cache(maxsize=1)(wiring.premium_settings_service)
+premium_decisions = lru_cache(maxsize=1)(wiring.premium_decisions)
 
 
 class StaffInfo(BaseModel):
@@ -231,6 +234,7 @@ class Rejection(RequestModel):
 
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=100)]
+PremiumApplicationIdPath = Annotated[str, Path(pattern=APPLICATION_ID_PATTERN, description="A premium application's id")]
 EvidenceIdPath = Annotated[str, Path(pattern=r"^e[0-9a-f]{16}$")]
 
 
@@ -292,6 +296,38 @@ def get_premium_settings() -> OrganisationPremiumSettings:
 )
 def put_premium_settings(update: Annotated[PremiumSettingsUpdate, Body()]) -> OrganisationPremiumSettings:
     return premium_settings().save(current_staff(app), update)
+
+
+@app.get(
+    "/premium-applications", tags=["premium"], security=STAFF,
+    summary="Premium applications waiting for a staff decision, oldest first (R-PRE-5)",
+)
+def premium_queue(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> WaitingList:
+    return premium_decisions().queue(current_staff(app), limit, page)
+
+
+@app.get(
+    "/premium-applications/<user_id>/<application_id>", tags=["premium"], security=STAFF,
+    summary="One premium application: the judgement, every reason, the occasions counted, the decision",
+)
+def premium_application(user_id: UserIdPath, application_id: PremiumApplicationIdPath) -> ApplicationForStaff:
+    return premium_decisions().view(current_staff(app), user_id, application_id)
+
+
+@app.post(
+    "/premium-applications/<user_id>/<application_id>/decision", tags=["premium"], security=STAFF,
+    summary="Approve, or reject with a reason (editor); kept in the audit trail",
+    description=(
+        "Approval makes the person premium for a year from today, a renewal for a year from the old expiry "
+        "(R-PRE-6). Where another approval gave the person their third premium organisation meanwhile, the "
+        "application ends `ineligible` with `limit_reached` (R-PRE-4). The same decision repeated answers again; "
+        "another decision on a decided application: 409."
+    ),
+)
+def decide_premium(
+    user_id: UserIdPath, application_id: PremiumApplicationIdPath, decision: Annotated[DecisionInput, Body()]
+) -> ApplicationForStaff:
+    return premium_decisions().decide(current_staff(app), user_id, application_id, decision)
 
 
 @entry_point(correlation_paths.API_GATEWAY_REST)

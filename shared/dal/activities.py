@@ -321,6 +321,18 @@ class ActivityRepository:
         )
         return {item["id"]: item["name"] for item in found}
 
+    def counting_of_activities(self, activities: set[tuple[str, str]]) -> dict[str, str]:
+        """How each (designating organisation, activity id)'s records count for premium (single, multi-day,
+        blanket: shared.domain.premium.counting_of): one BatchGetItem per 100 of the flags only."""
+        found = batch_get(
+            self._client, self._table, [keys.activity(org, aid) for org, aid in sorted(activities)],
+            projection="id, multi_day, blanket",
+        )
+        return {
+            item["id"]: "blanket" if item.get("blanket") else "multi_day" if item.get("multi_day") else "single"
+            for item in found
+        }
+
     def records_of_user(
         self, organisation_code: str, user_id: str, first_day: date, last_day: date, limit: int, token: str | None = None
     ) -> Page[ActivityRecord]:

@@ -191,6 +191,59 @@ def prelaunch_match_of_person(code: str, row_key: str) -> str:
     return f"{MATCH_PREFIX}{code}#{row_key}"
 
 
+# --- premium registration (R-PRE-1..7) --------------------------------------------------------------------------
+
+PREMIUM_APPLICATION_PREFIX = "PREMIUM#"
+NOTICE_PREFIX = "NOTICE#"
+PREMIUM_AUDIT_PREFIX = "AUDIT#"
+
+
+def premium_application(code: str, user_id: str, application_id: str) -> dict[str, str]:
+    """A premium application (R-PRE-5), in the person's partition of the organisation applied to: the judgement,
+    the status the person follows, the staff decision. Its id is also its Step Functions execution's name."""
+    return {"pk": f"{ORG}{code}#{USER}{user_id}", "sk": f"{PREMIUM_APPLICATION_PREFIX}{application_id}"}
+
+
+def premium_application_of_person(code: str, applied_at: str, application_id: str) -> str:
+    """registrations_by_user sort key of a premium application (the person's list: begins_with PREMIUM#, newest
+    last)."""
+    return f"{PREMIUM_APPLICATION_PREFIX}{applied_at}#{code}#{application_id}"
+
+
+def notice(code: str, user_id: str, at: str, notice_id: str) -> dict[str, str]:
+    """An in-app notice to the person (an application's outcome; later the schedules'), in their partition of the
+    organisation it is about: withdrawal and account deletion take it with the person's other items there."""
+    return {"pk": f"{ORG}{code}#{USER}{user_id}", "sk": f"{NOTICE_PREFIX}{at}#{notice_id}"}
+
+
+def notice_of_person(code: str, at: str, notice_id: str) -> str:
+    """registrations_by_user sort key of a notice (account deletion finds it there)."""
+    return f"{NOTICE_PREFIX}{code}#{at}#{notice_id}"
+
+
+def premium_audit(code: str, decided_at: str, application_id: str) -> dict[str, str]:
+    """One decision on a premium application (who, when, what the judgement said): the organisation's audit trail,
+    one partition per organisation and month (a few thousand decisions at most)."""
+    return {"pk": f"{ORG}{code}#{PREMIUM_AUDIT_PREFIX}{decided_at[:7]}", "sk": f"{decided_at}#{application_id}"}
+
+
+def premium_audit_of_person(code: str, decided_at: str, application_id: str) -> str:
+    """registrations_by_user sort key of an audit entry naming the person (account deletion anonymises it)."""
+    return f"{PREMIUM_AUDIT_PREFIX}{code}#{decided_at}#{application_id}"
+
+
+# The inbox index: two sparse lists that share it (an overloaded GSI; one index added to the table, not two).
+def notices_inbox(user_id: str) -> str:
+    """A person's notices, newest first (inbox_sk: `<at>#<code>#<id>`)."""
+    return f"NOTICES#{user_id}"
+
+
+def approvals_inbox(code: str) -> str:
+    """An organisation's premium applications waiting for a staff decision, oldest first (inbox_sk:
+    `<applied_at>#<id>`); an application leaves it when decided."""
+    return f"APPROVALS#{code}"
+
+
 def idempotency(key: str) -> dict[str, str]:
     return {"pk": f"{NATIONAL}IDEMPOTENCY#{key}", "sk": "IDEMPOTENCY"}
 

@@ -45,6 +45,7 @@ class KeyQuery:
     prefix: str | None = None
     between: tuple[str, str] | None = None
     after: str | None = None  # sort key strictly greater than this
+    newest_first: bool = False  # descending sort key (ScanIndexForward=false): notices, latest on top
 
     @property
     def partition_key(self) -> str:
@@ -80,6 +81,8 @@ class KeyQuery:
                                    "ExpressionAttributeValues": values}
         if self.index:
             request["IndexName"] = self.index.name
+        if self.newest_first:
+            request["ScanIndexForward"] = False
         return request
 
     def start_key(self, key: dict[str, str]) -> dict[str, Any] | None:

@@ -56,6 +56,10 @@ def _registration(item: dict[str, Any]) -> Registration:
         survey_version=item.get("survey_version"),
         answers=item.get("answers", {}),
         personal=PersonalInfo.model_validate(personal) if personal else None,
+        resident_basis=item.get("resident_basis"),
+        premium_expires_on=date.fromisoformat(item["premium_expires_on"]) if item.get("premium_expires_on") else None,
+        long_stay_marker=bool(item.get("long_stay_marker", False)),
+        premium_open=item.get("premium_open"),
     )
 
 

@@ -76,9 +76,21 @@ EVIDENCE_TO_REVIEW = Index(
         "created_at", "submitted_at",
     ),
 )
+# Sparse and overloaded (shared/dal/keys.py): a person's in-app notices (`NOTICES#<sub>`, newest first) and an
+# organisation's premium applications waiting for staff (`APPROVALS#<code>`, oldest first). Each list shows what it
+# projects; no personal data beyond the notice's own text (about the person, to the person).
+INBOX = Index(
+    name="inbox",
+    partition_key="inbox_pk",
+    sort_key="inbox_sk",
+    non_key_attributes=(
+        "id", "org_code", "user_id", "kind", "title", "body", "at", "application_id",  # notices
+        "status", "applied_at", "renewal", "counted", "needed",  # applications waiting for staff
+    ),
+)
 INDEXES: tuple[Index, ...] = (
     REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS, RECORDS_BY_ACTIVITY, OPEN_RECRUITMENT, APPLICATIONS_BY_ACTIVITY,
-    EVIDENCE_TO_REVIEW,
+    EVIDENCE_TO_REVIEW, INBOX,
 )
 
 

@@ -379,3 +379,42 @@ class PrelaunchMatchNotFound(DomainError):
     status = 404
     type_slug = "prelaunch-match-not-found"
     title = "確認待ちの活動記録が見つかりません"
+
+
+# --- premium registration (R-PRE-1..7) --------------------------------------------------------------------------------
+
+
+class PremiumApplicationNotFound(DomainError):
+    status = 404
+    type_slug = "premium-application-not-found"
+    title = "プレミアム登録の申請が見つかりません"
+
+
+class RenewalNotOpen(DomainError):
+    """R-PRE-6: a premium registrant applies again only within the renewal period before the expiry."""
+
+    status = 409
+    type_slug = "renewal-not-open"
+    title = "プレミアム登録の更新申請は、有効期限の前の更新期間に受け付けます"
+
+
+class PremiumApplicationDecided(DomainError):
+    """A decision on an application that no longer waits for one (decided, unanswered, failed)."""
+
+    status = 409
+    type_slug = "premium-application-decided"
+    title = "この申請はすでに処理されています"
+
+
+class RejectionReasonRequired(DomainError):
+    status = 422
+    type_slug = "rejection-reason-required"
+    title = "不承認の理由を入力してください"
+
+
+class InvalidApprovalLink(DomainError):
+    """The e-mailed approval link is forged, altered, expired, superseded or used: it shows nothing."""
+
+    status = 403
+    type_slug = "invalid-approval-link"
+    title = "この承認リンクは無効か、有効期限が切れています"

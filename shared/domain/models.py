@@ -140,6 +140,13 @@ class Registration(BaseModel):
     survey_version: str | None = None
     answers: dict[str, Answer] = Field(default_factory=dict)
     personal: PersonalInfo | None = None
+    # How `resident` was judged: `verified_address` once from the My Number Card's address (shared.dal.verification);
+    # otherwise from what the person typed. Premium needs the former (shared.domain.premium.judge).
+    resident_basis: str | None = None
+    # Premium (R-PRE-6): valid through this day, derived when read (shared.domain.premium.is_premium), never flipped.
+    premium_expires_on: date | None = None
+    long_stay_marker: bool = False  # R-PRE-7, awarded with the last approval
+    premium_open: str | None = None  # the open premium application's id (one at a time per organisation)
 
 
 CoRegistrationStatus = Literal[

@@ -335,6 +335,7 @@ class Judgement(BaseModel):
     first_day: date = Field(description="The first day whose records counted")
     last_day: date
     approval: Approval | None = Field(
+        default=None,
         description="Who approves an eligible application: the system (automatic approval and no conditions to "
         "check by hand) or staff; None when not eligible",
     )
@@ -400,3 +401,12 @@ def judge(
         approval=("automatic" if automatic else "staff") if eligible else None,
         extra_conditions=requirements.extra_conditions,
     )
+
+
+def judgement_with(judgement: Judgement | None, late: Reason) -> Judgement:
+    """A judgement that became ineligible after it was made: an approval found the limit of three reached by an
+    approval elsewhere in the meantime (R-PRE-4). Its reasons gain `late`; nobody approves it."""
+    if judgement is None:
+        raise ValueError("no judgement to amend")
+    reasons = judgement.reasons if late in judgement.reasons else (*judgement.reasons, late)
+    return judgement.model_copy(update={"eligible": False, "reasons": reasons, "approval": None})

@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+from moto.core.config import default_user_config
 
 from local.events import FakeLambdaContext, api_gateway_event
 from local.seed import seed
 from shared import clock
 from shared.config import settings
 from shared.dal import aws
+from shared.dal.approval_keys import create_approval_secret
 from shared.dal.evidence import create_evidence_bucket
+from shared.dal.mail import create_sender_identity
 from shared.dal.repository import Repository
 from shared.dal.secrets import create_signing_keys_secret
 from shared.dal.table import create_table
@@ -81,6 +84,8 @@ def moto():
             aws.client("secretsmanager"), os.environ["CHECKIN_KEYS_SECRET"], os.environ["CHECKIN_VERIFY_KEYS_SECRET"]
         )
         create_evidence_bucket(aws.client("s3"), os.environ["EVIDENCE_BUCKET"])
+        create_sender_identity(aws.client("sesv2"), os.environ["MAIL_FROM"])
+        create_approval_secret(aws.client("secretsmanager"), os.environ["APPROVAL_SECRET"])
         # The citizens' pool (DELETE /me deletes the sign-in there); its id is new with every moto.
         pool = aws.client("cognito-idp").create_user_pool(PoolName="furusato-citizens", UsernameAttributes=["email"])
         placeholder = os.environ["CITIZEN_USER_POOL_ID"]
@@ -203,3 +208,101 @@ class CardTap:
 @pytest.fixture
 def card_tap(verify_api, identity_provider) -> CardTap:
     return CardTap(verify_api, identity_provider)
+
+
+# --- premium: the workflow executed by moto, its tasks dispatched to the real handlers -------------------------------
+
+APPROVAL_TIMEOUT_FOR_TESTS = 30  # seconds of wall clock (moto's timeouts do not follow our clock)
+
+
+class PremiumWorkflow:
+    """The premium state machine in moto (the deployed definition), executions run on moto's worker thread, their
+    Lambda tasks dispatched to the real handlers. `wait(...)` polls an execution until it stops or reaches a state."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        self.client = aws.client("stepfunctions")
+
+    def execution_arn(self, application_id: str) -> str:
+        return self.arn.replace(":stateMachine:", ":execution:") + f":{application_id}"
+
+    def describe(self, application_id: str) -> dict:
+        return self.client.describe_execution(executionArn=self.execution_arn(application_id))
+
+    def history(self, application_id: str) -> list[dict]:
+        return self.client.get_execution_history(executionArn=self.execution_arn(application_id))["events"]
+
+    def entered(self, application_id: str) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history(application_id) if "stateEnteredEventDetails" in e]
+
+    def wait(self, application_id: str, state: str | None = None, timeout: float = 30.0) -> dict:
+        """Until the execution has entered `state` (and its task was invoked), or has stopped."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described = self.describe(application_id)
+            if described["status"] != "RUNNING":
+                return described
+            if state is not None and state in self.entered(application_id):
+                return described
+            time.sleep(0.05)
+        raise AssertionError(f"execution {application_id} still running after {timeout}s: {self.entered(application_id)}")
+
+    def until(self, condition, timeout: float = 30.0, what: str = "condition"):
+        """Poll `condition()` (the execution runs on moto's thread) until it is truthy; its value."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"{what} not reached after {timeout}s")
+
+    def mail_to(self, address: str) -> list:
+        return [m for m in self.sent_mail() if address in m.destinations]
+
+    def sent_mail(self) -> list:
+        from moto.ses.models import ses_backends
+
+        return list(ses_backends["123456789012"]["ap-northeast-1"].sent_messages)
+
+
+@pytest.fixture
+def premium_workflow(repo, monkeypatch):
+    """moto executes state machines (its configuration, restored afterwards), Lambda invocations go to the
+    dispatcher, and the premium state machine exists: PREMIUM_STATE_MACHINE names it."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    from local.dispatcher import LambdaDispatcher
+    from local.workflows import create_state_machines, register_lambda_functions
+    from shared.functions import FUNCTIONS
+
+    saved = (dict(default_user_config["stepfunctions"]), dict(default_user_config["lambda"]), LambdaSimpleBackend.invoke)
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    default_user_config["lambda"]["use_docker"] = False
+    try:
+        arns = register_lambda_functions(aws.client("iam"), aws.client("lambda"), tuple(f.name for f in FUNCTIONS))
+        machines = create_state_machines(aws.client("iam"), aws.client("stepfunctions"), arns)
+        monkeypatch.setenv("PREMIUM_STATE_MACHINE", machines["premium"])
+        settings.cache_clear()
+        dispatcher = LambdaDispatcher(FUNCTIONS)
+        for name in dispatcher.functions:  # fresh containers: nothing cached from another test's moto
+            for value in vars(dispatcher._handlers[name]).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+        dispatcher.install_into_moto()
+        yield PremiumWorkflow(machines["premium"])
+    finally:
+        default_user_config["stepfunctions"].update(saved[0])
+        default_user_config["lambda"].update(saved[1])
+        LambdaSimpleBackend.invoke = saved[2]
+        settings.cache_clear()
+
+
+@pytest.fixture
+def renewal_api(repo, premium_workflow):
+    with _function("renewal") as caller:
+        yield caller

@@ -1,0 +1,62 @@
+"""Building blocks of the premium tests on moto: a verified non-resident registrant with records, staff settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from shared import clock
+from tests.handlers.conftest import staff_claims
+
+HIDA, GIFU, TAKAYAMA, GERO, KESENNUMA, TOKYO_CHIYODA = "212172", "210005", "212032", "212202", "042056", "131016"
+ANSWERS = {"relationship": ["type3_community_work"], "interests": ["volunteer_recruitment"]}
+APPROVERS = ["shomu@city.hida.test", "kikaku@city.hida.test"]
+
+
+def designate(admin_api, code: str, day: date, name: str = "雪下ろしボランティア", **extra) -> str:
+    """An activity of `code` on `day` (10:00-13:00), designated a week before (the clock is moved and restored)."""
+    saved = clock.now()
+    start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=clock.TOKYO)
+    clock.freeze(start - timedelta(days=7))
+    body = {"name": name, "kind": "project", "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=3)).isoformat(), "place": "市民センター", **extra}
+    if code == GIFU:
+        body.setdefault("venue_code", HIDA)
+    response = admin_api("POST", "/activities", body=body, claims=staff_claims(code))
+    clock.freeze(saved)
+    assert response.status == 201, response.body
+    return response.body["id"]
+
+
+def attend(admin_api, code: str, activity_id: str, user: str, day: date) -> None:
+    response = admin_api("POST", f"/activities/{activity_id}/records", body={"user_id": user, "day": day.isoformat()},
+                         claims=staff_claims(code))
+    assert response.status == 201, response.body
+
+
+def register(register_api, user: str, code: str = HIDA, email: str | None = None) -> None:
+    body: dict = {"organisation_code": code, "answers": ANSWERS}
+    if email:
+        body["personal"] = {"email": email}
+    response = register_api("POST", "/registrations", user, body=body)
+    assert response.status == 201, response.body
+
+
+def settings(admin_api, code: str = HIDA, **fields) -> dict:
+    current = admin_api("GET", "/premium-settings", claims=staff_claims(code)).body
+    body = {k: v for k, v in current.items() if k not in ("organisation_code", "updated_at", "updated_by")}
+    body.update({"approver_emails": APPROVERS, **fields})
+    response = admin_api("PUT", "/premium-settings", body=body, claims=staff_claims(code))
+    assert response.status == 200, response.body
+    return response.body
+
+
+def active_person(register_api, admin_api, card_tap, user: str, codes=(HIDA,), days=None, email: str | None = None,
+                  preset: str = "tokyo-adult") -> None:
+    """Registered with `codes`, verified with a Tokyo address (not a resident of any of them), three records at each
+    (staff-entered, on three days of three activities)."""
+    for code in codes:
+        register(register_api, user, code, email)
+    assert card_tap(user, preset=preset).status == 200
+    for code in codes:
+        for day in days or (date(2026, 12, 5), date(2026, 12, 6), date(2026, 12, 7)):
+            attend(admin_api, code, designate(admin_api, code, day), user, day)
