@@ -1,6 +1,6 @@
 """Organisations joined by default in the local runtime and the tests: examples from the spec (気仙沼市 and 宮城県
 from MIC's slides, 飛騨市 and 岐阜県, 島根県 and a municipality of it, 海士町), plus 南三陸町 so that two
-municipalities of one prefecture have joined. Their intros are illustrative, not official text."""
+municipalities of one prefecture have joined, and 長野県 alone (no municipality of it joined). Their intros are illustrative, not official text."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ DEFAULT_PROFILES: tuple[OrganisationProfile, ...] = (
     _profile("212172", "飛騨市", "飛騨市ファンクラブから、ふるさと住民登録へ。", "#8A3B12"),
     _profile("320005", "島根県", "しまっち！でつながる島根。", "#5B2C83"),
     _profile("325252", "海士町", "ないものはない、隠岐・海士町。", "#127A8A"),
+    # A prefecture with none of its municipalities joined: the limit of three's examples need one (R-PRE-4).
+    _profile("200000", "長野県", "信州で暮らす、信州とつながる。", "#1F5FA8"),
 )
 
 

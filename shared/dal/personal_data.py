@@ -99,6 +99,24 @@ STORES: tuple[Store, ...] = (
         "until the person confirms or declines it (the participation itself stays with the organisation)",
     ),
     Store(
+        "PremiumApplication", "a premium application (R-PRE-5): the judgement's reasons and counted occasions "
+        "(activity names, days), staff's decision and its reason (free text about the person), the outcome", True,
+        "person index (user_sk PREMIUM#…); at one organisation by its partition", "deleted", "deleted",
+        "while registered: the person follows it, staff look back at it; a renewal reads the last outcome",
+    ),
+    Store(
+        "Notice", "an in-app notice to the person (an application's outcome; a rejection's reason)", True,
+        "person index (user_sk NOTICE#…); at one organisation by its partition", "deleted", "deleted",
+        "while registered (the app's お知らせ list)",
+    ),
+    Store(
+        "PremiumAudit", "a premium decision (who decided, when, approve or reject, the judgement's codes and counts) "
+        "naming the applicant (sub) and staff's reason", True,
+        "person index (user_sk AUDIT#…)", "unchanged", "anonymised",
+        "kept as the organisation's audit trail of decisions (R-PRE-5); on account deletion the applicant's sub and "
+        "the free-text reason go, and who decided, when and on what judgement stays (docs/decisions.md)",
+    ),
+    Store(
         "IdempotencyRecord", "a registration's response for retries (no personal data); key = hash of (sub, key)",
         False, "not findable by person (the sub only inside a one-way hash)", "expires", "expires",
         "24 hours (IDEMPOTENCY_TTL_SECONDS, DynamoDB TTL); an expired record no longer counts",
@@ -164,6 +182,9 @@ class PersonalDataEraser:
             "Evidence": self._erase_evidence,
             "ActivityRecord": self._anonymise_record,
             "PrelaunchMatch": self._delete,
+            "PremiumApplication": self._delete,
+            "Notice": self._delete,
+            "PremiumAudit": self._anonymise_audit,
         }
 
     # --- finding -----------------------------------------------------------------------------------------------------
@@ -292,6 +313,21 @@ class PersonalDataEraser:
             return
         self._files.delete_all(_evidence(_load(response["Item"])))
         self._delete(item, now)
+
+    def _anonymise_audit(self, item: dict[str, Any], now: datetime) -> None:
+        """The decision stays in the organisation's audit trail without the person: their sub, the person index keys
+        (nothing finds it by person any more) and staff's free-text reason go; an entry anonymised already is left."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(item),
+                UpdateExpression="SET anonymised_at = :now REMOVE user_id, user_pk, user_sk, reason",
+                ConditionExpression="attribute_exists(user_pk)",
+                ExpressionAttributeValues=_dump({":now": now.isoformat()}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def _anonymise_record(self, item: dict[str, Any], now: datetime) -> None:
         """Moved, in one transaction, to a partition of its own under a random id: the attendance still counts for

@@ -129,6 +129,15 @@ class Repository:
                 registrations[item["org_code"]] = _registration(item)
         return profiles, registrations
 
+    def premium_expiries(self, user_id: str, codes: Iterable[str]) -> dict[str, date]:
+        """The premium expiry of each of the person's registrations with `codes` that has one (only that attribute:
+        one BatchGetItem per 100, eventually consistent: a list's display)."""
+        found = batch_get(
+            self._client, self._table, [keys.registration(c, user_id) for c in dict.fromkeys(codes)],
+            projection="org_code, premium_expires_on",
+        )
+        return {i["org_code"]: date.fromisoformat(i["premium_expires_on"]) for i in found if i.get("premium_expires_on")}
+
     def joined_organisation_codes(self) -> list[str]:
         """All joined organisations, from the sparse joined_organisations index (never a Scan)."""
         items = query_all(

@@ -193,6 +193,9 @@ class Card(BaseModel):
     verified: bool = Field(description="My Number Card identity verification done (R-BAS-4; a minor's with a guardian's consent, R-PRE-3)")
     verified_label: str | None = Field(default=None, description="本人確認済み, when verified")
     verified_on: date | None = Field(default=None, description="The day of the verification, when verified")
+    premium_expires_on: date | None = Field(
+        default=None, description="Premium through this day (R-PRE-6), while premium; null for a basic registration"
+    )
     long_stay: bool = Field(default=False, description="二地域居住 long-stay marker, premium only (R-PRE-7)")
     since: date
     design: CardDesign

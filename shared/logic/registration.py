@@ -36,6 +36,7 @@ from ..domain.models import (
     RegistrationView,
     SurveyDefinition,
 )
+from ..domain.premium import is_premium
 from ..domain.survey import COMMON_SURVEY_VERSION, survey_for, validate_answers
 from ..organisations import catalog
 from .organisations import known_organisation, organisation_ref
@@ -227,8 +228,18 @@ class RegistrationService:
         )
 
     def my_registrations(self, user_id: str, limit: int, token: str | None = None) -> MyRegistrations:
+        """A page of the person's registrations; premium ones (R-PRE-6: derived from the expiry date now) show as
+        such: one BatchGetItem of the page's expiries (the person index does not project them)."""
         page = self._repo.registrations_of_user(user_id, limit, token)
-        return MyRegistrations(registrations=[self._view(r) for r in page.items], next=page.next)
+        expiries = self._repo.premium_expiries(user_id, [r.organisation_code for r in page.items]) if page.items else {}
+        today = clock.today()
+        views = []
+        for registration in page.items:
+            view = self._view(registration)
+            if is_premium(expiries.get(registration.organisation_code), today):
+                view = view.model_copy(update={"level": "premium"})
+            views.append(view)
+        return MyRegistrations(registrations=views, next=page.next)
 
     def card(self, user_id: str, code: str) -> Card:
         org = known_organisation(code)
@@ -241,14 +252,18 @@ class RegistrationService:
         # A second read, not part of the batch: IAM authorizes a batch only when every key is in one area.
         verification = account_verification(self._repo.get_account(user_id))
         verified = verification.status == "verified"
+        # R-PRE-6: premium is read from the expiry date, today; nothing flips when it passes.
+        premium = is_premium(registration.premium_expires_on, clock.today())
+        level = "premium" if premium else "basic"
         return Card(
             organisation=organisation_ref(org),
-            level=registration.level,
-            level_label=LEVEL_LABELS[registration.level],
+            level=level,
+            level_label=LEVEL_LABELS[level],
             verified=verified,
             verified_label=VERIFIED_LABEL if verified else None,
             verified_on=verification.verified_on if verified else None,
-            long_stay=False,
+            premium_expires_on=registration.premium_expires_on if premium else None,
+            long_stay=premium and registration.long_stay_marker,
             since=registration.since.date(),
             design=profile.card_design if profile else CardDesign(),
         )

@@ -7,7 +7,9 @@ from datetime import date, datetime, timedelta
 from shared import clock
 from tests.handlers.conftest import staff_claims
 
-HIDA, GIFU, TAKAYAMA, GERO, KESENNUMA, TOKYO_CHIYODA = "212172", "210005", "212032", "212202", "042056", "131016"
+HIDA, GIFU, KESENNUMA, MINAMISANRIKU, MIYAGI, AMA, SHIMANE, NAGANO = (
+    "212172", "210005", "042056", "046060", "040002", "325252", "320005", "200000")
+PREFECTURES = {GIFU, MIYAGI, SHIMANE, NAGANO}
 ANSWERS = {"relationship": ["type3_community_work"], "interests": ["volunteer_recruitment"]}
 APPROVERS = ["shomu@city.hida.test", "kikaku@city.hida.test"]
 
@@ -19,8 +21,9 @@ def designate(admin_api, code: str, day: date, name: str = "雪下ろしボラ�
     clock.freeze(start - timedelta(days=7))
     body = {"name": name, "kind": "project", "starts_at": start.isoformat(),
             "ends_at": (start + timedelta(hours=3)).isoformat(), "place": "市民センター", **extra}
-    if code == GIFU:
-        body.setdefault("venue_code", HIDA)
+    venues = {GIFU: HIDA, MIYAGI: KESENNUMA, SHIMANE: AMA, NAGANO: "202029"}  # a prefecture names its venue
+    if code in venues:
+        body.setdefault("venue_code", venues[code])
     response = admin_api("POST", "/activities", body=body, claims=staff_claims(code))
     clock.freeze(saved)
     assert response.status == 201, response.body
@@ -34,11 +37,13 @@ def attend(admin_api, code: str, activity_id: str, user: str, day: date) -> None
 
 
 def register(register_api, user: str, code: str = HIDA, email: str | None = None) -> None:
-    body: dict = {"organisation_code": code, "answers": ANSWERS}
+    answers = {**ANSWERS, "own_fan_club": "member"} if code == KESENNUMA else ANSWERS
+    body: dict = {"organisation_code": code, "answers": answers}
     if email:
         body["personal"] = {"email": email}
     response = register_api("POST", "/registrations", user, body=body)
-    assert response.status == 201, response.body
+    # A prefecture is co-registered with its first municipality (R-ORG-2): registered already is fine.
+    assert response.status == 201 or (response.status == 409 and code in PREFECTURES), response.body
 
 
 def settings(admin_api, code: str = HIDA, **fields) -> dict:
@@ -60,3 +65,15 @@ def active_person(register_api, admin_api, card_tap, user: str, codes=(HIDA,), d
     for code in codes:
         for day in days or (date(2026, 12, 5), date(2026, 12, 6), date(2026, 12, 7)):
             attend(admin_api, code, designate(admin_api, code, day), user, day)
+
+
+def premium_at(moto, user: str, code: str, expires_on: date) -> None:
+    """Test set-up: the person holds premium at `code` until `expires_on` (what an approval writes on the
+    registration), without going through a whole application."""
+    import os
+
+    moto.update_item(
+        TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": f"ORG#{code}#USER#{user}"}, "sk": {"S": "REGISTRATION"}},
+        UpdateExpression="SET premium_expires_on = :e", ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":e": {"S": expires_on.isoformat()}},
+    )
