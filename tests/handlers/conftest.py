@@ -303,6 +303,7 @@ def premium_workflow(repo, monkeypatch):
 
 
 @pytest.fixture
-def renewal_api(repo, premium_workflow):
+def renewal_api(repo):
+    """The renewal function; starting executions needs the `premium_workflow` fixture too (the state machine)."""
     with _function("renewal") as caller:
         yield caller

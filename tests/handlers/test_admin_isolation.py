@@ -25,6 +25,7 @@ VALID_BODIES = {
     ("POST", "/activities/{activity_id}/records"): {"user_id": "hanako", "day": "2026-12-05"},
     ("PUT", "/activities/{activity_id}/applications/{user_id}/decision"): {"status": "accepted"},
     ("POST", "/evidence/{user_id}/{evidence_id}/reject"): {"reason": "写真が不鮮明です"},
+    ("POST", "/premium-applications/{user_id}/{application_id}/decision"): {"decision": "approve"},
 }
 
 
@@ -46,7 +47,22 @@ def hida_world(register_api, admin_api, checkin_api) -> dict[str, str]:
     form = started["upload"]
     requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG\r\n\x1a\n")}, timeout=10)
     checkin_api("POST", f"/me/evidence/{HIDA}/{started['evidence']['id']}/submit", user="hanako")
-    return {"activity_id": activity["id"], "user_id": "hanako", "evidence_id": started["evidence"]["id"]}
+    return {"activity_id": activity["id"], "user_id": "hanako", "evidence_id": started["evidence"]["id"],
+            "application_id": premium_application(HIDA, "hanako")}
+
+
+def premium_application(code: str, user: str) -> str:
+    """A premium application as the renewal function stores it (its execution is not needed to look it up)."""
+    import os
+
+    from shared.dal import aws
+    from shared.dal.premium import PremiumRepository
+    from shared.domain.premium_application import PremiumApplication, new_application_id
+
+    application = PremiumApplication(id=new_application_id(), organisation_code=code, user_id=user, status="judging",
+                                     applied_at=clock.now())
+    PremiumRepository(aws.client("dynamodb"), os.environ["TABLE_NAME"]).create(application, None)
+    return application.id
 
 
 def test_every_admin_route_as_another_organisations_staff_finds_and_leaks_nothing(register_api, admin_api, checkin_api):

@@ -93,10 +93,11 @@ FILE_CASES = [
 
 @pytest.mark.parametrize(("route", "media_types"), BODY_ROUTES, ids=[f"{r.method} {r.path}" for r, _ in BODY_ROUTES])
 def test_every_body_route_answers_hostile_bodies_with_a_4xx_problem_and_writes_nothing(
-    route, media_types, register_api, checkin_api, admin_api, verify_api, moto
+    route, media_types, register_api, checkin_api, admin_api, verify_api, renewal_api, moto
 ):
     ids = {**hida_world(register_api, admin_api, checkin_api), "code": HIDA}
-    caller = {"register": register_api, "checkin": checkin_api, "admin": admin_api, "verify": verify_api}[route.function]
+    caller = {"register": register_api, "checkin": checkin_api, "admin": admin_api, "verify": verify_api,
+              "renewal": renewal_api}[route.function]
     claims = staff_claims(HIDA) if route.api == "admin" else {"sub": "hanako", "token_use": "id"}
     path = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], route.path)
     cases = JSON_CASES if media_types == (JSON_TYPE,) else FILE_CASES

@@ -20,8 +20,9 @@ def assert_secured(response, where: str) -> None:
 
 
 @pytest.fixture
-def callers(register_api, checkin_api, admin_api, account_api, verify_api):
-    return {"register": register_api, "checkin": checkin_api, "admin": admin_api, "account": account_api, "verify": verify_api}
+def callers(register_api, checkin_api, admin_api, account_api, verify_api, renewal_api):
+    return {"register": register_api, "checkin": checkin_api, "admin": admin_api, "account": account_api, "verify": verify_api,
+            "renewal": renewal_api}
 
 
 def test_every_route_answers_with_no_store_and_nosniff(callers, register_api, checkin_api, admin_api):
