@@ -31,7 +31,8 @@ def build_app(outdir: str | None = None) -> App:
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=constants.REGION),
         description=(
             "ふるさと住民登録 (Furusato Resident Registration): app and admin APIs, citizens' and staff identity, "
-            "check-in signing keys, identity verification keys, table"
+            "check-in signing keys, identity verification keys, premium workflow (state machine, e-mail, approval "
+            "keys), table"
         ),
     )
     for key, value in constants.TAGS.items():

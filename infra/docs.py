@@ -13,7 +13,7 @@ from pathlib import Path
 
 from shared.dal.keys import AREAS
 from shared.dal.table import INDEXES
-from shared.functions import FUNCTIONS, INDEX_SCOPE, SCHEDULE_TIMEZONE, TABLE, Http, Schedule
+from shared.functions import FUNCTIONS, INDEX_SCOPE, SCHEDULE_TIMEZONE, TABLE, Http, Schedule, StateMachineTask
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "infra.md"
 
@@ -24,13 +24,17 @@ def _short(actions: tuple[str, ...] | list[str]) -> str:
 
 def _triggers(function) -> str:
     parts = []
+    tasks: dict[str, list[str]] = {}  # state machine -> its Task states that invoke the function
     for trigger in function.triggers:
         if isinstance(trigger, Http):
             parts.append("HTTP (its routes)")
         elif isinstance(trigger, Schedule):
             parts.append(f"schedule `{trigger.name}` `{trigger.cron}` ({SCHEDULE_TIMEZONE})")
+        elif isinstance(trigger, StateMachineTask):
+            tasks.setdefault(trigger.state_machine, []).append(f"`{trigger.state}`")
         else:
             parts.append(type(trigger).__name__)
+    parts += [f"state machine `{machine}`: Task states {', '.join(states)}" for machine, states in tasks.items()]
     return "; ".join(parts)
 
 

@@ -11,16 +11,20 @@ from constructs import Construct
 
 from shared import functions as function_list
 from shared.routes import ROUTES
+from shared.workflows import PREMIUM
 
 from . import constants
 from .components.api import ApiGatewayAccount, RouteApi, allowed_cidrs, source_ip_allow_list
+from .components.approval_keys import ApprovalKeys
 from .components.evidence import EvidenceBucket
 from .components.firewall import RegionalWebAcl
 from .components.functions import FunctionFactory, powertools_layer
 from .components.identity import CitizenIdentity, StaffIdentity
+from .components.mail import MailIdentity, mail_config
 from .components.signing_keys import CheckinSigningKeys
 from .components.table import DataTable
 from .components.verifier import VerifierKeys, provider_config
+from .components.workflows import WorkflowStateMachine
 
 
 class FurusatoStack(Stack):
@@ -36,6 +40,7 @@ class FurusatoStack(Stack):
             raise ValueError(f"shared/functions.py: {'; '.join(inconsistent)}")
         admin_cidrs = allowed_cidrs(self.node.try_get_context(constants.ADMIN_ALLOWED_CIDRS_CONTEXT))
         provider = provider_config(self.node.try_get_context(constants.VERIFIER_CONTEXT))  # fails synthesis if invalid
+        mail = mail_config(self.node.try_get_context(constants.MAIL_CONTEXT))  # likewise
 
         self.data = DataTable(self, "Data")
         self.citizens = CitizenIdentity(self, "Citizens")
@@ -44,6 +49,11 @@ class FurusatoStack(Stack):
         self.signing_keys = CheckinSigningKeys(self, "CheckinSigningKeys", powertools=powertools)
         self.evidence = EvidenceBucket(self, "Evidence", key=self.data.key)
         self.verifier = VerifierKeys(self, "VerifierKeys", provider=provider, powertools=powertools)
+        # The premium workflow (R-PRE-5): its state machine is granted to functions before it is built (its ARN is
+        # known from its name), the sender identity, the approval keys (their base URL set once the admin API exists).
+        self.premium_workflow = WorkflowStateMachine(self, "PremiumWorkflow", workflow=PREMIUM)
+        self.mail = MailIdentity(self, "Mail", config=mail)
+        self.approval_keys = ApprovalKeys(self, "ApprovalKeys")
         resources = {
             function_list.TABLE.name: self.data,
             function_list.EVIDENCE_BUCKET.name: self.evidence,
@@ -51,15 +61,20 @@ class FurusatoStack(Stack):
             function_list.CHECKIN_VERIFICATION_KEYS.name: self.signing_keys.verification,
             function_list.CITIZEN_USER_POOL.name: self.citizens,
             function_list.VERIFIER_KEYS.name: self.verifier,
+            function_list.PREMIUM_WORKFLOW.name: self.premium_workflow,
+            function_list.MAIL.name: self.mail,
+            function_list.APPROVAL_KEYS.name: self.approval_keys,
         }
         self.functions = FunctionFactory(self, "Functions", resources=resources, powertools=powertools)
         functions = self.functions.create_all(function_list.FUNCTIONS)
+        self.premium_workflow.build(functions)
         self.api_account = ApiGatewayAccount(self, "ApiGatewayAccount")
 
         self.app_api = self._api(constants.APP_API, functions, user_pool=self.citizens.user_pool)
         self.admin_api = self._api(
             constants.ADMIN_API, functions, user_pool=self.staff.user_pool, policy=source_ip_allow_list(admin_cidrs)
         )
+        self.approval_keys.served_by(self.admin_api.api, constants.ADMIN_API.stage)  # the approval page's links
 
         CfnOutput(self, "AppApiUrl", value=self.app_api.api.url, description="App API base URL (stage v1)")
         CfnOutput(self, "CitizenUserPoolId", value=self.citizens.user_pool.user_pool_id)

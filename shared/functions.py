@@ -19,6 +19,7 @@ from typing import Any
 from .dal.keys import AREAS, REVIEWED_OBJECTS, UPLOAD_OBJECTS
 from .dal.table import INDEXES
 from .routes import ROUTES, Route
+from .workflows import WORKFLOWS, Workflow
 
 # --- triggers ------------------------------------------------------------------------------------------------------
 
@@ -292,7 +293,9 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:UpdateItem",  # the premium guard of an automatic approval (transaction Update)
             ),
             index("registrations_by_user"),  # the person's registrations (PremiumJudge._expiries)
-            Grant(MAIL, ("ses:SendEmail",)),  # Mailer.send: approval requests to staff, outcomes to the person
+            # Mailer.send: approval requests to staff, outcomes to the person. SESv2 SendEmail with Content.Raw (our
+            # own MIME) is authorized as ses:SendRawEmail, not ses:SendEmail (tests/aws_calls.py records it so).
+            Grant(MAIL, ("ses:SendRawEmail",)),
             Grant(APPROVAL_KEYS, ("secretsmanager:GetSecretValue",)),  # ApprovalKeyStore: signs approval links
         ),
     ),
@@ -371,7 +374,11 @@ def function(name: str, functions: Iterable[Function] = FUNCTIONS) -> Function:
     raise LookupError(f"no function {name!r} in shared/functions.py")
 
 
-def problems(functions: tuple[Function, ...] = FUNCTIONS, routes: tuple[Route, ...] = ROUTES) -> list[str]:
+def problems(
+    functions: tuple[Function, ...] = FUNCTIONS,
+    routes: tuple[Route, ...] = ROUTES,
+    workflows: tuple[Workflow, ...] = WORKFLOWS,
+) -> list[str]:
     """What makes the list inconsistent (the stack refuses to build it; a test requires none)."""
     found: list[str] = []
     names = [f.name for f in functions]
@@ -386,4 +393,55 @@ def problems(functions: tuple[Function, ...] = FUNCTIONS, routes: tuple[Route, .
             found.append(f"function {f.name!r} has an Http trigger but no route in shared/routes.py")
     http = {f.name for f in functions if f.serves_http()}
     found += [f"routes of {n!r}, which is not a function with an Http trigger" for n in sorted(with_routes - http)]
+    return found + workflow_problems(functions, workflows)
+
+
+def workflow_problems(
+    functions: tuple[Function, ...] = FUNCTIONS, workflows: tuple[Workflow, ...] = WORKFLOWS
+) -> list[str]:
+    """The state machines' Task states (shared/workflows/*.asl.json) against the functions' StateMachineTask triggers:
+    each trigger names a Task state of its workflow that invokes that very function, and each Task state's function
+    declares it. The stack derives the state machine role's lambda:InvokeFunction from the Task states; a trigger
+    without its Task (or a Task without its trigger) means the list and the definition tell different stories."""
+    found: list[str] = []
+    names = {f.name for f in functions}
+    tasks: dict[str, dict[str, str]] = {}
+    for workflow in workflows:
+        if workflow.placeholders() != set(workflow.substitutions):
+            found.append(
+                f"workflow {workflow.name!r}: placeholders {sorted(workflow.placeholders())} of {workflow.path.name} "
+                f"are not its substitutions {sorted(workflow.substitutions)}"
+            )
+        try:
+            tasks[workflow.name] = workflow.task_functions()
+        except (AttributeError, KeyError, TypeError) as error:
+            found.append(
+                f"workflow {workflow.name!r}: a Task's FunctionName is not one of its placeholders ({error!r})"
+            )
+            tasks[workflow.name] = {}  # its triggers are then reported as naming no Task of it
+            continue
+        found += [
+            f"workflow {workflow.name!r} invokes {f!r}, which is not a function of the list"
+            for f in sorted(set(workflow.substitutions.values()) - names)
+        ]
+    declared = {
+        (t.state_machine, t.state): f.name for f in functions for t in f.triggers if isinstance(t, StateMachineTask)
+    }
+    for f in functions:
+        for trigger in f.triggers:
+            if not isinstance(trigger, StateMachineTask):
+                continue
+            if trigger.state_machine not in tasks:
+                found.append(f"function {f.name!r}: {trigger} names no workflow of shared/workflows")
+            elif tasks[trigger.state_machine].get(trigger.state) != f.name:
+                found.append(
+                    f"function {f.name!r}: {trigger} is not a Task state of {trigger.state_machine!r} that invokes it"
+                )
+    for workflow_name, states in tasks.items():
+        for state, function_name in states.items():
+            if declared.get((workflow_name, state)) != function_name:
+                found.append(
+                    f"workflow {workflow_name!r}: Task {state!r} invokes {function_name!r}, which does not declare "
+                    f"StateMachineTask({workflow_name!r}, {state!r})"
+                )
     return found

@@ -11,7 +11,8 @@ What a call needs in IAM:
   one version (VersionId) -> s3:DeleteObjectVersion, s3:GetObjectVersion; each item of
   TransactWriteItems / TransactGetItems as its own action; a presigned POST -> s3:PutObject, a presigned GET ->
   s3:GetObject: the URL is signed with the function's credentials, and S3 checks the function's grant when the app
-  uses it);
+  uses it; SES v2 SendEmail -> ses:SendRawEmail when its content is Raw (SES authorizes raw MIME as SendRawEmail
+  whichever API sends it), ses:SendEmail for Simple or Template content);
 - its resource, found by the name or ARN the code passes (compared with the environment variable each resource of
   shared/functions.py sets);
 - its scope where grants are scoped: the key area of every item (table; one non-transactional call touching two areas
@@ -142,6 +143,9 @@ class AwsCallRecorder:
             calls = _dynamodb(operation, params)
         elif service == "s3":
             calls = _s3(operation, params)
+        elif service == "ses" and operation == "SendEmail":
+            raw = "Raw" in params.get("Content", {})
+            calls = [(_resource_named(params.get("FromEmailAddress", "")), f"ses:Send{'Raw' if raw else ''}Email", "")]
         else:
             identifier = next(
                 (str(v) for k, v in params.items() if k in ("SecretId", "stateMachineArn", "UserPoolId", "KeyId", "QueueUrl")),

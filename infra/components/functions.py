@@ -19,7 +19,7 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from shared.functions import SCHEDULE_TIMEZONE, Function, Grant, Http, Resource, Schedule, Trigger
+from shared.functions import SCHEDULE_TIMEZONE, Function, Grant, Http, Resource, Schedule, StateMachineTask, Trigger
 
 from .. import constants
 from ..nag import acknowledge
@@ -168,6 +168,10 @@ class FunctionFactory(Construct):
     def _add_trigger(self, scope: Construct, function: lambda_.IFunction, trigger: Trigger) -> None:
         if isinstance(trigger, Http):
             return  # the APIs integrate the function's routes (api.py)
+        if isinstance(trigger, StateMachineTask):
+            # The state machine's role may invoke the alias (workflows.py, from the same Task states): nothing to add
+            # on the function (Lambda checks the caller's IAM; no resource policy is needed within the account).
+            return
         if isinstance(trigger, Schedule):
             scheduler.Schedule(
                 scope,
@@ -186,5 +190,5 @@ class FunctionFactory(Construct):
             )
             return
         # Declared in shared/functions.py so the list has room for them; the stack refuses them until it builds them
-        # (a state machine, the table's stream, a queue), rather than deploying a function nothing invokes.
+        # (the table's stream, a queue), rather than deploying a function nothing invokes.
         raise ValueError(f"{type(trigger).__name__} triggers are not built by the stack yet ({trigger})")

@@ -24,6 +24,7 @@ from shared.functions import (
     Http,
     Queue,
     Schedule,
+    StateMachineTask,
     problems,
     table,
 )
@@ -162,3 +163,28 @@ def test_allow_list_from_context(value: object, expected: tuple[str, ...]) -> No
 def test_allow_list_refuses_nothing_everyone_or_malformed(value: object) -> None:
     with pytest.raises(ValueError):
         allowed_cidrs(value)
+
+
+def test_a_state_machine_task_without_its_task_state_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The premium function's triggers and the Task states of premium.asl.json must agree (the state machine's role
+    may invoke what the Task states name): synthesis stops before building anything."""
+    import dataclasses
+
+    import shared.functions as function_list
+    from infra.stack import FurusatoStack
+
+    premium = function_list.function("premium")
+    extra = dataclasses.replace(premium, triggers=(*premium.triggers, StateMachineTask("premium", "Route")))
+    monkeypatch.setattr(function_list, "FUNCTIONS", tuple(extra if f is premium else f for f in FUNCTIONS))
+    with pytest.raises(ValueError, match="state='Route'.* is not a Task state of 'premium'"):
+        FurusatoStack(App(), "Refused")
+
+
+def test_a_state_machine_task_trigger_adds_nothing_to_the_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state machine's role is what may invoke the function (infra/components/workflows.py): no permission, no
+    event source on the function's side."""
+    stack, _, factory = _bare_factory(monkeypatch)
+    factory.create(Function("tasked_test", triggers=(StateMachineTask("premium", "Judge"),), grants=()))
+    types = {r["Type"] for r in Template.from_stack(stack).to_json()["Resources"].values()}
+    assert not [t for t in types if t in ("AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping")]
+    assert "AWS::Lambda::Alias" in types

@@ -4,6 +4,7 @@ problem format) and cdk-nag. One synthesis per session (conftest.py); these test
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,15 +27,21 @@ from shared.dal.keys import AREAS
 from shared.domain.errors import RequestTooLarge, Unauthenticated
 from shared.domain.verification import ProviderConfig
 from shared.functions import (
+    APPROVAL_KEYS,
     CHECKIN_SIGNING_KEYS,
     CHECKIN_VERIFICATION_KEYS,
     FUNCTIONS,
     INDEX_SCOPE,
+    MAIL,
+    PREMIUM_WORKFLOW,
     TABLE,
     VERIFIER_KEYS,
     Function,
+    StateMachineTask,
 )
+from shared.dal.approval_keys import SECRET_FIELD, ApprovalKeys
 from shared.routes import ROUTES, Route
+from shared.workflows import PREMIUM, WORKFLOWS
 from shared.domain.evidence import UPLOAD_OPEN_FOR
 
 from .conftest import Synth
@@ -42,6 +49,7 @@ from .conftest import Synth
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
 DECLARED = {f.name: f for f in FUNCTIONS}
+ACCOUNT = os.environ.get("CDK_DEFAULT_ACCOUNT") or "${AWS::AccountId}"  # as infra/app.py sets it; _text spells a Ref so
 NAMES = tuple(DECLARED)
 API_NAMES = {"app": "furusato-app", "admin": "furusato-admin"}
 POOL_NAMES = {"app": "furusato-citizens", "admin": "furusato-staff"}  # whose ID tokens each API accepts
@@ -93,6 +101,21 @@ def _logical_ids_in(value: Any) -> set[str]:
     return found
 
 
+def _text(value: Any) -> str:
+    """A CloudFormation string expression as text: Ref -> ${Id}, Fn::GetAtt -> ${Id.Attr}, Fn::Join concatenated (an
+    ARN is compared whatever CDK builds it from: a pseudo parameter, a concrete account, a token of a construct)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return "${%s.%s}" % tuple(value["Fn::GetAtt"])
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_text(part) for part in parts)
+    return json.dumps(value, sort_keys=True)
+
+
 def _only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     assert len(resources) == 1, sorted(resources)
     return next(iter(resources.items()))
@@ -138,12 +161,15 @@ SECRET_DESCRIPTIONS = {
     "verify": constants.VERIFICATION_KEYS_DESCRIPTION,
     "verifier": constants.VERIFIER_KEYS_DESCRIPTION,
     "verifier-jwks": constants.VERIFIER_JWKS_DESCRIPTION,
+    "approval": constants.APPROVAL_KEYS_DESCRIPTION,
 }
+# The secret of each secret resource of the function list.
+SECRET_OF = {CHECKIN_SIGNING_KEYS: "sign", CHECKIN_VERIFICATION_KEYS: "verify", VERIFIER_KEYS: "verifier", APPROVAL_KEYS: "approval"}
 
 
 def _secret(synth: Synth, keys: str = "sign") -> tuple[str, dict[str, Any]]:
     """The check-in signing keys secret ("sign"), their verification keys secret ("verify"), the identity verifier's
-    keys ("verifier") or their public JWK Set ("verifier-jwks")."""
+    keys ("verifier"), their public JWK Set ("verifier-jwks") or the premium approval keys ("approval")."""
     description = SECRET_DESCRIPTIONS[keys]
     return _only({k: s for k, s in synth.of_type("AWS::SecretsManager::Secret").items() if s["Properties"]["Description"] == description})
 
@@ -153,8 +179,18 @@ def _secret(synth: Synth, keys: str = "sign") -> tuple[str, dict[str, Any]]:
 # Ed25519"; an independent copy of what shared/functions.py grants.
 CHECKIN_KEYS = {"register": None, "checkin": "verify", "admin": "sign"}
 KEY_SETTINGS = {"sign": "CHECKIN_KEYS_SECRET", "verify": "CHECKIN_VERIFY_KEYS_SECRET"}
-# The one secret each function reads (R-BAS-4: only verify holds the verifier's client key and subject-hash key).
-SECRET_READ = {"checkin": "verify", "admin": "sign", "verify": "verifier"}
+
+
+def _state_machine(synth: Synth, workflow: str = "premium") -> tuple[str, dict[str, Any]]:
+    machines = synth.of_type("AWS::StepFunctions::StateMachine")
+    name = constants.STATE_MACHINE_NAME.format(stack=constants.STACK_NAME, workflow=workflow)
+    return _only({k: m for k, m in machines.items() if m["Properties"]["StateMachineName"] == name})
+
+
+def _state_machine_arn(synth: Synth, workflow: str = "premium") -> str:
+    """The ARN of the workflow's state machine, as text (_text): what `Ref` of it returns once deployed."""
+    _, machine = _state_machine(synth, workflow)
+    return f"arn:aws:states:{constants.REGION}:{ACCOUNT}:stateMachine:{machine['Properties']['StateMachineName']}"
 
 
 def _methods(synth: Synth) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -488,7 +524,7 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
     (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
     dump = lambda value: json.dumps(value, sort_keys=True)  # noqa: E731
-    expected = set()
+    expected: set[tuple[str, str, str]] = set()
     for grant in declared.grants:
         if grant.resource is TABLE and grant.scope.startswith(INDEX_SCOPE):
             resource, condition = {"Fn::Join": ["", [table_arn, f"/{grant.scope}"]]}, None
@@ -501,25 +537,29 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
             bucket = {"Fn::GetAtt": [bucket_id, "Arn"]}
             listing = {"StringLike": {"s3:prefix": [f"{grant.scope}*"]}}
             expected |= {
-                (a, dump(bucket), dump(listing)) if a.startswith("s3:List") else (a, dump(objects), dump(None))
+                (a, _text(bucket), dump(listing)) if a.startswith("s3:List") else (a, _text(objects), dump(None))
                 for a in grant.actions
             }
             continue
         elif grant.resource.service == "secretsmanager":
-            keys = {CHECKIN_SIGNING_KEYS: "sign", CHECKIN_VERIFICATION_KEYS: "verify", VERIFIER_KEYS: "verifier"}
-            keys = keys[grant.resource]
-            resource, condition = {"Ref": _secret(synth, keys)[0]}, None
+            resource, condition = {"Ref": _secret(synth, SECRET_OF[grant.resource])[0]}, None
         elif grant.resource.service == "cognito-idp":  # the citizens' pool (DELETE /me)
             resource, condition = {"Fn::GetAtt": [_pool(synth, "app")[0], "Arn"]}, None
+        elif grant.resource is PREMIUM_WORKFLOW:  # the state machine itself (executions, task tokens)
+            resource, condition = _state_machine_arn(synth), None
+        elif grant.resource is MAIL:  # the domain identity, sending as the From address only
+            identity_id, _ = _only(synth.of_type("AWS::SES::EmailIdentity"))
+            resource = f"arn:aws:ses:{constants.REGION}:{ACCOUNT}:identity/${{{identity_id}}}"
+            condition = {"StringEquals": {"ses:FromAddress": CDK_CONTEXT["mail"]["from"]}}
         else:
             raise AssertionError(f"no expectation for {grant.resource}")
-        expected |= {(a, dump(resource), dump(condition)) for a in grant.actions}
+        expected |= {(a, _text(resource), dump(condition)) for a in grant.actions}
     return expected
 
 
 def _granted(statements: list[dict[str, Any]], prefixes: tuple[str, ...]) -> set[tuple[str, str, str]]:
     return {
-        (action, json.dumps(resource, sort_keys=True), json.dumps(s.get("Condition"), sort_keys=True))
+        (action, _text(resource), json.dumps(s.get("Condition"), sort_keys=True))
         for s in statements
         for action in _as_list(s["Action"])
         if action.startswith(prefixes)
@@ -532,7 +572,6 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     """Each role holds exactly its function's grants (shared/functions.py, itself held to the calls the code makes by
     tests/handlers/test_least_privilege.py): per key area, index, key prefix and secret; plus its logs and X-Ray."""
     table_id, table = _table(synth)
-    secret_id, secret = _secret(synth, SECRET_READ.get(name, "sign"))
     _, function = _function(synth, name)
     role = _ref(function["Properties"]["Role"])
     assert "ManagedPolicyArns" not in synth.resources[role]["Properties"]
@@ -543,31 +582,36 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     assert all(s["Effect"] == "Allow" for s in statements)
     actions = [a for s in statements for a in _as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
-    assert {a.split(":")[0] for a in actions} <= {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager", "cognito-idp"}
+    services = {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager", "cognito-idp", "states", "ses"}
+    assert {a.split(":")[0] for a in actions} <= services
     declared = DECLARED[name]
-    assert _granted(statements, ("dynamodb:", "s3:", "secretsmanager:", "cognito-idp:")) == _expected_grants(synth, declared)
+    granted = _granted(statements, ("dynamodb:", "s3:", "secretsmanager:", "cognito-idp:", "states:", "ses:"))
+    assert granted == _expected_grants(synth, declared)
 
     # KMS: the table key only through DynamoDB (and S3, which encrypts evidence with it: a data key to write, Decrypt
-    # to read); the signing keys' key only through Secrets Manager for that secret
+    # to read); a secret's key only through Secrets Manager for that secret (each key secret has its own key)
     table_key = _ref(table["Properties"]["SSESpecification"]["KMSMasterKeyId"])
-    secret_key = _ref(secret["Properties"]["KmsKeyId"])
-    assert table_key != secret_key
     kms_grants = set()
     for statement in statements:
         if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
             condition = statement["Condition"]["StringEquals"]
-            kms_grants.add((frozenset(_as_list(statement["Action"])), _ref(statement["Resource"]), condition["kms:ViaService"]))
-            if condition["kms:ViaService"].startswith("secretsmanager."):
-                assert condition["kms:EncryptionContext:SecretARN"] == {"Ref": secret_id}
+            context = _text(condition.get("kms:EncryptionContext:SecretARN"))
+            kms_grants.add((frozenset(_as_list(statement["Action"])), _ref(statement["Resource"]), condition["kms:ViaService"], context))
     granted_actions = {a for g in declared.grants for a in g.actions}
     expected_kms = set()
     if any(g.resource is TABLE for g in declared.grants):
-        expected_kms.add((frozenset({"kms:Decrypt", "kms:Encrypt"}), table_key, "dynamodb.ap-northeast-1.amazonaws.com"))
-    if "secretsmanager:GetSecretValue" in granted_actions:
-        expected_kms.add((frozenset({"kms:Decrypt"}), secret_key, "secretsmanager.ap-northeast-1.amazonaws.com"))
+        expected_kms.add((frozenset({"kms:Decrypt", "kms:Encrypt"}), table_key, "dynamodb.ap-northeast-1.amazonaws.com", "null"))
+    for grant in declared.grants:
+        if "secretsmanager:GetSecretValue" in grant.actions:
+            secret_id, secret = _secret(synth, SECRET_OF[grant.resource])
+            secret_key = _ref(secret["Properties"]["KmsKeyId"])
+            assert secret_key != table_key
+            expected_kms.add(
+                (frozenset({"kms:Decrypt"}), secret_key, "secretsmanager.ap-northeast-1.amazonaws.com", f"${{{secret_id}}}")
+            )
     s3_kms = {kms for action, kms in (("s3:PutObject", "kms:GenerateDataKey"), ("s3:GetObject", "kms:Decrypt")) if action in granted_actions}
     if s3_kms:
-        expected_kms.add((frozenset(s3_kms), table_key, "s3.ap-northeast-1.amazonaws.com"))
+        expected_kms.add((frozenset(s3_kms), table_key, "s3.ap-northeast-1.amazonaws.com", "null"))
     assert kms_grants == expected_kms
 
     # the only statement on "*" is X-Ray's (no resource-level permissions); cdk-nag IAM5 is acknowledged for it
@@ -667,7 +711,7 @@ def test_decision_only_admin_reads_the_signing_keys_and_checkin_only_the_public_
             if actions & {"kms:Decrypt", "kms:*"} and secret_key in resources and {"Ref": secret_id} in _as_list(context):
                 decrypters |= roles
     assert readers == decrypters == {_ref(_function(synth, reader)[1]["Properties"]["Role"])}
-    assert "ResourcePolicy" not in json.dumps(synth.template)  # no secret resource policy widening it
+    assert not synth.of_type("AWS::SecretsManager::ResourcePolicy")  # no secret resource policy widening it
 
 
 def test_bootstrap_bundle_holds_shared_and_the_custom_resource_only(synth: Synth) -> None:
@@ -809,6 +853,214 @@ def test_bundled_pyjwt_signs_es256_with_the_layers_cryptography(synth: Synth) ->
         "assert not jwt.algorithms.has_crypto and 'ES256' not in jwt.algorithms.get_default_algorithms()\n"
     )
     subprocess.run([sys.executable, "-S", "-c", without_layer, str(bundle)], check=True, capture_output=True, timeout=120)
+
+
+# --- premium workflow (R-PRE-5): the state machine, the sender identity, the approval keys ------------------------
+
+
+def _definition(machine: dict[str, Any]) -> dict[str, Any]:
+    """The definition as Step Functions receives it: DefinitionString (a literal, or an Fn::Join if CDK ever puts
+    tokens into it) with DefinitionSubstitutions applied as CloudFormation does, each value as text (_text)."""
+    props = machine["Properties"]
+    text = _text(props["DefinitionString"])
+    for placeholder, value in props.get("DefinitionSubstitutions", {}).items():
+        text = text.replace(f"${{{placeholder}}}", _text(value))
+    return json.loads(text)
+
+
+def _role_of(synth: Synth, name: str) -> str:
+    return _ref(_function(synth, name)[1]["Properties"]["Role"])
+
+
+def _environment(synth: Synth, name: str) -> dict[str, Any]:
+    return _function(synth, name)[1]["Properties"]["Environment"]["Variables"]
+
+
+def test_every_workflow_is_a_state_machine() -> None:
+    assert [w.name for w in WORKFLOWS] == ["premium"]  # a new workflow needs its resource, grants and tests here
+
+
+def test_premium_state_machine_is_the_asl_file_invoking_the_premium_alias(synth: Synth) -> None:
+    """shared/workflows/premium.asl.json, inlined (no S3 asset), the one the local runtime runs on moto: only its
+    placeholder differs, substituted by CloudFormation with the premium function's live alias (SnapStart)."""
+    _, machine = _state_machine(synth)
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"  # waits days for staff
+    assert "DefinitionS3Location" not in props and "Definition" not in props
+    alias_id, _ = _live_alias(synth, "premium")
+    assert props["DefinitionSubstitutions"] == {"PremiumFunction": {"Ref": alias_id}}
+    definition = _definition(machine)
+    assert definition == json.loads(PREMIUM.definition({"premium": f"${{{alias_id}}}"}))
+    source = json.loads(PREMIUM.text())
+    assert definition["StartAt"] == source["StartAt"] == "Judge"
+    assert set(definition["States"]) == set(source["States"]) >= {"Judge", "AwaitStaff", "Notify", "Unanswered", "Failed"}
+    tasks = {n: state for n, state in definition["States"].items() if state["Type"] == "Task"}
+    assert set(tasks) == set(PREMIUM.task_functions())
+    assert {state["Parameters"]["FunctionName"] for state in tasks.values()} == {f"${{{alias_id}}}"}
+    await_staff = definition["States"]["AwaitStaff"]
+    assert await_staff["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert await_staff["TimeoutSecondsPath"] == "$.approval_timeout_seconds"
+    assert await_staff["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+
+
+def test_premium_state_machine_logs_every_event_without_data_and_traces(synth: Synth) -> None:
+    _, machine = _state_machine(synth)
+    props = machine["Properties"]
+    logging = props["LoggingConfiguration"]
+    assert logging["Level"] == "ALL" and logging["IncludeExecutionData"] is False  # no payloads in logs (R-PRIV-1)
+    (destination,) = logging["Destinations"]
+    log_group = synth.resources[_ref(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])]
+    assert log_group["Type"] == "AWS::Logs::LogGroup" and log_group["Properties"]["RetentionInDays"] == 365
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["StateMachineName"] == f"{constants.STACK_NAME}-premium"
+
+
+def test_premium_state_machine_role_invokes_only_the_aliases_its_tasks_name(synth: Synth) -> None:
+    _, machine = _state_machine(synth)
+    role = _ref(machine["Properties"]["RoleArn"])
+    assert role not in {_role_of(synth, name) for name in NAMES}  # its own role
+    assert "ManagedPolicyArns" not in synth.resources[role]["Properties"]
+    (trust,) = synth.resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "states.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert _text(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == _state_machine_arn(synth)  # this machine only
+    assert _text(trust["Condition"]["StringEquals"]["aws:SourceAccount"]) == ACCOUNT
+
+    statements = _statements(synth, role)
+    invoked = {_live_alias(synth, f)[0] for f in PREMIUM.task_functions().values()}
+    assert invoked == {_live_alias(synth, "premium")[0]}
+    assert _resource_pairs(statements, "lambda:") == {("lambda:InvokeFunction", json.dumps({"Ref": a})) for a in invoked}
+    # everything else: log delivery and X-Ray, which have no resource-level permissions (IAM5 acknowledged)
+    others = {a for s in statements for a in _as_list(s["Action"]) if not a.startswith("lambda:")}
+    assert {a.split(":")[0] for a in others} == {"logs", "xray"}
+    assert not [a for a in others if "*" in a]
+    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+# Who may do what with the premium workflow's executions: an independent copy of shared/functions.py's grants.
+WORKFLOW_ACTIONS = {"renewal": {"states:StartExecution"}, "admin": {"states:SendTaskSuccess"}}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_renewal_starts_executions_and_only_admin_answers_task_tokens(synth: Synth, name: str) -> None:
+    """The states: actions of each function, all on the state machine's ARN (how IAM authorizes StartExecution and
+    the task-token calls), and PREMIUM_STATE_MACHINE = that ARN for exactly those functions."""
+    arn = _state_machine_arn(synth)
+    statements = _statements(synth, _role_of(synth, name))
+    states = {(a, _text(r)) for s in statements for a in _as_list(s["Action"]) if a.startswith("states:") for r in _as_list(s["Resource"])}
+    assert states == {(a, arn) for a in WORKFLOW_ACTIONS.get(name, set())}
+    env = _environment(synth, name)
+    if name in WORKFLOW_ACTIONS:
+        assert _text(env["PREMIUM_STATE_MACHINE"]) == arn
+    else:
+        assert "PREMIUM_STATE_MACHINE" not in env
+
+
+def test_premium_function_sends_mail_from_the_configured_address_of_the_identity(synth: Synth) -> None:
+    """SES v2 SendEmail with raw MIME (shared/dal/mail.py) is authorized as ses:SendRawEmail on the domain identity;
+    only the premium function may send, and only as MAIL_FROM."""
+    identity_id, identity = _only(synth.of_type("AWS::SES::EmailIdentity"))
+    mail = CDK_CONTEXT["mail"]
+    assert identity["Properties"]["EmailIdentity"] == mail["domain"] == "furusato.example.jp"  # placeholder (info)
+    assert mail["from"].endswith("@" + mail["domain"])
+    for name in NAMES:
+        statements = _statements(synth, _role_of(synth, name))
+        ses = _granted(statements, ("ses:",))
+        env = _environment(synth, name)
+        if name == "premium":
+            condition = json.dumps({"StringEquals": {"ses:FromAddress": mail["from"]}}, sort_keys=True)
+            resource = f"arn:aws:ses:{constants.REGION}:{ACCOUNT}:identity/${{{identity_id}}}"
+            assert ses == {("ses:SendRawEmail", resource, condition)}
+            assert env["MAIL_FROM"] == mail["from"]
+        else:
+            assert ses == set() and "MAIL_FROM" not in env
+
+
+def test_approval_keys_are_generated_by_secrets_manager_under_their_own_key(synth: Synth) -> None:
+    secret_id, secret = _secret(synth, "approval")
+    props = secret["Properties"]
+    assert "SecretString" not in props  # no key material in the template
+    assert props["GenerateSecretString"] == {
+        "SecretStringTemplate": "{}", "GenerateStringKey": SECRET_FIELD, "ExcludePunctuation": True, "PasswordLength": 64,
+    }
+    ApprovalKeys.from_secret_string(json.dumps({SECRET_FIELD: "A1" * 32}))  # that shape is what the functions read
+    key_id = _ref(props["KmsKeyId"])
+    key = synth.resources[key_id]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    others = {_ref(s["Properties"]["KmsKeyId"]) for k, s in synth.of_type("AWS::SecretsManager::Secret").items() if k != secret_id}
+    assert key_id not in others  # its own key
+
+    # read (and decrypted) by exactly the functions granted the approval keys: premium signs the e-mailed links
+    granted = {name for name in NAMES if any(g.resource is APPROVAL_KEYS for g in DECLARED[name].grants)}
+    assert "premium" in granted
+    readers, decrypters = set(), set()
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        roles = {_ref(r) for r in policy["Properties"]["Roles"]}
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = set(_as_list(statement["Action"]))
+            resources = {_ref(r) for r in _as_list(statement["Resource"])}
+            if actions & {"secretsmanager:GetSecretValue", "secretsmanager:*"} and resources & {secret_id, None}:
+                readers |= roles
+            context = statement.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:SecretARN")
+            if actions & {"kms:Decrypt", "kms:*"} and key_id in resources and {"Ref": secret_id} in _as_list(context):
+                decrypters |= roles
+    assert readers == decrypters == {_role_of(synth, name) for name in granted}
+
+
+def test_approval_base_url_is_the_admin_apis_stage_without_depending_on_its_deployment(synth: Synth) -> None:
+    """APPROVAL_BASE_URL is built from the admin RestApi's id and the stage's name, not from the API's `url` (a Ref
+    of the stage, which depends on the deployment, its methods and so on every integrated function): the admin
+    function may hold it too without a cycle (docs/decisions.md)."""
+    admin_api = _apis(synth)["admin"]
+    _, stage = _stage(synth, "admin")
+    assert stage["Properties"]["StageName"] == constants.ADMIN_API.stage == "v1"
+    url = f"https://${{{admin_api}}}.execute-api.{constants.REGION}.${{AWS::URLSuffix}}/v1/"
+    holders = {name for name in NAMES if "APPROVAL_BASE_URL" in _environment(synth, name)}
+    assert holders == {name for name in NAMES if "APPROVAL_BASE_URL" in DECLARED[name].settings} >= {"premium"}
+    for name in holders:
+        value = _environment(synth, name)["APPROVAL_BASE_URL"]
+        assert _text(value) == url
+        assert _logical_ids_in(value) == {admin_api, "AWS::URLSuffix"}
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids an expression refers to: Ref, Fn::GetAtt, and ${Id} / ${Id.Attr} inside Fn::Sub."""
+    found = _logical_ids_in(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Fn::Sub":
+                template = item[0] if isinstance(item, list) else item
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", template)}
+            found |= _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _references(item)
+    return found
+
+
+def test_the_template_has_no_dependency_cycle(synth: Synth) -> None:
+    """CloudFormation refuses a template whose resources depend on each other in a circle. Synthesis reports one too
+    (cdk.json `@aws-cdk/core:validateAgainstDefaultRules`: CloudFormation-Validate F3004); this says it on its own,
+    whatever the flags: the state machine (the functions' aliases) and APPROVAL_BASE_URL (the admin API; its `url`
+    would close admin -> stage -> deployment -> methods -> admin) are where one could appear."""
+    resources = synth.resources
+    graph = {
+        k: (_references(r.get("Properties", {})) | set(_as_list(r.get("DependsOn", [])))) & set(resources)
+        for k, r in resources.items()
+    }
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            raise AssertionError(f"cycle: {' -> '.join(path[path.index(node):] + [node])}")
+        if node in done:
+            return
+        for dependency in sorted(graph[node]):
+            visit(dependency, [*path, node])
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node, [])
+    assert len(done) == len(resources)
 
 
 # --- identity ------------------------------------------------------------------------------------------------------
