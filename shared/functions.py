@@ -270,6 +270,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:PutItem",  # PremiumRepository.create (transaction Put of the application)
                 "dynamodb:UpdateItem",  # PremiumRepository.create (transaction Update: the registration's open mark)
             ),
+            table("national", "dynamodb:UpdateItem"),  # AccessRecorder: last app access (R-BAS-5)
             index("registrations_by_user"),  # PremiumRepository.applications_of_user
             index("inbox"),  # PremiumRepository.notices_of_user
             Grant(PREMIUM_WORKFLOW, ("states:StartExecution",)),  # WorkflowClient.start (named after the application)

@@ -146,6 +146,10 @@ class AwsCallRecorder:
         elif service == "ses" and operation == "SendEmail":
             raw = "Raw" in params.get("Content", {})
             calls = [(_resource_named(params.get("FromEmailAddress", "")), f"ses:Send{'Raw' if raw else ''}Email", "")]
+        elif service == "states" and operation in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
+            # A task token names no state machine in the call; IAM authorizes it on the state machine whose
+            # execution issued the token, and the premium workflow's is the only one that waits on tokens.
+            calls = [(_resource_named(os.environ.get("PREMIUM_STATE_MACHINE", "")), f"states:{operation}", "")]
         else:
             identifier = next(
                 (str(v) for k, v in params.items() if k in ("SecretId", "stateMachineArn", "UserPoolId", "KeyId", "QueueUrl")),

@@ -34,7 +34,8 @@ def recorder(repo):
 
 
 def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
-    recorder: AwsCallRecorder, register_api, checkin_api, admin_api, account_api, verify_api, card_tap
+    recorder: AwsCallRecorder, register_api, checkin_api, admin_api, account_api, verify_api, card_tap, renewal_api,
+    monkeypatch,
 ):
     def as_(function, caller):
         def call(*args, **kwargs):
@@ -44,7 +45,26 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
             return response
         return call
 
+    # The premium state machine exists (not executed here: its tasks are invoked below with the payloads its states
+    # send, so every call is the premium function's, on this thread).
+    from local.workflows import create_state_machines, register_lambda_functions
+    from shared.config import settings
+    from shared.dal import aws
+    from shared.functions import FUNCTIONS as ALL
+
+    recorder.current = "test set-up"
+    arns = register_lambda_functions(aws.client("iam"), aws.client("lambda"), tuple(f.name for f in ALL))
+    monkeypatch.setenv("PREMIUM_STATE_MACHINE", create_state_machines(aws.client("iam"), aws.client("stepfunctions"), arns)["premium"])
+    settings.cache_clear()
+    from functions.premium import handler as premium_handler
+    from local.events import FakeLambdaContext
+
+    def premium_task(payload: dict) -> dict:
+        recorder.current = "premium"
+        return premium_handler.lambda_handler(payload, FakeLambdaContext("premium"))
+
     register, checkin, admin = as_("register", register_api), as_("checkin", checkin_api), as_("admin", admin_api)
+    renewal = as_("renewal", renewal_api)
     account, verify = as_("account", account_api), as_("verify", verify_api)
 
     def tap(user, request=None, **identity):
@@ -145,6 +165,54 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     tap("u5", preset="minor-16")
     assert tap("u5", {"purpose": "guardian", "guardian_consents": True}, preset="guardian").body["status"] == "verified"
     account("DELETE", "/me", user="u3", headers={"Confirm-Account-Deletion": "DELETE"})  # the subject claim goes
+
+    # premium (R-PRE-5): u6 applies (verified, four records); the state machine's tasks judge, ask staff (e-mail,
+    # signed link), staff approve (the execution's token answered), notify; a second application is judged
+    # ineligible and notified; a failing one is marked failed (staff e-mailed)
+    register("POST", "/registrations", user="u6", body={"organisation_code": HIDA, "answers": ANSWERS,
+                                                         "personal": {"email": "u6@example.jp"}})
+    tap("u6", preset="tokyo-adult")
+    days = [datetime(2027, 4, d, 10, 0, tzinfo=clock.TOKYO) for d in (10, 11, 12, 13)]  # 飛騨市 asks 4 (above)
+    for day in days:
+        clock.freeze(day - timedelta(days=7))
+        premium_activity = admin("POST", "/activities", body={**body, "recruiting": False, "starts_at": day.isoformat(),
+                                                              "ends_at": (day + timedelta(hours=2)).isoformat()}, claims=staff).body
+        clock.freeze(day + timedelta(hours=3))
+        admin("POST", f"/activities/{premium_activity['id']}/records", body={"user_id": "u6", "day": day.date().isoformat()}, claims=staff)
+    clock.freeze(datetime(2027, 4, 20, 10, 0, tzinfo=clock.TOKYO))
+    applied = renewal("POST", "/me/premium-applications", user="u6", body={"organisation_code": HIDA}).body
+    renewal("POST", "/me/premium-applications", user="u6", body={"organisation_code": HIDA})  # retried: the open one
+    ref = {"organisation_code": HIDA, "user_id": "u6", "id": applied["id"]}
+    assert premium_task({"task": "judge", "application": ref}) == {"next": "await_staff"}
+    premium_task({"task": "request_approval", "application": ref, "token": "token-1", "timeout_seconds": 3600})
+    renewal("GET", "/me/premium-applications", user="u6")
+    renewal("GET", f"/me/premium-applications/{HIDA}/{applied['id']}", user="u6")
+    admin("GET", "/premium-applications", claims=staff)
+    admin("GET", f"/premium-applications/u6/{applied['id']}", claims=staff)
+    admin("POST", f"/premium-applications/u6/{applied['id']}/decision", body={"decision": "approve"}, claims=staff)
+    premium_task({"task": "notify", "application": ref})
+    renewal("GET", "/me/notices", user="u6")
+    register("GET", f"/me/registrations/{HIDA}/card", user="u6")
+    register("GET", "/me/registrations", user="u6")
+    clock.freeze(datetime(2027, 4, 21, 10, 0, tzinfo=clock.TOKYO))
+    renewal("POST", "/me/premium-applications", user="u6", body={"organisation_code": HIDA})  # renewal not open: 409
+    register("POST", "/registrations", user="u7", body={"organisation_code": HIDA, "answers": ANSWERS})
+    for user in ("u7",):
+        second = renewal("POST", "/me/premium-applications", user=user, body={"organisation_code": HIDA}).body
+        ref = {"organisation_code": HIDA, "user_id": user, "id": second["id"]}
+        assert premium_task({"task": "judge", "application": ref}) == {"next": "notify"}  # not verified: ineligible
+        premium_task({"task": "notify", "application": ref})
+        third = renewal("POST", "/me/premium-applications", user=user, body={"organisation_code": HIDA}).body
+        ref = {"organisation_code": HIDA, "user_id": user, "id": third["id"]}
+        premium_task({"task": "fail", "application": ref, "error": "States.TaskFailed"})
+    # 岐阜県 approves automatically: u6's 飛騨市 records count there too (R-ACT-4); the approval is the task's
+    gifu = staff_claims("210005")
+    admin("PUT", "/premium-settings", body={"auto_approve": True, "approver_emails": ["a@pref.gifu.example.lg.jp"], "version": 0},
+          claims=gifu)
+    automatic = renewal("POST", "/me/premium-applications", user="u6", body={"organisation_code": "210005"}).body
+    ref = {"organisation_code": "210005", "user_id": "u6", "id": automatic["id"]}
+    assert premium_task({"task": "judge", "application": ref}) == {"next": "notify"}
+    account("DELETE", "/me", user="u6", headers={"Confirm-Account-Deletion": "DELETE"})  # applications, audit entries
 
     # account: withdrawal (records anonymised, evidence erased), account deletion (an application's place freed)
     account("DELETE", f"/me/registrations/{HIDA}", user="u1")
