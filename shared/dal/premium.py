@@ -34,8 +34,11 @@ APPLICATION_TYPE = "PremiumApplication"
 NOTICE_TYPE = "Notice"
 AUDIT_TYPE = "PremiumAudit"
 GUARD_ATTRIBUTE = "premium_guard"
-# What a finished application no longer carries: out of the approvals inbox, no task token, no live link.
-CLOSED = ("inbox_pk", "inbox_sk", "task_token", "link_nonce", "counted", "needed")
+# What a finished application no longer carries: out of the approvals inbox, no live link. A decided one keeps the
+# execution's task token, so a repeated decision can resume an execution whose first resume was lost; an application
+# that ended otherwise (ineligible, unanswered, failed) has no execution waiting.
+DECIDED = ("inbox_pk", "inbox_sk", "link_nonce", "counted", "needed")
+CLOSED = (*DECIDED, "task_token")
 
 
 class OpenApplicationExists(Exception):
@@ -255,7 +258,7 @@ class PremiumRepository:
         application was no longer `expected`; StaleOutcome when the registration or the guard moved meanwhile."""
         transaction = Transaction(self._client)
         transaction.add("application", self._update_application(application, expected, self._outcome(finished),
-                                                                CLOSED))
+                                                                DECIDED))
         if finished.status == "approved":
             assert finished.premium_expires_on is not None and guard is not None
             unchanged = ("premium_expires_on = :previous" if previous_expiry
@@ -325,16 +328,30 @@ class PremiumRepository:
     # --- notices -------------------------------------------------------------------------------------------------------
 
     def put_notice(self, user_id: str, notice: Notice) -> bool:
-        """Once per notice id (a retried step writes nothing twice). False when it exists already, or when the
-        person's registration is gone (withdrawn: nothing to tell them about it)."""
+        """Once per notice id (a retried step writes nothing twice). Whether its e-mail is still to be sent: True
+        for a new notice and for one whose e-mail was not yet marked sent (`mark_emailed`)."""
         try:
             self._client.put_item(TableName=self._table, Item=_dump(_notice_item(user_id, notice)),
-                                  ConditionExpression="attribute_not_exists(pk)")
+                                  ConditionExpression="attribute_not_exists(pk)",
+                                  ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
+                return not _load(error.response.get("Item") or {}).get("emailed_at")
             raise
         return True
+
+    def mark_emailed(self, user_id: str, notice: Notice, at: datetime) -> None:
+        """The notice's e-mail went out (or there was no address): a retried step does not send it again."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_dump(keys.notice(notice.organisation_code, user_id, notice.at.isoformat(), notice.id)),
+                UpdateExpression="SET emailed_at = :at", ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=_dump({":at": at.isoformat()}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # a notice gone meanwhile went with the person's withdrawal: nothing to mark
 
     def notices_of_user(self, user_id: str, limit: int, token: str | None = None) -> Page[Notice]:
         query = KeyQuery(keys.notices_inbox(user_id), index=INBOX, newest_first=True)

@@ -351,7 +351,8 @@ class PremiumWorkflowTasks:
 
     def notify(self, ref: ApplicationRef) -> None:
         """The outcome as an in-app notice (once) and, where the person gave an e-mail address to the organisation,
-        by e-mail (sent when the notice is first written)."""
+        by e-mail: sent until it is marked sent, so a retried step neither writes a second notice nor loses the
+        e-mail (at least once: a failure between sending and marking sends it again)."""
         application = self._load(ref)
         if application is None or application.open:
             return
@@ -363,6 +364,7 @@ class PremiumWorkflowTasks:
         email = registration.personal.email if registration and registration.personal else None
         if email:
             self.mailer.send(Mail(to=(email,), subject=f"【ふるさと住民登録】{notice.title}", text=f"{notice.title}\n\n{notice.body}\n"))
+        self.premium.mark_emailed(ref.user_id, notice, clock.now())
 
     def fail(self, ref: ApplicationRef, error: str | None) -> None:
         """A step failed after its retries: the application ends failed, the person is told, staff are e-mailed."""
@@ -464,7 +466,7 @@ class PremiumDecisions:
             raise PremiumApplicationNotFound(f"no application {application_id} at {code}")
         task_token, _ = self.premium.token_of(code, user_id, application_id)
         if application.status != "awaiting_approval":
-            return self._repeat(staff, application, request)
+            return self._repeat(staff, application, request, task_token)
         now = clock.now()
         if request.decision == "approve":
             finished = self.judge.approve(application.model_copy(update={}), "awaiting_approval", staff.user_id, now)
@@ -474,16 +476,21 @@ class PremiumDecisions:
             if not self.premium.decide(application, "awaiting_approval", finished, None, None,
                                        audit_item(application, decision, application.judgement)):
                 current = self.premium.get(code, user_id, application_id)
-                return self._repeat(staff, current or application, request)
+                return self._repeat(staff, current or application, request, task_token)
         if task_token:
             self.workflow.resume(task_token, {"status": finished.status})
         return ApplicationForStaff(application=finished, organisation=organisation_ref(staff.organisation),
                                    status_label=STATUS_LABELS[finished.status])
 
-    def _repeat(self, staff: StaffMember, application: PremiumApplication, request: DecisionInput) -> ApplicationForStaff:
+    def _repeat(self, staff: StaffMember, application: PremiumApplication, request: DecisionInput,
+                task_token: str | None) -> ApplicationForStaff:
+        """The same decision by the same staff member again (a retry after a lost answer): answered as done, and the
+        execution resumed again in case the first resume never reached it (a resume of a finished wait is a no-op)."""
         decided = application.decision
         if decided is None or decided.decision != request.decision or decided.decided_by != staff.user_id:
             raise PremiumApplicationDecided(f"application {application.id} is {application.status}")
+        if task_token:
+            self.workflow.resume(task_token, {"status": application.status})
         return ApplicationForStaff(application=application, organisation=organisation_ref(staff.organisation),
                                    status_label=STATUS_LABELS[application.status])
 

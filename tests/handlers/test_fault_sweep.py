@@ -19,6 +19,7 @@ import io
 import os
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from shared import clock
 from shared.dal import aws
 from shared.domain import activities as activity_rules
+from shared.domain import approval_link, premium_application
 from tests.handlers.conftest import Caller, HttpResponse, staff_claims
 from tests.handlers.faults import KINDS, FaultInjector
 from tests.unit.test_prelaunch import DATA, HEADER
@@ -53,6 +55,22 @@ class World:
     account: Caller
     verify: Caller
     tap: Any  # tests.handlers.conftest.CardTap: a card tap through the development provider
+    renewal: Caller
+    premium: Any  # the premium function's handler (the state machine's tasks)
+
+    def task(self, payload: dict) -> HttpResponse:
+        """A workflow task as the state machine runs it. Its "answer": the task's result (200), or an exception,
+        which Step Functions retries (the task's Retry) and which stands here for a retryable failure (503)."""
+        from local.events import FakeLambdaContext
+        from shared.domain.errors import ServiceUnavailable
+
+        try:
+            result = self.premium.lambda_handler(payload, FakeLambdaContext("premium"))
+        except Exception as error:  # noqa: BLE001 - any failure of a task is retried by its state
+            title = ServiceUnavailable.title
+            return HttpResponse(503, {"Content-Type": "application/problem+json", "Retry-After": "1"},
+                                {"title": title, "detail": type(error).__name__})
+        return HttpResponse(200, {"Content-Type": "application/json"}, result)
 
 
 # --- setups (made once per operation, without faults) ----------------------------------------------------------------
@@ -145,6 +163,97 @@ def prelaunch_of_taro(world: World) -> dict:
     imported = world.admin("POST", "/prelaunch-imports", body=rows, headers={"Content-Type": "text/csv"}, claims=STAFF)
     assert imported.status == 200 and imported.body["stored_count"] == 3, imported.body
     return context
+
+
+PREMIUM_AT = datetime(2026, 12, 20, 10, 0, tzinfo=clock.TOKYO)
+
+
+def premium_ready(world: World, auto_approve: bool = False) -> dict:
+    """u1: registered with 飛騨市 (an e-mail given), verified with a Tokyo address, three records; 飛騨市's premium
+    settings (approval by staff, or automatic)."""
+    from tests.handlers.premium_helpers import active_person, settings
+
+    clock.freeze(PREMIUM_AT)
+    active_person(world.register, world.admin, world.tap, "u1", email="u1@example.jp")
+    settings(world.admin, auto_approve=auto_approve)
+    return {}
+
+
+def premium_applied(world: World, auto_approve: bool = False) -> dict:
+    premium_ready(world, auto_approve)
+    response = world.renewal("POST", "/me/premium-applications", user="u1", body={"organisation_code": HIDA})
+    assert response.status == 201, response.body
+    return {"application": {"organisation_code": HIDA, "user_id": "u1", "id": response.body["id"]}}
+
+
+def premium_awaiting(world: World) -> dict:
+    context = premium_applied(world)
+    assert world.task({"task": "judge", "application": context["application"]}).body == {"next": "await_staff"}
+    return context
+
+
+def premium_requested(world: World) -> dict:
+    context = premium_awaiting(world)
+    request = {"task": "request_approval", "application": context["application"], "token": "task-token-1",
+               "timeout_seconds": 3600}
+    assert world.task(request).status == 200
+    return context
+
+
+def premium_decided(world: World) -> dict:
+    context = premium_requested(world)
+    decided = world.admin("POST", f"/premium-applications/u1/{context['application']['id']}/decision",
+                          body={"decision": "approve"}, claims=STAFF)
+    assert decided.status == 200, decided.body
+    return context
+
+
+def premium_apply(world: World, context: dict) -> HttpResponse:
+    return world.renewal("POST", "/me/premium-applications", user="u1", body={"organisation_code": HIDA})
+
+
+def premium_decision(decision: dict) -> Callable[[World, dict], HttpResponse]:
+    def call(world: World, context: dict) -> HttpResponse:
+        path = f"/premium-applications/u1/{context['application']['id']}/decision"
+        return world.admin("POST", path, body=decision, claims=STAFF)
+
+    return call
+
+
+def premium_task(task: str, **extra) -> Callable[[World, dict], HttpResponse]:
+    def call(world: World, context: dict) -> HttpResponse:
+        return world.task({"task": task, "application": context["application"], **extra})
+
+    return call
+
+
+def applied_premium(response: HttpResponse) -> Any:
+    """An application answered: 201 when this request made it, 200 when a retry finds it made (the same one). Its id
+    is drawn anew by a request that made nothing the first time: compared by what it says."""
+    return (response.status in (200, 201), response.body.get("status"), response.body.get("organisation"))
+
+
+def premium_ids_alike(items: Items) -> Items:
+    """An application's id (and a link's nonce) are drawn per attempt: an attempt that wrote nothing leaves its id
+    unused and the repeat draws the next. Compared without them: what matters is one application, one open mark."""
+    result: Items = {}
+    for key, item in items.items():
+        if item.get("type") == "PremiumApplication":
+            key = (key[0], "PREMIUM#*")
+            item = {k: v for k, v in item.items() if k not in ("sk", "id", "user_sk", "link_nonce")}
+        elif item.get("type") == "Registration" and "premium_open" in item:
+            item = {**item, "premium_open": "*"}
+        result[key] = item
+    return result
+
+
+def notice_not_yet_emailed(before: Items, after: Items, complete: Items) -> bool:
+    """The notice is written before its e-mail is sent and marked sent: a failure in between leaves the notice
+    without `emailed_at`, and the task's retry sends the e-mail and marks it (docs/decisions.md)."""
+    def alike(key, item) -> bool:
+        expected = complete.get(key)
+        return expected is not None and {k: v for k, v in expected.items() if k != "emailed_at"} == item
+    return all(before.get(k) == v or complete.get(k) == v or alike(k, v) for k, v in after.items())
 
 
 def card_tap(world: World, context: dict) -> HttpResponse:
@@ -355,6 +464,21 @@ OPERATIONS = (
         "identity verification", prelaunch_of_taro, card_tap, AFTER_THE_SAMPLE, answer=verification,
         partial=erased_so_far,
     ),
+    # Premium (R-PRE-5). Apply: the application and the registration's open mark in one transaction, then the
+    # execution; a failed StartExecution leaves the application waiting for it, and the retry starts it (same name).
+    Operation("premium: apply", premium_ready, premium_apply, PREMIUM_AT, answer=applied_premium,
+              state=premium_ids_alike),
+    # The workflow's tasks: an exception is retried by the task's state; its repeat finds what the first did.
+    Operation("premium: judge (staff approve)", premium_applied, premium_task("judge"), PREMIUM_AT),
+    Operation("premium: judge (automatic approval)", lambda w: premium_applied(w, auto_approve=True),
+              premium_task("judge"), PREMIUM_AT),
+    Operation("premium: request approval", premium_awaiting,
+              premium_task("request_approval", token="task-token-1", timeout_seconds=3600), PREMIUM_AT,
+              state=premium_ids_alike),
+    Operation("premium: staff approve", premium_requested, premium_decision({"decision": "approve"}), PREMIUM_AT),
+    Operation("premium: staff reject", premium_requested,
+              premium_decision({"decision": "reject", "reason": "活動内容を確認できませんでした"}), PREMIUM_AT),
+    Operation("premium: notify", premium_decided, premium_task("notify"), PREMIUM_AT, partial=notice_not_yet_emailed),
     Operation(
         "activity edit", activity,
         lambda w, c: w.admin("PATCH", f"/activities/{c['activity']}", body={"capacity": 30, "place": "古川町公民館"}, claims=STAFF),
@@ -438,7 +562,8 @@ class Ids:
 
 def fresh_containers(world: World) -> None:
     """Each trial starts in new containers (per-container caches emptied: last access, signing keys)."""
-    for caller in (world.register, world.checkin, world.admin, world.account, world.verify):
+    for caller in (world.register, world.checkin, world.admin, world.account, world.verify, world.renewal,
+                   SimpleNamespace(handler=world.premium)):
         for value in vars(caller.handler).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
@@ -524,8 +649,17 @@ def _slug(response: HttpResponse) -> str | None:
 
 
 @pytest.fixture
-def world(register_api, checkin_api, admin_api, account_api, verify_api, card_tap) -> World:
-    return World(register_api, checkin_api, admin_api, account_api, verify_api, card_tap)
+def world(register_api, checkin_api, admin_api, account_api, verify_api, card_tap, renewal_api, monkeypatch) -> World:
+    """The premium state machine exists in moto (not executed: its tasks are run by the operations themselves)."""
+    from functions.premium import handler as premium
+    from local.workflows import create_state_machines, register_lambda_functions
+    from shared.config import settings
+    from shared.functions import FUNCTIONS
+
+    arns = register_lambda_functions(aws.client("iam"), aws.client("lambda"), tuple(f.name for f in FUNCTIONS))
+    monkeypatch.setenv("PREMIUM_STATE_MACHINE", create_state_machines(aws.client("iam"), aws.client("stepfunctions"), arns)["premium"])
+    settings.cache_clear()
+    return World(register_api, checkin_api, admin_api, account_api, verify_api, card_tap, renewal_api, premium)
 
 
 @pytest.mark.parametrize(
@@ -535,9 +669,12 @@ def world(register_api, checkin_api, admin_api, account_api, verify_api, card_ta
 def test_every_aws_call_of_the_operation_may_fail(world, operation, monkeypatch):
     started = time.perf_counter()
     injector = FaultInjector()
-    injector.install(aws.client("dynamodb"), aws.client("s3"), aws.client("secretsmanager"))
+    injector.install(aws.client("dynamodb"), aws.client("s3"), aws.client("secretsmanager"), aws.client("stepfunctions"),
+                     aws.client("sesv2"))
     ids = Ids()
     monkeypatch.setattr(activity_rules, "secrets", ids)  # ids drawn by the handlers repeat from trial to trial
+    monkeypatch.setattr(premium_application, "secrets", ids)
+    monkeypatch.setattr(approval_link, "secrets", ids)
     context = operation.setup(world)
     before, saved = effect(operation)
     sweep = Sweep(world, operation, injector, ids, context, saved, saved, bucket_files())
