@@ -107,6 +107,12 @@ ROUTE_PROBLEMS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/me/verification/complete"): (400, 409),
     ("POST", "/me/prelaunch-matches/{code}/{match_id}/confirm"): (409,),  # a concurrent change kept colliding
     ("PUT", "/premium-settings"): (409,),  # saved by someone else since the version sent
+    # not registered there (or unknown organisation); the renewal period has not begun, the registration changed
+    ("POST", "/me/premium-applications"): (404, 409),
+    ("GET", "/me/premium-applications/{code}/{application_id}"): (404,),
+    ("GET", "/premium-applications/{user_id}/{application_id}"): (404,),
+    # no such application here; decided already (another decision), or the person's premium changed meanwhile
+    ("POST", "/premium-applications/{user_id}/{application_id}/decision"): (404, 409),
 }
 
 

@@ -39,8 +39,12 @@ def signed_in_user() -> str:
     "/me/premium-applications", tags=["premium"], security=SIGNED_IN, status_code=201,
     summary="Apply for premium registration, or its renewal (R-PRE-5, R-PRE-6)",
     response_description="Applied: the judgement follows (status judging); follow it with GET",
-    responses={200: {"description": "An application there was open already: that one (nothing new started)",
-                     "content": {"application/json": {"model": ApplicationView}}}},
+    responses={
+        201: {"description": "Applied: the judgement follows (status judging); follow it with GET",
+              "content": {"application/json": {"model": ApplicationView}}},
+        200: {"description": "An application there was open already: that one (nothing new started)",
+              "content": {"application/json": {"model": ApplicationView}}},
+    },
 )
 def apply(request: Annotated[ApplyForPremium, Body()]) -> Response[ApplicationView]:
     created, view = service().apply(signed_in_user(), request)

@@ -10,6 +10,7 @@ so the order they run in breaks no other operation's success. A runtime of its o
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -143,6 +144,33 @@ def seed_data(api: Api) -> Seeded:
     offers = api("GET", "/me/prelaunch-matches", citizen).json()["matches"]
     spare_callback = _provider_callback(api, citizen, person)
 
+    # Premium (R-PRE-5): a verified citizen living in Tokyo with three records at 飛騨市 applies; the state machine
+    # judges (executed by moto) and the application waits for staff (飛騨市's defaults: staff approve).
+    applicant = api.sign_in(f"schemathesis-premium-{uuid.uuid4().hex[:8]}@example.jp")
+    registered = api("POST", "/registrations", applicant, json={"organisation_code": HIDA, "answers": ANSWERS})
+    assert registered.status_code == 201, registered.text
+    tokyo = {"name": f"申請 {uuid.uuid4().hex[:6]}", "address": "東京都千代田区霞が関1-1-1", "postal_code": "100-0013",
+             "birthdate": "1980-01-01", "gender": "male"}
+    verified = api("POST", "/me/verification/complete", applicant, json=_provider_callback(api, applicant, tokyo))
+    assert verified.status_code == 200, verified.text
+    scanned = api("POST", "/checkins", applicant, json={"code": code})
+    assert scanned.status_code == 201, scanned.text
+    applicant_id = scanned.json()["record"]["user_id"]
+    two_days_ago = yesterday_noon - timedelta(days=1)
+    before = _activity(api, staff, "花壇の手入れ", two_days_ago, two_days_ago + timedelta(hours=2))
+    for activity_id, day in ((earlier, earlier_day), (before, two_days_ago.date().isoformat())):
+        entered = api.admin_call("POST", f"/activities/{activity_id}/records", staff, json={"user_id": applicant_id, "day": day})
+        assert entered.status_code == 201, entered.text
+    applied = api("POST", "/me/premium-applications", applicant, json={"organisation_code": HIDA})
+    assert applied.status_code == 201, applied.text
+    application_id = applied.json()["id"]
+    for _ in range(300):
+        if api("GET", f"/me/premium-applications/{HIDA}/{application_id}", applicant).json()["status"] == "awaiting_approval":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the seeded premium application never waited for staff")
+
     evidence_body = {"organisation_code": HIDA, "activity_id": earlier, "day": earlier_day, "content_type": "image/png", "size_bytes": 8}
     app = {
         "GET /organisations/{code}": request({"code": HIDA}),
@@ -163,6 +191,10 @@ def seed_data(api: Api) -> Seeded:
         "POST /me/verification/complete": request(body=spare_callback),
         "POST /me/prelaunch-matches/{code}/{match_id}/confirm": request({"code": HIDA, "match_id": offers[0]["id"]}),
         "DELETE /me/prelaunch-matches/{code}/{match_id}": request({"code": HIDA, "match_id": offers[1]["id"]}),
+        "POST /me/premium-applications": request(body={"organisation_code": HIDA}, token=applicant),  # the open one
+        "GET /me/premium-applications/{code}/{application_id}": request(
+            {"code": HIDA, "application_id": application_id}, token=applicant
+        ),
     }
     admin = {
         "POST /activities": request(body={
@@ -186,6 +218,13 @@ def seed_data(api: Api) -> Seeded:
         "POST /evidence/{user_id}/{evidence_id}/accept": request({"user_id": user_id, "evidence_id": to_accept}),
         "POST /evidence/{user_id}/{evidence_id}/reject": request(
             {"user_id": user_id, "evidence_id": to_reject}, {"reason": "写真が不鮮明です"}
+        ),
+        "GET /premium-applications/{user_id}/{application_id}": request(
+            {"user_id": applicant_id, "application_id": application_id}
+        ),
+        # Approved once; the same decision by the same staff member again answers again (a retry).
+        "POST /premium-applications/{user_id}/{application_id}/decision": request(
+            {"user_id": applicant_id, "application_id": application_id}, {"decision": "approve"}
         ),
         # Never set before: version 0 saves, and the same body again is the same write, done (R-ADM-2).
         "PUT /premium-settings": request(body={
