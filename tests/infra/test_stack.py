@@ -772,11 +772,8 @@ def test_verifier_keys_are_generated_in_aws_once_under_their_own_key_and_retaine
     assert not [s for s in statements if "*" in _as_list(s["Resource"])]
 
 
-def test_decision_only_verify_reads_or_decrypts_the_verifier_keys(synth: Synth) -> None:
-    """R-BAS-4 / R-PRIV-1: the client key and the subject-hash key are read by the verify function alone (not even
-    the bootstrap that wrote them); every other role, and any secret resource policy, is checked."""
-    secret_id, secret = _secret(synth, "verifier")
-    key_id = _ref(secret["Properties"]["KmsKeyId"])
+def _readers_and_decrypters(synth: Synth, secret_id: str, key_id: str) -> tuple[set, set]:
+    """The roles that may read a secret, and those that may decrypt it with its key (for that secret only)."""
     readers, decrypters = set(), set()
     for policy in synth.of_type("AWS::IAM::Policy").values():
         roles = {_ref(r) for r in policy["Properties"]["Roles"]}
@@ -788,6 +785,15 @@ def test_decision_only_verify_reads_or_decrypts_the_verifier_keys(synth: Synth) 
             context = statement.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:SecretARN")
             if actions & {"kms:Decrypt", "kms:*"} and key_id in resources and {"Ref": secret_id} in _as_list(context):
                 decrypters |= roles
+    return readers, decrypters
+
+
+def test_decision_only_verify_reads_or_decrypts_the_verifier_keys(synth: Synth) -> None:
+    """R-BAS-4 / R-PRIV-1: the client key and the subject-hash key are read by the verify function alone (not even
+    the bootstrap that wrote them); every other role, and any secret resource policy, is checked."""
+    secret_id, secret = _secret(synth, "verifier")
+    key_id = _ref(secret["Properties"]["KmsKeyId"])
+    readers, decrypters = _readers_and_decrypters(synth, secret_id, key_id)
     verify_role = _ref(_function(synth, "verify")[1]["Properties"]["Role"])
     assert readers == decrypters == {verify_role}
     assert not synth.of_type("AWS::SecretsManager::ResourcePolicy")
@@ -992,17 +998,7 @@ def test_approval_keys_are_generated_by_secrets_manager_under_their_own_key(synt
     # read (and decrypted) by exactly the functions granted the approval keys: premium signs the e-mailed links
     granted = {name for name in NAMES if any(g.resource is APPROVAL_KEYS for g in DECLARED[name].grants)}
     assert "premium" in granted
-    readers, decrypters = set(), set()
-    for policy in synth.of_type("AWS::IAM::Policy").values():
-        roles = {_ref(r) for r in policy["Properties"]["Roles"]}
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions = set(_as_list(statement["Action"]))
-            resources = {_ref(r) for r in _as_list(statement["Resource"])}
-            if actions & {"secretsmanager:GetSecretValue", "secretsmanager:*"} and resources & {secret_id, None}:
-                readers |= roles
-            context = statement.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:SecretARN")
-            if actions & {"kms:Decrypt", "kms:*"} and key_id in resources and {"Ref": secret_id} in _as_list(context):
-                decrypters |= roles
+    readers, decrypters = _readers_and_decrypters(synth, secret_id, key_id)
     assert readers == decrypters == {_role_of(synth, name) for name in granted}
 
 
