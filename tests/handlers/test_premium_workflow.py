@@ -312,3 +312,35 @@ def test_a_step_that_keeps_failing_marks_the_application_failed_and_tells_staff(
     assert renewal_api("GET", "/me/notices", "u1").body["notices"][0]["kind"] == "premium_failed"
     monkeypatch.undo()
     assert apply(renewal_api, "u1").status == 201  # and the person can apply again
+
+
+# --- deletion (R-PRIV-1) ----------------------------------------------------------------------------------------------
+
+
+def test_account_deletion_removes_applications_and_notices_and_anonymises_the_audit(
+    register_api, admin_api, card_tap, renewal_api, account_api, premium_workflow, moto
+):
+    import os
+
+    from shared.dal.items import load
+
+    active_person(register_api, admin_api, card_tap, "u1", email="taro@example.jp")
+    settings(admin_api)
+    application_id = apply(renewal_api, "u1").body["id"]
+    premium_workflow.until(lambda: premium_workflow.mail_to(APPROVERS[0]), what="the approval e-mail")
+    reason = "確認のため窓口にお越しください"
+    admin_api("POST", f"/premium-applications/u1/{application_id}/decision",
+              body={"decision": "reject", "reason": reason}, claims=staff_claims(HIDA))
+    assert premium_workflow.wait(application_id)["status"] == "SUCCEEDED"
+
+    def items() -> list[dict]:
+        return [load(i) for i in moto.scan(TableName=os.environ["TABLE_NAME"])["Items"]]  # test inspection only
+
+    assert {i["type"] for i in items() if i.get("user_pk") == "USER#u1"} >= {"PremiumApplication", "Notice", "PremiumAudit"}
+    deleted = account_api("DELETE", "/me", "u1", headers={"Confirm-Account-Deletion": "DELETE"})
+    assert deleted.status == 204, deleted.body
+    left = items()
+    assert not [i for i in left if i.get("type") in ("PremiumApplication", "Notice")]
+    (audit,) = [i for i in left if i.get("type") == "PremiumAudit"]
+    assert (audit["decision"], audit["decided_by"], audit["judgement"]["occasions"]) == ("reject", f"staff-{HIDA}-editor", 3)
+    assert "u1" not in str(audit) and reason not in str(audit) and "anonymised_at" in audit
