@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 CHROMIUM := /usr/bin/chromium
 AXE := .local/axe/node_modules/axe-core/axe.min.js
+TOKENS := .local/design-tokens/node_modules/@digital-go-jp/design-tokens/dist/tokens.css
 
-.PHONY: run demo test bench synth organisations openapi clean
+.PHONY: run demo test bench synth organisations openapi tokens clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +25,7 @@ demo: $(STAMP)
 	$(PY) -m local.demo --base http://127.0.0.1:$(PORT)
 
 ## Every test: pure rules, handlers on moto, end to end over HTTP, the CDK stack with cdk-nag.
-test: $(STAMP) $(CHROMIUM) $(AXE)
+test: $(STAMP) $(CHROMIUM) $(AXE) $(TOKENS)
 	$(PY) -m pytest -n 2 -q
 
 # Headless Chromium renders the local Swagger UI in a test. Installed from Debian when missing and we are root (CI
@@ -37,6 +38,11 @@ $(CHROMIUM):
 # axe-core checks our web pages for accessibility in that Chromium (tests/axe.py); pinned, from npm, under .local/.
 $(AXE):
 	npm install --prefix .local/axe --no-save --no-audit --no-fund --silent axe-core@4.14.1
+
+# The Digital Agency design system's tokens (npm, pinned, under .local/): the staff pages' styles use them, copied into
+# the committed shared/web/tokens.py (a Lambda function carries no node_modules); a test compares the two.
+$(TOKENS):
+	npm install --prefix .local/design-tokens --no-save --no-audit --no-fund --silent @digital-go-jp/design-tokens@1.1.9
 
 ## DynamoDB round trips and items read per operation at two table sizes; handler import times.
 bench: $(STAMP)
@@ -53,6 +59,10 @@ organisations: $(STAMP)
 ## Write the OpenAPI documents (committed; a test compares them with the code).
 openapi: $(STAMP)
 	$(PY) -m local.openapi --write
+
+## Regenerate shared/web/tokens.py from the design tokens package (after changing the staff pages' styles).
+tokens: $(STAMP) $(TOKENS)
+	$(PY) scripts/build_design_tokens.py
 
 clean:
 	rm -rf $(VENV) cdk.out .local .pytest_cache

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import jwt
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -123,9 +124,13 @@ class Gateway:
             stage=self._stage, source_ip=request.remote_addr or "127.0.0.1",
         )
         result = self._invoke(route.function, event)
-        response_headers = dict(result.get("headers") or {})
+        # As API Gateway merges them: every value of multiValueHeaders (several Set-Cookie headers stay several), a
+        # name in both keeping multiValueHeaders' values.
+        response_headers = Headers()
+        for name, value in (result.get("headers") or {}).items():
+            response_headers[name] = value
         for name, values in (result.get("multiValueHeaders") or {}).items():
-            response_headers[name] = values[-1]
+            response_headers.setlist(name, [str(v) for v in values])
         payload = result.get("body") or ""
         data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
         return Response(data, result.get("statusCode", 502), headers=response_headers)

@@ -19,6 +19,7 @@ TITLES = {"app": "ふるさと住民登録 app API", "admin": "ふるさと住�
 
 # Settings whose value has a shape (checked at cold start) get a placeholder of that shape.
 PLACEHOLDER_SETTINGS = {
+    "STAFF_USER_POOL_ID": "ap-northeast-1_openapigeneration",
     "VERIFIER_PROVIDER": json.dumps(
         {
             "issuer": "https://provider.invalid",
@@ -147,13 +148,30 @@ def _document_problems(document: dict) -> None:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
+            if HTML not in responses.get("422", {}).get("content", {}):  # a page's own 422 stays (the approval page)
+                responses.pop("422", None)
             for status, response in responses.items():
                 if status == "204":  # no body: Powertools would describe one from the (absent) return type
                     response.pop("content", None)
             for status in sorted(problem_statuses(method, path, operation)):
-                responses[str(status)] = {"description": PROBLEM_STATUSES[status], "content": problem}
-            responses["503"] = UNAVAILABLE | {"content": problem}
+                _add(responses, status, {"description": PROBLEM_STATUSES[status], "content": problem})
+            _add(responses, 503, UNAVAILABLE | {"content": problem})
+
+
+HTML = "text/html"
+
+
+def _add(responses: dict, status: int, answer: dict) -> None:
+    """The problem a status may carry; where a route answers that status with its own page (the approval page's HTML),
+    both: the page from the function, the problem from the gateway or for a request no browser sends."""
+    declared = responses.get(str(status))
+    if declared is None or HTML not in declared.get("content", {}):
+        responses[str(status)] = answer
+        return
+    declared["description"] = f"{declared['description']}. Or: {answer['description']}"
+    declared["content"] = {**declared["content"], **answer["content"]}
+    if "headers" in answer:
+        declared["headers"] = {**answer["headers"], **declared.get("headers", {})}
 
 
 # shared/domain/errors.ServiceUnavailable: what a client does is in docs/decisions.md (2026-12-02, per operation).

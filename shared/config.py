@@ -44,6 +44,10 @@ class Settings(BaseModel):
     mail_from: str | None = Field(alias="MAIL_FROM", default=None, min_length=3)
     approval_secret: str | None = Field(alias="APPROVAL_SECRET", default=None, min_length=1)
     approval_base_url: str | None = Field(alias="APPROVAL_BASE_URL", default=None, min_length=1)
+    # The approval page's staff sign-in (admin; shared/functions.py STAFF_SIGN_IN): the staff user pool and its app
+    # client, which allows USER_PASSWORD_AUTH.
+    staff_user_pool_id: str | None = Field(alias="STAFF_USER_POOL_ID", default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d_\w+$")
+    staff_client_id: str | None = Field(alias="STAFF_CLIENT_ID", default=None, min_length=1)
     # How long an application waits for staff before it ends unanswered (and its e-mailed link stops working).
     approval_timeout_seconds: int = Field(alias="APPROVAL_TIMEOUT_SECONDS", default=14 * 24 * 3600, gt=0, le=365 * 24 * 3600)
     # R-PRE-6: a premium registrant may apply for renewal this many days before the expiry (and until it).

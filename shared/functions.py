@@ -116,6 +116,13 @@ RESOURCES: tuple[Resource, ...] = (
     PREMIUM_WORKFLOW, MAIL, APPROVAL_KEYS,
 )
 
+# Settings that name nothing the function is granted in IAM (Function.plain_settings): the stack sets their values for
+# the functions that list them, and each is checked at cold start like a resource's.
+# The staff user pool and its app client (the admin API's): the approval page signs staff in with InitiateAuth and
+# RespondToAuthChallenge, public operations of the app client that IAM does not authorize (no grant), and verifies
+# the ID token against the pool's JWKS (its public URL, derived from the pool id).
+STAFF_SIGN_IN = ("STAFF_USER_POOL_ID", "STAFF_CLIENT_ID")
+
 INDEX_SCOPE = "index/"
 
 
@@ -156,6 +163,7 @@ class Function:
     name: str  # folder under functions/; entry point functions.<name>.handler.lambda_handler
     triggers: tuple[Trigger, ...]
     grants: tuple[Grant, ...]
+    plain_settings: tuple[str, ...] = ()  # settings beyond its resources' (e.g. STAFF_SIGN_IN)
 
     @property
     def entry_point(self) -> str:
@@ -163,8 +171,10 @@ class Function:
 
     @property
     def settings(self) -> tuple[str, ...]:
-        """The environment variables the function cannot start without: one per resource it is granted."""
-        return tuple(sorted({s for g in self.grants for s in (g.resource.setting, *g.resource.companions)}))
+        """The environment variables the function cannot start without: one per resource it is granted (and the
+        resource's companions), and its plain settings."""
+        granted = {s for g in self.grants for s in (g.resource.setting, *g.resource.companions)}
+        return tuple(sorted(granted | set(self.plain_settings)))
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:
@@ -363,7 +373,12 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant(PREMIUM_WORKFLOW, ("states:SendTaskSuccess",)),  # WorkflowClient.resume: the decision's execution
             Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes (only here)
             Grant(EVIDENCE_BUCKET, ("s3:GetObject",), REVIEWED_OBJECTS),  # EvidenceFiles.view_url (presigned GET)
+            # ApprovalKeyStore: the approval page verifies the e-mailed links (link key) and signs and verifies its
+            # staff sessions and forms (session key); APPROVAL_BASE_URL comes with it (the page's path, for cookies
+            # and forms)
+            Grant(APPROVAL_KEYS, ("secretsmanager:GetSecretValue",)),
         ),
+        plain_settings=STAFF_SIGN_IN,  # the approval page's staff sign-in
     ),
 )
 

@@ -74,4 +74,9 @@ ROUTES: tuple[Route, ...] = (
     Route("admin", "GET", "/premium-applications", "admin", auth=True),
     Route("admin", "GET", "/premium-applications/{user_id}/{application_id}", "admin", auth=True),
     Route("admin", "POST", "/premium-applications/{user_id}/{application_id}/decision", "admin", auth=True),
+    # admin: the approval page staff open from the e-mailed link (R-PRE-5). No authorizer: a link opened in a browser
+    # sends no Authorization header; the admin function verifies the link, its own staff session and the forms.
+    Route("admin", "GET", "/approval", "admin", auth=False),
+    Route("admin", "POST", "/approval/sign-in", "admin", auth=False),
+    Route("admin", "POST", "/approval/decision", "admin", auth=False),
 )

@@ -177,9 +177,27 @@ def premium_workflow_tasks():
     )
 
 
-def premium_decisions():
+def premium_decisions(keys=None):
     """admin function: the staff queue and decisions (and, where the approval keys are set, the e-mailed links)."""
     from .logic.premium import PremiumDecisions
 
     config = settings()
-    return PremiumDecisions(_premium_judge(), _workflow(), approval_keys().link_key if config.approval_secret else None)
+    if keys is None and config.approval_secret:
+        keys = approval_keys()
+    return PremiumDecisions(_premium_judge(), _workflow(), keys.link_key if keys else None)
+
+
+def approval_desk():
+    """admin function: the approval page (links, staff sign-in on the staff pool, sessions, decisions)."""
+    import os
+
+    from .dal.staff_sign_in import StaffSignIn
+    from .logic.approval import ApprovalDesk
+
+    config = settings()  # checked at cold start: APPROVAL_SECRET, STAFF_USER_POOL_ID, STAFF_CLIENT_ID are set for admin
+    keys = approval_keys()
+    # Locally AWS_ENDPOINT_URL is moto, which serves the pool's JWKS under its own address (as boto3 reads it).
+    sign_in = StaffSignIn(aws.client("cognito-idp"), config.staff_user_pool_id, config.staff_client_id, http(),
+                          endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+    return ApprovalDesk(premium_decisions(keys), sign_in, keys.session_key,
+                        Repository(aws.client("dynamodb"), config.table_name))

@@ -32,6 +32,9 @@ os.environ.update(
         "MAIL_FROM": "no-reply@furusato.test",
         "APPROVAL_SECRET": "furusato-test/approval-keys",
         "APPROVAL_BASE_URL": "https://admin.furusato.test/v1",
+        # The approval page's staff sign-in (admin): placeholders; the approval page's tests put the pool moto made.
+        "STAFF_USER_POOL_ID": "ap-northeast-1_staffplaceholder",
+        "STAFF_CLIENT_ID": "staff-client-placeholder",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -1,6 +1,7 @@
 """admin function (admin API, municipal staff): designated activities, their check-in codes, records, the premium
-settings.
-Every route is scoped to the staff member's organisation from the token (R-PRIV-2, R-ADM-2, R-ACT-1..4)."""
+settings, premium decisions and the approval page staff open from the e-mailed link.
+Every route is scoped to the staff member's organisation from the token (R-PRIV-2, R-ADM-2, R-ACT-1..4); the approval
+page's, which have no authorizer, to the organisation of the session the function verifies itself (R-PRE-5)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
 from shared import config, qr, wiring
+from shared.api import approval
 from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, FileBody, create_resolver
 from shared.api.staff import current_staff
@@ -46,6 +48,7 @@ evidence = lru_cache(maxsize=1)(wiring.evidence_service)
 registrants = lru_cache(maxsize=1)(wiring.registrant_service)
 premium_settings = lru_cache(maxsize=1)(wiring.premium_settings_service)
 premium_decisions = lru_cache(maxsize=1)(wiring.premium_decisions)
+approval_desk = lru_cache(maxsize=1)(wiring.approval_desk)
 
 
 class StaffInfo(BaseModel):
@@ -328,6 +331,85 @@ def decide_premium(
     user_id: UserIdPath, application_id: PremiumApplicationIdPath, decision: Annotated[DecisionInput, Body()]
 ) -> ApplicationForStaff:
     return premium_decisions().decide(current_staff(app), user_id, application_id, decision)
+
+
+# --- the approval page (R-PRE-5): HTML for a browser, no authorizer (shared/api/approval.py) -------------------------
+
+def _html(description: str) -> dict:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+PAGE_REFUSED = _html("A page: the link is invalid, expired or used; or for another organisation's application")
+PAGE_UNAVAILABLE = _html("A page: AWS did not answer; try again (Retry-After)")
+
+
+def _pages() -> approval.ApprovalPages:
+    base = approval.base_path(config.settings().approval_base_url or "")
+    return approval.ApprovalPages(approval_desk(), base, approval.session_cookie(app.current_event.raw_event))
+
+
+@app.get(
+    "/approval", tags=["approval page"],
+    summary="The approval page the e-mailed link opens (R-PRE-5): sign-in, or the application and the decision form",
+    description=(
+        "HTML for a browser. Without a session of a staff member of the link's organisation: the sign-in form; with "
+        "one: the application (the judgement, every reason, the conditions to check by hand, the occasions counted) "
+        "and, for an editor, the decision form."
+    ),
+    responses={
+        200: _html("The sign-in form, or the application page"), 403: PAGE_REFUSED, 503: PAGE_UNAVAILABLE,
+    },
+)
+def approval_page(link: Annotated[str, Query(description="The approval link's token")] = ""):
+    pages = _pages()
+    return pages.guarded(lambda: pages.open(link))
+
+
+@app.post(
+    "/approval/sign-in", tags=["approval page"],
+    summary="Sign in on the approval page with a staff account: e-mail and password, then the authenticator's code",
+    description=(
+        "Cognito InitiateAuth (USER_PASSWORD_AUTH) on the staff pool, then RespondToAuthChallenge with the TOTP code; "
+        "the ID token is verified against the pool's JWKS. Signed in: 303 to the application with the session "
+        "cookie (HttpOnly, Secure, SameSite=Strict, 30 minutes)."
+    ),
+    openapi_extensions=approval.SIGN_IN_FORM.openapi(),
+    responses={
+        200: _html("The form for the authenticator app's code"),
+        303: {**_html("Signed in: see the application (Location)"), "headers": {
+            "Location": {"description": "The application page", "schema": {"type": "string"}},
+            "Set-Cookie": {"description": "The staff session", "schema": {"type": "string"}}}},
+        401: _html("The form again: wrong e-mail, password or code, or the code step expired"),
+        403: PAGE_REFUSED, 503: PAGE_UNAVAILABLE,
+    },
+)
+def approval_sign_in():
+    form = approval.SIGN_IN_FORM.read(app.current_event)  # a body no browser form sends: problem JSON
+    pages = _pages()
+    return pages.guarded(lambda: pages.sign_in(form))
+
+
+@app.post(
+    "/approval/decision", tags=["approval page"],
+    summary="Approve, or reject with a reason, on the approval page (editor; the session and the form's token)",
+    description=(
+        "Then the link no longer works. Approval makes the person premium for a year (R-PRE-6) unless the limit of "
+        "three was reached meanwhile (R-PRE-4): the result page says which."
+    ),
+    openapi_extensions=approval.DECISION_FORM.openapi(),
+    responses={
+        200: _html("The result: approved (until when), rejected, or no longer eligible with the reasons"),
+        401: _html("The sign-in form: the session expired"),
+        403: _html("A page: the link is invalid or used, another organisation, a stale form, or a viewer"),
+        409: _html("A page: the application was decided meanwhile"),
+        422: _html("The application page again: no choice, or a rejection without a reason"),
+        503: PAGE_UNAVAILABLE,
+    },
+)
+def approval_decision():
+    form = approval.DECISION_FORM.read(app.current_event)  # a body no browser form sends: problem JSON
+    pages = _pages()
+    return pages.guarded(lambda: pages.decide(form))
 
 
 @entry_point(correlation_paths.API_GATEWAY_REST)

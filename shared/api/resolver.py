@@ -140,6 +140,51 @@ class FileBody:
         return data
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class FormBody:
+    """A route whose body is an HTML form (the approval page): its fields (name -> description) and cap. Its
+    `openapi()` documents the form; `read()` refuses another media type (415), a larger body (413), text that is not
+    UTF-8, too many or repeated fields (422), before anything is used. Unknown fields are ignored (a browser sends
+    its own, e.g. a button's name); missing ones are left to the page, which shows the form again."""
+
+    fields: dict[str, str]
+    max_bytes: int = MAX_JSON_BODY_BYTES
+    max_field_chars: int = 2000
+
+    def openapi(self) -> dict[str, Any]:
+        properties = {name: {"type": "string", "maxLength": self.max_field_chars, "description": description}
+                      for name, description in self.fields.items()}
+        schema = {"type": "object", "properties": properties}
+        return {"requestBody": {"required": True, "content": {FORM: {"schema": schema}}}}
+
+    def read(self, event: Any) -> dict[str, str]:
+        from urllib.parse import parse_qsl
+
+        kind, parameters = media_type(event.headers.get("content-type"))
+        if kind != FORM or parameters.get("charset", "utf-8") != "utf-8":
+            raise UnsupportedMediaType(f"this route reads {FORM} (UTF-8), not {kind or 'a body without Content-Type'}",
+                                       accepted=[FORM])
+        data = raw_body(event)
+        if len(data) > self.max_bytes:
+            raise RequestTooLarge(f"a form is at most {self.max_bytes} bytes", limit_bytes=self.max_bytes)
+        try:
+            pairs = parse_qsl(data.decode("utf-8"), keep_blank_values=True, errors="strict",
+                              max_num_fields=2 * len(self.fields) + 10)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise _body_error("form_invalid", f"the form is not UTF-8 form data: {type(error).__name__}") from None
+        names = [name for name, _ in pairs]
+        repeated = sorted({n for n in names if names.count(n) > 1 and n in self.fields})
+        if repeated:
+            raise _body_error("form_invalid", f"repeated field(s) {repeated}")
+        long = sorted(n for n, v in pairs if n in self.fields and len(v) > self.max_field_chars)
+        if long:
+            raise _body_error("form_invalid", f"field(s) {long} longer than {self.max_field_chars} characters")
+        return {name: value for name, value in pairs if name in self.fields}
+
+
 # On every response of both APIs (docs/decisions.md): most carry personal data or a signed-in person's state, and a rule
 # that picks routes would miss the next one. No cache (browser, proxy, app's HTTP cache) keeps a response; no browser
 # guesses a type other than the one sent (an uploaded name rendered as HTML). API Gateway's own responses carry them

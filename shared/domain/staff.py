@@ -7,8 +7,9 @@ import json
 import re
 from dataclasses import dataclass
 
+from ..organisations import catalog
 from ..organisations.catalog import Organisation
-from .errors import Forbidden
+from .errors import Forbidden, Unauthenticated
 
 EDITOR = "editor"  # designates activities, enters records, imports, approves
 VIEWER = "viewer"  # reads only
@@ -50,3 +51,19 @@ def parse_groups(claim: str | list | None) -> frozenset[str]:
             return frozenset(g for g in parsed if isinstance(g, str))
         return frozenset(name for name in re.split(r",? +", text[1:-1]) if name)
     return frozenset(text.split())
+
+
+def staff_from_claims(claims: dict) -> StaffMember:
+    """The staff member a staff pool ID token's claims name: `sub`, `custom:lg_code`, `cognito:groups`. From the
+    admin API authorizer's context (every claim a string), or from a token the approval page verified itself (the
+    groups a list). No organisation or no role: Forbidden; no subject: Unauthenticated."""
+    subject, code = claims.get("sub"), claims.get("custom:lg_code")
+    if not subject:
+        raise Unauthenticated("a valid staff ID token is required")
+    organisation = catalog.get(code) if code else None
+    if organisation is None:
+        raise Forbidden("the staff account has no valid organisation (custom:lg_code)")
+    roles = parse_groups(claims.get("cognito:groups")) & set(ROLES)
+    if not roles:
+        raise Forbidden("the staff account has no role (cognito:groups: editor or viewer)")
+    return StaffMember(user_id=subject, organisation=organisation, roles=roles)

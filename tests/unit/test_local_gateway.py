@@ -74,3 +74,29 @@ def test_a_body_over_api_gateways_10_mb_is_413_problem_json_and_reaches_no_funct
     assert response.headers["Cache-Control"] == "no-store"
     assert client.invoked == []
     assert client.post("/registrations", data=b"x" * MAX_BODY_BYTES, headers=headers).status_code == 200
+
+
+def test_a_form_post_with_a_cookie_reaches_a_public_route_as_api_gateway_sends_it():
+    """The approval page (auth=False, no authorizer): the form body arrives as text (a form is not a binary media
+    type), the Cookie header in headers and multiValueHeaders; several Set-Cookie values go back as several headers."""
+    invoked: list[dict] = []
+
+    def invoke(function: str, event: dict) -> dict:
+        invoked.append(event)
+        return {"statusCode": 303, "headers": {"Content-Type": "text/html; charset=utf-8", "Location": "/approval?link=x"},
+                "multiValueHeaders": {"Set-Cookie": ["a=1; Path=/approval; HttpOnly", "b=2; Path=/approval"]},
+                "body": "<p>ok</p>"}
+
+    client = Client(Gateway(invoke, {}, {}, api="admin"), use_cookies=False)  # the header as the browser sends it
+    form = "link=abc.def&email=staff%40city.test&password=P%C3%A4ss"
+    response = client.post("/approval/sign-in", data=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": "furusato_approval=s.t; other=1"})
+    (event,) = invoked
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/approval/sign-in", "/approval/sign-in", "POST")
+    assert event["body"] == form and event["isBase64Encoded"] is False
+    assert event["headers"]["Cookie"] == "furusato_approval=s.t; other=1"
+    assert event["multiValueHeaders"]["Cookie"] == ["furusato_approval=s.t; other=1"]
+    assert event["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert "authorizer" not in event["requestContext"]
+    assert response.status_code == 303 and response.headers["Location"] == "/approval?link=x"
+    assert response.headers.getlist("Set-Cookie") == ["a=1; Path=/approval; HttpOnly", "b=2; Path=/approval"]
