@@ -17,7 +17,7 @@ def main() -> None:
 
     from local.runtime import LocalRuntime, walkthrough
 
-    runtime = LocalRuntime(port=args.port, admin_port=args.admin_port, moto_port=args.moto_port)
+    runtime = LocalRuntime(port=args.port, admin_port=args.admin_port, moto_port=args.moto_port, mail_to_terminal=True)
     try:
         runtime.start()
     except OSError as error:

@@ -80,6 +80,7 @@ class LocalRuntime:
     provider_port: int | None = None  # the development identity provider; default: port + 2 (any free with port 0)
     moto_port: int = 0
     host: str = "127.0.0.1"
+    mail_to_terminal: bool = False  # `make run`: each e-mail SES receives, its subject and links printed
     _threads: list[threading.Thread] = field(default_factory=list)
     _servers: list = field(default_factory=list)
 
@@ -120,6 +121,10 @@ class LocalRuntime:
 
         settings.cache_clear()
         self.staff_identity = self._create_staff_pool()
+        # The admin function signs staff in on the approval page there (shared/functions.py STAFF_SIGN_IN).
+        os.environ.update({"STAFF_USER_POOL_ID": self.staff_identity.user_pool_id,
+                           "STAFF_CLIENT_ID": self.staff_identity.client_id})
+        settings.cache_clear()
         # The app gateway's port and the provider's are needed before the handlers are imported (the verify function
         # reads VERIFIER_PROVIDER at cold start): chosen now, served below.
         any_ports = self.port == 0
@@ -143,6 +148,11 @@ class LocalRuntime:
         self._serve_bound(app_server, "app-gateway")
         admin_server.app.target = admin_gateway
         self._serve_bound(admin_server, "admin-gateway")
+        if self.mail_to_terminal:
+            from local.outbox import MailPrinter, describe
+
+            self._mail_printer = MailPrinter(lambda mail: print(describe(mail), flush=True))
+            self._threads.append(self._mail_printer.start())
 
     def _create_premium_workflow(self) -> None:
         """The functions in moto's Lambda, the state machines with the deployed definitions, SES's sender identity
@@ -214,6 +224,8 @@ class LocalRuntime:
         return server.server_port
 
     def stop(self) -> None:
+        if getattr(self, "_mail_printer", None) is not None:
+            self._mail_printer.stop()
         for server in self._servers:
             server.shutdown()
         self._moto.stop()
@@ -260,21 +272,8 @@ class LocalRuntime:
         )
 
     def _create_staff_pool(self) -> Identity:
-        """Staff accounts belong to one organisation: `custom:lg_code`, and a role as a group (editor, viewer)."""
-        cognito = boto3.client("cognito-idp")
-        pool = cognito.create_user_pool(
-            PoolName="furusato-staff",
-            UsernameAttributes=["email"],
-            Schema=[{"Name": "lg_code", "AttributeDataType": "String", "Mutable": False}],
-            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-        )["UserPool"]
-        for group in ("editor", "viewer"):
-            cognito.create_group(UserPoolId=pool["Id"], GroupName=group)
-        client = cognito.create_user_pool_client(
-            UserPoolId=pool["Id"], ClientName="furusato-admin",
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]
-        return self._identity(pool["Id"], client["ClientId"])
+        pool_id, client_id = create_staff_pool(boto3.client("cognito-idp"))
+        return self._identity(pool_id, client_id)
 
     # --- local-only routes -----------------------------------------------------------------------------------------
 
@@ -412,7 +411,38 @@ class LocalRuntime:
                 cognito.admin_add_user_to_group(UserPoolId=identity.user_pool_id, Username=email, GroupName=role)
             return _authenticate(cognito, identity, email, password)
 
-        return {("POST", "/local/sign-in"): staff_sign_in, **self._documentation_routes("admin", lambda: self.admin_url)}
+        def outbox(_: Request) -> Response:
+            """Local only: every e-mail moto's SES received, oldest first (to, subject, text, links): the approval
+            link of a premium application, opened in a browser, is the approval page."""
+            from local.gateway import json_response
+            from local.outbox import outbox as received
+
+            return json_response(received())
+
+        return {
+            ("POST", "/local/sign-in"): staff_sign_in,
+            ("GET", "/local/outbox"): outbox,
+            **self._documentation_routes("admin", lambda: self.admin_url),
+        }
+
+
+def create_staff_pool(cognito) -> tuple[str, str]:
+    """The staff pool (local runtime and tests): accounts belong to one organisation, `custom:lg_code`, and have a
+    role as a group (editor, viewer); its client allows USER_PASSWORD_AUTH (the approval page's sign-in). Deployed
+    the pool also requires TOTP MFA (infra/components/identity.py); moto's pool does not, unless a test asks."""
+    pool = cognito.create_user_pool(
+        PoolName="furusato-staff",
+        UsernameAttributes=["email"],
+        Schema=[{"Name": "lg_code", "AttributeDataType": "String", "Mutable": False}],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+    )["UserPool"]
+    for group in ("editor", "viewer"):
+        cognito.create_group(UserPoolId=pool["Id"], GroupName=group)
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="furusato-admin",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    return pool["Id"], client["ClientId"]
 
 
 class _Deferred:

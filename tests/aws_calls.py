@@ -15,6 +15,8 @@ What a call needs in IAM:
   whichever API sends it), ses:SendEmail for Simple or Template content);
 - its resource, found by the name or ARN the code passes (compared with the environment variable each resource of
   shared/functions.py sets);
+- nothing for the operations IAM never authorizes (UNAUTHORIZED_OPERATIONS: the staff pool app client's sign-in,
+  which the approval page calls);
 - its scope where grants are scoped: the key area of every item (table; one non-transactional call touching two areas
   cannot be granted per area and is recorded as such), the index (Query), the object key's declared prefix (S3)."""
 
@@ -36,6 +38,9 @@ from shared.functions import FUNCTIONS, INDEX_SCOPE, RESOURCES, Function
 Call = tuple[str, str, str]  # (resource name, IAM action, scope)
 
 TRANSACTION_ITEMS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+# Public operations of a Cognito app client: Cognito does not evaluate IAM policies for them (a caller needs no
+# credentials at all), so they need no grant and are not recorded.
+UNAUTHORIZED_OPERATIONS = frozenset({("cognito-idp", "InitiateAuth"), ("cognito-idp", "RespondToAuthChallenge")})
 S3_ACTIONS = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket", "ListObjectVersions": "ListBucketVersions"}
 
 
@@ -139,6 +144,8 @@ class AwsCallRecorder:
         operation = model.name
         if context.get("is_presign_request") and service == "s3" and operation == "CreateBucket":
             return  # a presigned POST: recorded by on_presign_post, which sees the key
+        if (service, operation) in UNAUTHORIZED_OPERATIONS:
+            return
         if service == "dynamodb":
             calls = _dynamodb(operation, params)
         elif service == "s3":

@@ -13,6 +13,7 @@ the local runtime move)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from ..domain.errors import ServiceUnavailable
 MFA_CHALLENGE = "SOFTWARE_TOKEN_MFA"
 ID_TOKEN_LEEWAY_SECONDS = 60
 JWKS_MIN_REFRESH_SECONDS = 60  # an unknown `kid` re-reads the JWKS at most this often
+
+CODE = re.compile(r"[0-9]{6}")  # a TOTP code
+SESSION_CHARS = (20, 2048)  # RespondToAuthChallenge's Session length constraints
 
 Refusal = Literal["credentials", "code", "expired", "setup_required", "token"]
 
@@ -82,6 +86,11 @@ class StaffSignIn:
         return self._outcome(answer)
 
     def answer_mfa(self, email: str, session: str, code: str) -> SignedIn | MfaRequired:
+        # What Cognito's API would refuse as malformed (botocore's parameter validation): answered before calling.
+        if not CODE.fullmatch(code):
+            raise SignInRefused("code")
+        if not SESSION_CHARS[0] <= len(session) <= SESSION_CHARS[1]:
+            raise SignInRefused("expired")
         try:
             answer = self._cognito.respond_to_auth_challenge(
                 ClientId=self._client_id, ChallengeName=MFA_CHALLENGE, Session=session,
@@ -91,8 +100,6 @@ class StaffSignIn:
             raise SignInRefused("code") from None
         except (self._cognito.exceptions.NotAuthorizedException, self._cognito.exceptions.ResourceNotFoundException):
             raise SignInRefused("expired") from None  # Cognito: "Invalid session for the user, session is expired"
-        except self._cognito.exceptions.InvalidParameterException:
-            raise SignInRefused("code") from None  # not six digits
         return self._outcome(answer)
 
     def _outcome(self, answer: dict[str, Any]) -> SignedIn | MfaRequired:

@@ -55,6 +55,7 @@ from ..domain.premium_application import (
 )
 from ..domain.staff import EDITOR, VIEWER, StaffMember
 from ..organisations import catalog
+from .activities import with_activity_names
 from .organisations import organisation_ref
 
 logger = logging.getLogger(__name__)
@@ -220,7 +221,8 @@ class PremiumJudge:
         requirements = self.settings.get(code).requirements()
         expiries = self._expiries(user_id)
         first, last = premium.window(today)
-        records = self._records(code, user_id, first, last)
+        # The activities' current names: the occasions show them to the person and to staff (the approval page).
+        records = with_activity_names(self.activities, self._records(code, user_id, first, last))
         counting = self.activities.counting_of_activities(
             {(r.designated_by, r.activity_id) for r in records if not r.activity_id.startswith(premium.PRELAUNCH_ACTIVITY_PREFIX)}
         )

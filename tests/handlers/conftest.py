@@ -307,3 +307,104 @@ def renewal_api(repo):
     """The renewal function; starting executions needs the `premium_workflow` fixture too (the state machine)."""
     with _function("renewal") as caller:
         yield caller
+
+
+# --- the approval page: the staff pool in moto, staff accounts, a browser keeping the session cookie -------------------
+
+STAFF_PASSWORD = "Staff-Passw0rd!"
+
+
+class _AwsEndpointsOnMoto:
+    """Outbound HTTP of handler tests: AWS's public endpoints (the staff pool's JWKS, which the approval page reads)
+    answered by moto (mock_aws intercepts `requests`); anything else by the transport installed before."""
+
+    def __init__(self, other) -> None:
+        self.other = other
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        if ".amazonaws.com/" in url:
+            import requests
+
+            response = requests.get(url, timeout=5)
+            return response.status_code, response.content
+        return self.other.get(url)
+
+    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
+        return self.other.post_form(url, fields)
+
+
+class StaffPool:
+    """The staff user pool as the local runtime makes it (`custom:lg_code`, groups editor and viewer, a client
+    allowing USER_PASSWORD_AUTH); `account` adds a staff member."""
+
+    def __init__(self) -> None:
+        from local.runtime import create_staff_pool
+
+        self.cognito = aws.client("cognito-idp")
+        self.pool_id, self.client_id = create_staff_pool(self.cognito)
+
+    def account(self, email: str, code: str, role: str = "editor", password: str = STAFF_PASSWORD) -> str:
+        self.cognito.admin_create_user(
+            UserPoolId=self.pool_id, Username=email, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "custom:lg_code", "Value": code}],
+        )
+        self.cognito.admin_set_user_password(UserPoolId=self.pool_id, Username=email, Password=password, Permanent=True)
+        self.cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=email, GroupName=role)
+        return email
+
+
+@pytest.fixture
+def staff_pool(moto, identity_provider, monkeypatch) -> StaffPool:
+    """After identity_provider (whose transport it wraps): the admin function signs staff in on this pool."""
+    from shared import wiring
+
+    pool = StaffPool()
+    monkeypatch.setenv("STAFF_USER_POOL_ID", pool.pool_id)
+    monkeypatch.setenv("STAFF_CLIENT_ID", pool.client_id)
+    settings.cache_clear()
+    inner = wiring.http
+    monkeypatch.setattr(wiring, "http", lambda: _AwsEndpointsOnMoto(inner()))
+    yield pool
+    settings.cache_clear()
+
+
+class Browser:
+    """A browser on the approval page: GETs and form POSTs through the admin function, the session cookie kept as a
+    browser keeps it (by name, for the page's path, while unexpired)."""
+
+    PATH = "/v1/approval"  # tests/conftest.py's APPROVAL_BASE_URL is https://admin.furusato.test/v1
+
+    def __init__(self, admin_api) -> None:
+        self.api = admin_api
+        self.cookies: dict[str, str] = {}
+        self.set_cookies: list[str] = []
+
+    def _headers(self, extra: dict | None = None) -> dict:
+        headers = dict(extra or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return headers
+
+    def _keep(self, response: HttpResponse) -> HttpResponse:
+        cookie = response.headers.get("Set-Cookie")
+        if cookie:
+            self.set_cookies.append(cookie)
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            assert f"Path={self.PATH}" in cookie, cookie
+            self.cookies[name] = value
+        return response
+
+    def open(self, token: str) -> HttpResponse:
+        from urllib.parse import quote
+
+        return self._keep(self.api("GET", "/approval", query=f"link={quote(token, safe='')}", headers=self._headers()))
+
+    def post(self, path: str, **fields: str) -> HttpResponse:
+        from urllib.parse import urlencode
+
+        headers = self._headers({"Content-Type": "application/x-www-form-urlencoded"})
+        return self._keep(self.api("POST", path, body=urlencode(fields), headers=headers))
+
+    def sign_in(self, token: str, email: str, password: str = STAFF_PASSWORD) -> HttpResponse:
+        return self.post("/approval/sign-in", link=token, email=email, password=password)

@@ -54,16 +54,20 @@ def test_route_specific_problems_name_real_routes():
 
 @pytest.mark.parametrize("api", sorted({r.api for r in ROUTES}))
 def test_every_response_is_documented_with_its_body(api):
-    """Creates answer 201, a withdrawal 204 without a body, every other status its JSON or problem JSON body."""
+    """Creates answer 201, a withdrawal 204 without a body, every other status its JSON or problem JSON body; a web
+    page's routes (the approval page, R-PRE-5) answer their refusals as pages too (text/html beside problem JSON)."""
     document = openapi.build(api)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
             assert "4XX" not in responses and "default" not in responses, (method, path)
             assert any(s.startswith("2") for s in responses), (method, path)
+            page = any("text/html" in r.get("content", {}) for s, r in responses.items() if s.startswith("2"))
             for status, response in responses.items():
                 if status == "204":
                     assert "content" not in response, (method, path)
+                elif status.startswith("4") and page:
+                    assert set(response["content"]) <= {"text/html", "application/problem+json"}, (method, path, status)
                 elif status.startswith("4"):
                     assert list(response["content"]) == ["application/problem+json"], (method, path, status)
                 else:
@@ -100,3 +104,17 @@ def test_a_paged_list_documents_the_bad_page_token_problem():
     paged = {"parameters": [{"name": "next", "in": "query", "schema": {"type": "string"}}], "security": [{"cognito": []}]}
     assert 400 in openapi.problem_statuses("GET", "/me/applications", paged)
     assert 400 not in openapi.problem_statuses("GET", "/me/applications", {"security": [{"cognito": []}]})
+
+
+def test_the_approval_pages_document_their_html_answers():
+    paths = openapi.build("admin")["paths"]
+    assert set(paths["/approval"]["get"]["responses"]["200"]["content"]) == {"text/html"}
+    assert not paths["/approval"]["get"].get("security")
+    sign_in = paths["/approval/sign-in"]["post"]
+    assert set(sign_in["requestBody"]["content"]) == {"application/x-www-form-urlencoded"}
+    assert {"200", "303", "401", "403", "413", "415", "422", "429", "503"} <= set(sign_in["responses"])
+    assert set(sign_in["responses"]["401"]["content"]) == {"text/html"}
+    assert "Location" in sign_in["responses"]["303"]["headers"]
+    decision = paths["/approval/decision"]["post"]["responses"]
+    assert set(decision["422"]["content"]) == {"text/html", "application/problem+json"}
+    assert set(decision["409"]["content"]) == {"text/html"}
