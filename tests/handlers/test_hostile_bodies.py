@@ -22,6 +22,7 @@ from tests.handlers.test_admin_isolation import HIDA, hida_world
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def body_routes() -> list[tuple[Route, tuple[str, ...]]]:
@@ -44,8 +45,10 @@ def test_the_walk_covers_every_json_write_route_and_the_file_upload():
     assert {("POST", "/registrations"), ("POST", "/checkins"), ("POST", "/me/evidence"), ("POST", "/activities"),
             ("PATCH", "/activities/{activity_id}")} <= json_routes
     assert len(json_routes) >= 9  # with the import: the ten write operations issue 6 counted
-    (file_route,) = [(r, types) for r, types in BODY_ROUTES if types != (JSON_TYPE,)]
+    (file_route,) = [(r, types) for r, types in BODY_ROUTES if types not in ((JSON_TYPE,), (FORM_TYPE,))]
     assert file_route[0].path == "/prelaunch-imports" and "text/csv" in file_route[1]
+    forms = {(r.method, r.path) for r, types in BODY_ROUTES if types == (FORM_TYPE,)}
+    assert forms == {("POST", "/approval/sign-in"), ("POST", "/approval/decision")}  # the approval page (R-PRE-5)
 
 
 def table_contents(moto) -> list[str]:
@@ -91,6 +94,21 @@ FILE_CASES = [
 ]
 
 
+# The approval page's forms (R-PRE-5): what no browser sends from them. (An empty or incomplete form is a page's
+# concern: the form again, or the invalid-link page, as HTML.)
+FORM_CASES = [
+    ("JSON", JSON_TYPE, b'{"link": "x"}', 415),
+    ("multipart", "multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="link"\r\n\r\n1\r\n--x--\r\n', 415),
+    ("no content type", None, b"link=x", 415),
+    ("latin-1 charset", f"{FORM_TYPE}; charset=iso-8859-1", b"link=x", 415),
+    ("invalid UTF-8", FORM_TYPE, b"link=\xff\xfe\xfa", 422),
+    ("invalid percent-encoded UTF-8", FORM_TYPE, b"link=%ff%fe", 422),
+    ("a repeated field", FORM_TYPE, b"link=a&link=b", 422),
+    ("a field over its cap", FORM_TYPE, b"link=" + b"a" * 2001, 422),
+    ("over the cap", FORM_TYPE, b"link=" + b"a" * MAX_JSON_BODY_BYTES, 413),
+]
+
+
 @pytest.mark.parametrize(("route", "media_types"), BODY_ROUTES, ids=[f"{r.method} {r.path}" for r, _ in BODY_ROUTES])
 def test_every_body_route_answers_hostile_bodies_with_a_4xx_problem_and_writes_nothing(
     route, media_types, register_api, checkin_api, admin_api, verify_api, renewal_api, moto
@@ -100,7 +118,7 @@ def test_every_body_route_answers_hostile_bodies_with_a_4xx_problem_and_writes_n
               "renewal": renewal_api}[route.function]
     claims = staff_claims(HIDA) if route.api == "admin" else {"sub": "hanako", "token_use": "id"}
     path = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], route.path)
-    cases = JSON_CASES if media_types == (JSON_TYPE,) else FILE_CASES
+    cases = {(JSON_TYPE,): JSON_CASES, (FORM_TYPE,): FORM_CASES}.get(media_types, FILE_CASES)
     before = table_contents(moto)
     for case, content_type, body, status in cases:
         headers = {"Content-Type": content_type} if content_type else {}
