@@ -19,9 +19,10 @@ from shared.dal.approval_keys import ApprovalKeys
 from shared.domain import approval_link, approval_session
 from shared.web.approval_page import STYLE_SOURCE
 from tests.handlers.conftest import Browser
-from tests.handlers.premium_helpers import APPROVERS, HIDA, TAKAYAMA, active_person, settings
+from tests.handlers.premium_helpers import APPROVERS, HIDA, active_person, settings
 
 NOW = datetime(2026, 12, 20, 10, 0, tzinfo=clock.TOKYO)
+TAKAYAMA = "212032"  # 高山市, 飛騨市's neighbour
 EDITOR, VIEWER, OTHER = "shomu@city.hida.test", "etsuran@city.hida.test", "shomu@city.takayama.test"
 
 
