@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import requests
 
 from shared import clock
 from shared.functions import FUNCTIONS
 from tests.aws_calls import AwsCallRecorder, granted, recording
-from tests.handlers.conftest import staff_claims
+from local.outbox import outbox
+from tests.handlers.conftest import Browser, staff_claims
 from tests.unit.test_prelaunch import SAMPLE_BYTES
 
 HIDA = "212172"
@@ -35,7 +38,7 @@ def recorder(repo):
 
 def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     recorder: AwsCallRecorder, register_api, checkin_api, admin_api, account_api, verify_api, card_tap, renewal_api,
-    monkeypatch,
+    monkeypatch, staff_pool,
 ):
     def as_(function, caller):
         def call(*args, **kwargs):
@@ -189,7 +192,17 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     renewal("GET", f"/me/premium-applications/{HIDA}/{applied['id']}", user="u6")
     admin("GET", "/premium-applications", claims=staff)
     admin("GET", f"/premium-applications/u6/{applied['id']}", claims=staff)
+    # the approval page (R-PRE-5): the e-mailed link, staff sign-in (Cognito's public operations: no grant), the page
+    (mail,) = [m for m in outbox() if "furusato@city.hida.example.lg.jp" in m["to"]]
+    (link,) = [parse_qs(urlsplit(u).query)["link"][0] for u in mail["links"] if "/approval?" in u]
+    recorder.current = "test set-up"
+    approver = staff_pool.account("shomu@city.hida.example.lg.jp", HIDA)
+    browser = Browser(admin)
+    browser.open(link)
+    browser.sign_in(link, approver)
+    assert browser.open(link).status == 200
     admin("POST", f"/premium-applications/u6/{applied['id']}/decision", body={"decision": "approve"}, claims=staff)
+    assert browser.open(link).status == 403  # decided: the link no longer works
     premium_task({"task": "notify", "application": ref})
     renewal("GET", "/me/notices", user="u6")
     register("GET", f"/me/registrations/{HIDA}/card", user="u6")
