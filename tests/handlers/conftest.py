@@ -289,12 +289,19 @@ def premium_workflow(repo, monkeypatch):
         monkeypatch.setenv("PREMIUM_STATE_MACHINE", machines["premium"])
         settings.cache_clear()
         dispatcher = LambdaDispatcher(FUNCTIONS)
-        for name in dispatcher.functions:  # fresh containers: nothing cached from another test's moto
-            for value in vars(dispatcher._handlers[name]).values():
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
+
+        def fresh_containers() -> None:  # nothing cached from another test's moto, nor left for the next test
+            for name in dispatcher.functions:
+                for value in vars(dispatcher._handlers[name]).values():
+                    if callable(getattr(value, "cache_clear", None)):
+                        value.cache_clear()
+
+        fresh_containers()
         dispatcher.install_into_moto()
         yield PremiumWorkflow(machines["premium"])
+        # The premium function's services hold this moto's clients (and, under a recorder, unrecorded ones): a later
+        # test invoking the handler directly (tests/handlers/test_least_privilege.py) starts them anew.
+        fresh_containers()
     finally:
         default_user_config["stepfunctions"].update(saved[0])
         default_user_config["lambda"].update(saved[1])
