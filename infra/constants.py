@@ -157,7 +157,8 @@ class ApiSpec:
     burst_limit: int = 2000
     waf_rate_limit_per_5_min: int = 3000  # requests per client IP per 5 minutes (WAF rate-based rule)
     binary_media_types: tuple[str, ...] = ()  # response types API Gateway returns as binary (Lambda base64-encodes)
-    public_routes: bool = True  # False: a route with auth=False fails synthesis
+    # The paths whose routes may be public (auth=False); None: any. A public route elsewhere fails synthesis.
+    public_paths: frozenset[str] | None = None
     # The WAF common rule set blocks request bodies over 8 KB (SizeRestrictions_BODY); an API that takes file uploads
     # counts them instead (API Gateway's own 10 MB limit still applies).
     allows_large_bodies: bool = False
@@ -191,7 +192,9 @@ ADMIN_API = ApiSpec(
         "text/tab-separated-values",
     ),
     allows_large_bodies=True,  # POST /prelaunch-imports: a template of up to 10,000 rows; staff-only and allow-listed
-    public_routes=False,  # every staff route needs the staff pool's ID token
+    # Every staff route needs the staff pool's ID token, but the approval page the e-mailed link opens (a browser
+    # cannot send the token): the admin function verifies its own staff session there (docs/decisions.md).
+    public_paths=frozenset({"/approval", "/approval/sign-in", "/approval/decision"}),
 )
 APIS = (APP_API, ADMIN_API)
 # Source addresses allowed to call the admin API (its resource policy denies every other address): the LGWAN

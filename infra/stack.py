@@ -65,7 +65,13 @@ class FurusatoStack(Stack):
             function_list.MAIL.name: self.mail,
             function_list.APPROVAL_KEYS.name: self.approval_keys,
         }
-        self.functions = FunctionFactory(self, "Functions", resources=resources, powertools=powertools)
+        self.functions = FunctionFactory(
+            self, "Functions", resources=resources, powertools=powertools,
+            plain_settings={  # the approval page's staff sign-in (InitiateAuth needs no IAM grant)
+                "STAFF_USER_POOL_ID": self.staff.user_pool.user_pool_id,
+                "STAFF_CLIENT_ID": self.staff.admin_client.user_pool_client_id,
+            },
+        )
         functions = self.functions.create_all(function_list.FUNCTIONS)
         self.premium_workflow.build(functions)
         self.api_account = ApiGatewayAccount(self, "ApiGatewayAccount")

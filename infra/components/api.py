@@ -159,9 +159,9 @@ class RouteApi(Construct):
         foreign = [r for r in routes if r.api != spec.key]
         if foreign or not routes:
             raise ValueError(f"{spec.key} API given no routes or routes of another API: {foreign}")
-        public = [r for r in routes if not r.auth]
-        if public and not spec.public_routes:
-            raise ValueError(f"the {spec.key} API allows no public routes (auth=False): {public}")
+        public = [r for r in routes if not r.auth and spec.public_paths is not None and r.path not in spec.public_paths]
+        if public:
+            raise ValueError(f"the {spec.key} API allows no public routes (auth=False) but {sorted(spec.public_paths or ())}: {public}")
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=constants.LOG_RETENTION)
         self.api = apigateway.RestApi(
             self,

@@ -78,9 +78,13 @@ class FunctionFactory(Construct):
         *,
         resources: Mapping[str, GrantTarget],
         powertools: lambda_.ILayerVersion,
+        plain_settings: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._resources = resources
+        # Values of the settings that name nothing granted in IAM (Function.plain_settings, e.g. the staff pool's
+        # ids for the approval page's sign-in), set for exactly the functions that declare them.
+        self._plain_settings = dict(plain_settings or {})
         self.powertools = powertools
         self.functions: dict[str, lambda_.Function] = {}
         self.aliases: dict[str, lambda_.Alias] = {}
@@ -117,6 +121,10 @@ class FunctionFactory(Construct):
             target.grant_access(role, grant)
             environment[grant.resource.setting] = target.setting_value
             environment.update(companion_settings(target, grant.resource))
+        unset = sorted(set(declared.plain_settings) - set(self._plain_settings))
+        if unset:
+            raise ValueError(f"function {name!r} needs {unset}, which the stack does not set")
+        environment.update({setting: self._plain_settings[setting] for setting in declared.plain_settings})
         for resource_name in granted:
             target = self._resources[resource_name]
             if isinstance(target, DataTable):

@@ -309,7 +309,8 @@ def test_route_method_has_its_authorization_and_function(synth: Synth, route: Ro
         pool_id, _ = _pool(synth, route.api)  # citizens' pool for the app API, staff pool for the admin API
         assert _logical_ids_in(authorizer["ProviderARNs"]) == {pool_id}
     else:
-        assert route.api == "app"  # the admin API has no public route
+        # The admin API's only public routes: the approval page the e-mailed link opens (its own staff session)
+        assert route.api == "app" or route.path in constants.ADMIN_API.public_paths
         assert method["AuthorizationType"] == "NONE"
         assert "AuthorizerId" not in method
 
@@ -1112,8 +1113,8 @@ def test_staff_user_pool_groups_and_admin_client(synth: Synth) -> None:
         "Mutable": False,  # an account never moves to another organisation
         "StringAttributeConstraints": {"MinLength": "6", "MaxLength": "6"},
     }
-    # the claim and the roles the admin function reads (shared/api/staff.py)
-    staff = (ROOT / "shared/api/staff.py").read_text(encoding="utf-8")
+    # the claim and the roles the admin function reads (shared/domain/staff.py: the authorizer's claims, the page's)
+    staff = (ROOT / "shared/domain/staff.py").read_text(encoding="utf-8")
     assert 'claims.get("custom:lg_code")' in staff and 'claims.get("cognito:groups")' in staff
 
     groups = synth.of_type("AWS::Cognito::UserPoolGroup").values()
