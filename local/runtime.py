@@ -554,5 +554,15 @@ Try it (paste into another terminal, in order; needs curl and python3):
        -d "$CALLBACK"
   curl -s {base}/me/registrations/212172/card -H "Authorization: $TOKEN"       # "verified": true, 本人確認済み
 
+  # 8. Apply for premium at 飛騨市: the premium state machine (executed by moto) judges it in a moment; this person
+  #    lives in 飛騨市 and has one activity, so every unmet requirement is listed, and a notice tells them
+  APPLICATION=$(curl -s -X POST {base}/me/premium-applications -H "Authorization: $TOKEN" \
+                -H 'Content-Type: application/json' -d '{{"organisation_code":"212172"}}' | {json_field} id)
+  sleep 3
+  curl -s {base}/me/premium-applications/212172/$APPLICATION -H "Authorization: $TOKEN"   # "ineligible", reasons
+  curl -s {base}/me/notices -H "Authorization: $TOKEN"
+  #    Eligible applications e-mail the organisation's approvers a link to the approval page: this terminal prints
+  #    each e-mail, and {admin}/local/outbox lists them.
+
 Or run all of it (both sides): make demo
 """

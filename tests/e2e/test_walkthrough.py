@@ -38,6 +38,9 @@ def test_walkthrough_runs_as_printed_to_a_recorded_checkin(api):
     # Exactly one problem on the way: the bad case the walk-through shows on purpose.
     assert len(re.findall(r'"type":\s*"https://furusato\.example\.jp/problems/', result.stdout)) == 1, result.stdout
     assert "invalid-survey-answer" in result.stdout
+    # Step 8: the premium application was judged by the state machine, with its reasons, and a notice came
+    assert re.search(r'"status":\s*"ineligible"', result.stdout) and '"code":"resident"' in result.stdout.replace(" ", "")
+    assert "premium_ineligible" in result.stdout
 
     token = api.sign_in("hanako@example.jp")
     records = api("GET", f"/me/records/{HIDA}", token).json()["records"]
