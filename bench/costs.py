@@ -4,8 +4,12 @@ BENCH_NOW, then the scenarios in order through each function's `lambda_handler`,
 
 Every function gets its DynamoDB client from `shared.dal.aws.client("dynamodb")`, one client per process (per
 container when deployed): the calls are counted on it, scenario by scenario, so each figure is one request of one
-function. Secrets Manager calls are counted on `aws.client("secretsmanager")`, which the signing key store uses,
-and S3 calls on `aws.client("s3")` (evidence files)."""
+function. Secrets Manager calls are counted on `aws.client("secretsmanager")`, which the signing key stores use,
+S3 calls on `aws.client("s3")` (evidence files), Step Functions calls on `aws.client("stepfunctions")` and SES calls
+on `aws.client("sesv2")` (the premium workflow).
+
+The premium state machine exists in moto with the deployed definition but is not executed (moto's default): applying
+starts its execution, and the scenarios invoke its tasks themselves (`Task`), each counted as the premium function's."""
 
 from __future__ import annotations
 
@@ -27,15 +31,19 @@ from local.events import FakeLambdaContext, api_gateway_event
 from shared import clock
 from shared.config import settings
 from shared.dal import aws
+from shared.dal.approval_keys import create_approval_secret
 from shared.dal.evidence import create_evidence_bucket
+from shared.dal.mail import create_sender_identity
 from shared.dal.secrets import create_signing_keys_secret
 from shared.dal.table import create_table
 
 from . import dataset
 from .environment import (
+    APPROVAL_SECRET,
     CHECKIN_KEYS_SECRET,
     CHECKIN_VERIFY_KEYS_SECRET,
     EVIDENCE_BUCKET,
+    MAIL_FROM,
     PROVIDER_ISSUER,
     REGION,
     TABLE_NAME,
@@ -45,7 +53,7 @@ from .environment import (
 )
 from .motopatch import without_whole_table_work
 from .recorder import CallRecorder, Cost, OperationCounter
-from .scenarios import BENCH_NOW, SCENARIOS, CardTap, Request, Scenario, Upload
+from .scenarios import BENCH_NOW, SCENARIOS, CardTap, Request, Scenario, Task, Upload
 
 
 class ScenarioFailed(AssertionError):
@@ -55,7 +63,7 @@ class ScenarioFailed(AssertionError):
 @dataclass
 class Measurement:
     scenario: Scenario
-    status: int
+    status: int | None  # HTTP status; None for a workflow task (no HTTP)
     cost: Cost
 
 
@@ -113,6 +121,14 @@ def invoke(request: Request) -> tuple[int, Any]:
     return response["statusCode"], json.loads(body) if body.startswith(("{", "[")) else body
 
 
+def invoke_task(task: Task) -> Any:
+    """Invoke the task's function as its state machine's Task state would (lambda:InvokeFunction with the state's
+    payload); the function's answer. EMF metrics on stdout are silenced, as for requests."""
+    with redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return handler_module(task.function).lambda_handler(task.payload, FakeLambdaContext(task.function))
+
+
 def _field(body: Any, path: str) -> Any:
     for part in path.split("."):
         try:
@@ -120,6 +136,16 @@ def _field(body: Any, path: str) -> Any:
         except (KeyError, IndexError, TypeError, ValueError):
             return "<missing>"
     return body
+
+
+def checked_task(task: Task, name: str, saved: dict[str, Any]) -> None:
+    """Run the task (its Refs resolved from `saved`) and check its answer."""
+    task = task.resolved(saved)
+    answer = invoke_task(task)
+    problems = [f"{path} = {_field(answer, path)!r}, expected {value!r}" for path, value in task.expect.items()
+                if _field(answer, path) != value]
+    if problems:
+        raise ScenarioFailed(f"{name}: task {task.payload['task']}: {'; '.join(problems)}\n{str(answer)[:2000]}")
 
 
 def checked(request: Request, name: str, saved: dict[str, Any]) -> int:
@@ -173,9 +199,9 @@ def _identity_provider():
 
 
 def _run(
-    scenarios: tuple[Scenario, ...], recorder: CallRecorder, secrets: OperationCounter, s3: OperationCounter,
-    browser=None,
+    scenarios: tuple[Scenario, ...], recorder: CallRecorder, others: tuple[OperationCounter, ...], browser=None,
 ) -> list[Measurement]:
+    """`others`: the Secrets Manager, S3, Step Functions and SES counters, in Cost's order."""
     measurements = []
     saved: dict[str, Any] = {}
     for scenario in scenarios:
@@ -183,10 +209,27 @@ def _run(
             _upload(scenario.upload, saved)
         if scenario.card_tap:
             _card_tap(scenario.card_tap, saved, browser)
-        recorder.take(), secrets.take(), s3.take()
-        status = checked(scenario.request, scenario.name, saved)
-        measurements.append(Measurement(scenario, status, Cost(recorder.take(), secrets.take(), s3.take())))
+        recorder.take()
+        for counter in others:
+            counter.take()
+        if isinstance(scenario.request, Task):
+            status = None
+            checked_task(scenario.request, scenario.name, saved)
+        else:
+            status = checked(scenario.request, scenario.name, saved)
+        measurements.append(Measurement(scenario, status, Cost(recorder.take(), *(c.take() for c in others))))
     return measurements
+
+
+def _premium_workflow() -> str:
+    """The premium state machine in moto, with the deployed definition (its tasks' functions registered in moto's
+    Lambda, as the local runtime does); its ARN. Not executed: moto runs no execution unless configured to."""
+    from local.workflows import create_state_machines, register_lambda_functions
+    from shared.functions import FUNCTIONS
+
+    iam = boto3.client("iam", region_name=REGION)
+    arns = register_lambda_functions(iam, boto3.client("lambda", region_name=REGION), tuple(f.name for f in FUNCTIONS))
+    return create_state_machines(iam, boto3.client("stepfunctions", region_name=REGION), arns)["premium"]
 
 
 def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, ...] = SCENARIOS) -> SizeResult:
@@ -198,35 +241,36 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
             boto3.client("secretsmanager", region_name=REGION), CHECKIN_KEYS_SECRET, CHECKIN_VERIFY_KEYS_SECRET
         )
         create_evidence_bucket(boto3.client("s3", region_name=REGION), EVIDENCE_BUCKET)
+        create_sender_identity(boto3.client("sesv2", region_name=REGION), MAIL_FROM)
+        create_approval_secret(boto3.client("secretsmanager", region_name=REGION), APPROVAL_SECRET)
         # The citizens' pool, where account deletion deletes the sign-in; its id is new with every moto.
         pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="furusato-citizens")
-        placeholder = os.environ.get("CITIZEN_USER_POOL_ID", "")
+        placeholders = {name: os.environ.get(name, "") for name in ("CITIZEN_USER_POOL_ID", "PREMIUM_STATE_MACHINE")}
         os.environ["CITIZEN_USER_POOL_ID"] = pool["UserPool"]["Id"]
+        os.environ["PREMIUM_STATE_MACHINE"] = _premium_workflow()
         settings.cache_clear()
         data = dataset.load(loader, TABLE_NAME, size, dataset.joined_profiles(), load_method)
         from shared import wiring
 
         http = _identity_provider()
         original_http, wiring.http = wiring.http, lambda: http
-        modules = {handler_module(s.request.route.function) for s in scenarios}
+        modules = {handler_module(s.function) for s in scenarios}
         for module in modules:
             new_container(module)
         started = time.perf_counter()
         clock.freeze(BENCH_NOW)
         try:
             with without_whole_table_work():  # moto's whole-table copies and sorts: not DynamoDB's cost
-                counters = (
-                    CallRecorder(aws.client("dynamodb")),
-                    OperationCounter(aws.client("secretsmanager")),
-                    OperationCounter(aws.client("s3")),
+                others = tuple(
+                    OperationCounter(aws.client(service)) for service in ("secretsmanager", "s3", "stepfunctions", "sesv2")
                 )
-                measurements = _run(scenarios, *counters, browser=http.client)
+                measurements = _run(scenarios, CallRecorder(aws.client("dynamodb")), others, browser=http.client)
         finally:
             wiring.http = original_http
             clock.reset()
             for module in modules:
                 new_container(module)
             aws.reset()
-            os.environ["CITIZEN_USER_POOL_ID"] = placeholder
+            os.environ.update(placeholders)
             settings.cache_clear()
     return SizeResult(size, data, measurements, time.perf_counter() - started)

@@ -9,8 +9,9 @@ people attended 1 to 10 activities of organisations they are registered with, ea
 (the venue municipality's and its prefecture's, R-ACT-4), the first projected to the records_by_activity index.
 
 The joined organisations and their activities are the same at every size (the seeded ones plus a fixed sample),
-and so is one regular attendee the scenarios read (`scenarios.REGULAR`), so only the number of registrations, and
-with it the people and their records, changes between sizes."""
+and so are the people the scenarios read (a regular attendee, Carol, and the premium applicants Fiona, Grace and
+Hana: `_scenario_people`), so only the number of registrations, and with it the people and their records, changes
+between sizes."""
 
 from __future__ import annotations
 
@@ -29,17 +30,31 @@ from local.seed import DEFAULT_PROFILES, JOINED_AT
 from shared.clock import TOKYO
 from shared.dal import keys
 from shared.dal.activities import _activity_item, _record_item  # the exact items the API writes
-from shared.dal.repository import Repository, _dump, _registration_item
+from shared.dal.premium import GUARD_ATTRIBUTE
+from shared.dal.repository import VERIFICATION_ATTRIBUTE, Repository, _dump, _registration_item
 from shared.domain import activities as activity_rules
+from shared.domain import premium as premium_rules
 from shared.domain import registration as rules
 from shared.domain.activities import Activity, ActivityRecord
 from shared.domain.models import CardDesign, Intro, OrganisationProfile, PersonalInfo, Registration
+from shared.domain.verification import AccountVerification
 from shared.domain.survey import COMMON_QUESTIONS, COMMON_SURVEY_VERSION
 from shared.organisations import catalog
 from shared.organisations.catalog import Organisation
 
 from .motopatch import incremental_item_sizes
-from .scenarios import BENCH_NOW, CAROL, GIFU, HIDA, REGULAR
+from .scenarios import (
+    BENCH_NOW,
+    CAROL,
+    FIONA,
+    GIFU,
+    GRACE,
+    GRACE_EXPIRES_ON,
+    HANA,
+    HANA_RECORDS,
+    HIDA,
+    REGULAR,
+)
 
 SEED = 20260401
 EXTRA_JOINED_MUNICIPALITIES = 250
@@ -126,9 +141,10 @@ def activity_pool(profiles: tuple[OrganisationProfile, ...]) -> dict[str, list[A
 
 
 def _attendance(
-    activity: Activity, user_id: str, source: str, recorded_at: datetime
+    activity: Activity, user_id: str, source: str, recorded_at: datetime, day: date | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The items of one attendance, as ActivityRepository.record_attendance writes them."""
+    """The items of one attendance, as ActivityRepository.record_attendance writes them: on `day` (a multi-day or
+    blanket activity's; a single activity's is its start day)."""
     venue = catalog.get(activity.venue_code)
     for index, code in enumerate(activity_rules.counted_for(venue)):
         record = ActivityRecord(
@@ -137,7 +153,7 @@ def _attendance(
             activity_id=activity.id,
             designated_by=activity.organisation_code,
             venue_code=venue.code,
-            day=activity.starts_at.date(),
+            day=day or activity.starts_at.date(),
             source=source,
             recorded_at=recorded_at,
             recorded_by=f"staff-{activity.organisation_code}" if source == "staff_entry" else None,
@@ -157,12 +173,16 @@ class Dataset:
     attendances: int = 0
     records: int = 0  # two per attendance
     regular_attendances: int = 0  # the regular attendee's (scenarios.REGULAR): every 飛騨市 activity
+    # Hana's (scenarios.HANA): records at 飛騨市 in the 12 months, over activities 岐阜県 designated there
+    many_records: int = 0
+    many_records_activities: int = 0
+    # Every item of the people the scenarios read (registrations, accounts, records; Hana's activities)
+    scenario_people_items: int = 0
     load_seconds: float = 0.0  # generating and writing everything
 
     @property
     def items(self) -> int:
-        regular = 6 + 2 * self.regular_attendances  # the regular and Carol: 2 registrations and an account each
-        return self.registrations + self.accounts + self.activities + self.records + regular
+        return self.registrations + self.accounts + self.activities + self.records + self.scenario_people_items
 
 
 class _People:
@@ -264,28 +284,129 @@ class _People:
         return self.attendance_rng.choices(list(RECORD_SOURCES), list(RECORD_SOURCES.values()))[0]
 
 
-def _hida_citizen(user_id: str) -> Iterator[dict[str, Any]]:
+def _hida_citizen(user_id: str, personal: PersonalInfo | None = None) -> Iterator[dict[str, Any]]:
     """Registered with 飛騨市 (岐阜県 co-registered), with an account."""
     since = datetime(2026, 4, 2, 9, 0, tzinfo=TOKYO)
     yield _dump(_registration_item(Registration(
         organisation_code=HIDA, user_id=user_id, since=since, direct=True, survey_version=COMMON_SURVEY_VERSION,
-        answers={"relationship": ["type3_community_work"], "interests": ["volunteer_recruitment"]},
+        answers={"relationship": ["type3_community_work"], "interests": ["volunteer_recruitment"]}, personal=personal,
     )))
     yield _dump(_registration_item(Registration(
-        organisation_code=GIFU, user_id=user_id, since=since, direct=False, via=frozenset({HIDA}),
+        organisation_code=GIFU, user_id=user_id, since=since, direct=False, via=frozenset({HIDA}), personal=personal,
     )))
     yield _dump({**keys.account(user_id), "type": "Account", "last_access": "2027-05-30"})
 
 
-def _regular(pool: dict[str, list[Activity]], dataset: Dataset) -> Iterator[dict[str, Any]]:
-    """The people the scenarios read, the same at every size and not counted among the registrations: the regular
-    attendee, registered with 飛騨市 and present at every 飛騨市 activity of the pool, and Carol, registered with
-    飛騨市, who will send evidence instead of scanning."""
+def _verified_hida_citizen(
+    user_id: str, card: PersonalInfo, verified_on: date, premium_expires_on: date | None = None
+) -> Iterator[dict[str, Any]]:
+    """Registered with 飛騨市 (岐阜県 co-registered) and verified with a My Number Card living elsewhere, as the
+    verify function leaves it (shared/dal/verification.py): the subject claim, the account's verification, the
+    card's 4 info in both registrations, residence judged from the card's address. With `premium_expires_on`:
+    premium at 飛騨市 from an approval a year before (the registration's expiry, the account's premium guard
+    bumped once, as PremiumRepository.decide leaves them)."""
+    subject_hash = f"bench-{user_id}"  # a keyed hash deployed; any unique value here
+    verification = AccountVerification(status="verified", subject_hash=subject_hash, verified_on=verified_on)
+    since = datetime(2026, 4, 2, 9, 0, tzinfo=TOKYO)
+    verified = {"personal_verified_on": verified_on.isoformat(), "resident_basis": premium_rules.VERIFIED_ADDRESS}
+    premium = {"premium_expires_on": premium_expires_on.isoformat(), "long_stay_marker": False} if premium_expires_on else {}
+    yield _dump({**_registration_item(Registration(
+        organisation_code=HIDA, user_id=user_id, since=since, direct=True, survey_version=COMMON_SURVEY_VERSION,
+        answers={"relationship": ["type2_regular_visits"], "interests": ["volunteer_recruitment"]}, personal=card,
+    )), **verified, **premium})
+    yield _dump({**_registration_item(Registration(
+        organisation_code=GIFU, user_id=user_id, since=since, direct=False, via=frozenset({HIDA}), personal=card,
+    )), **verified})
+    account = {**keys.account(user_id), "type": "Account", "last_access": "2027-05-30",
+               VERIFICATION_ATTRIBUTE: verification.model_dump(mode="json", exclude_none=True)}
+    if premium_expires_on:
+        account[GUARD_ATTRIBUTE] = 1
+    yield _dump(account)
+    yield _dump({**keys.subject_claim(subject_hash), "type": "SubjectClaim", "user_id": user_id,
+                 "verified_on": verified_on.isoformat()})
+
+
+def _attended(activities: list[Activity], user_id: str) -> Iterator[dict[str, Any]]:
+    for activity in activities:
+        yield from _attendance(activity, user_id, "qr_printed", activity.starts_at + timedelta(minutes=5))
+
+
+# Hana's year at 飛騨市 (R-PRE-1, R-PRE-2): activities 岐阜県 designated in 飛騨市 (so 飛騨市's own list stays the
+# pool's), a blanket one (包括指定, a day's record each time), multi-day ones attended every day, single ones.
+MANY_RECORDS_BLANKET_DAYS = 100
+MANY_RECORDS_MULTI_DAY = (20, 5)  # activities, days each
+MANY_RECORDS_SINGLE = 100
+assert MANY_RECORDS_BLANKET_DAYS + MANY_RECORDS_MULTI_DAY[0] * MANY_RECORDS_MULTI_DAY[1] + MANY_RECORDS_SINGLE == HANA_RECORDS
+
+
+def _many_records_activities() -> list[tuple[Activity, list[date]]]:
+    """Hana's activities and the days she attended each, all in the 12 months before BENCH_NOW."""
+    first, _ = premium_rules.window(BENCH_NOW.date())
+    hida = catalog.get(HIDA)
+
+    def activity(n: int, name: str, starts: datetime, ends: datetime, **flags: bool) -> Activity:
+        created = starts - timedelta(days=14)
+        return Activity(
+            id=f"a{uuid.uuid5(uuid.NAMESPACE_URL, f'bench/hana/{n}').hex[:16]}", organisation_code=GIFU,
+            venue_code=HIDA, name=f"{hida.name} {name}", kind="project", starts_at=starts, ends_at=ends,
+            place=f"{hida.name} 公民館", created_at=created, updated_at=created, **flags,
+        )
+
+    def at(day: date, hour: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, 0, tzinfo=TOKYO)
+
+    found = []
+    blanket_from = first + timedelta(days=2)
+    blanket = activity(0, "まちづくり協議会の活動（包括指定）", at(first, 9), at(first + timedelta(days=362), 17), blanket=True)
+    found.append((blanket, [blanket_from + timedelta(days=3 * i) for i in range(MANY_RECORDS_BLANKET_DAYS)]))
+    count, days = MANY_RECORDS_MULTI_DAY
+    for k in range(count):
+        start = first + timedelta(days=9 + 17 * k)
+        multi = activity(1 + k, f"{ACTIVITY_NAMES[k % len(ACTIVITY_NAMES)]}（{days}日間）", at(start, 9),
+                         at(start + timedelta(days=days - 1), 17), multi_day=True)
+        found.append((multi, [start + timedelta(days=d) for d in range(days)]))
+    for j in range(MANY_RECORDS_SINGLE):
+        day = first + timedelta(days=7 + 3 * j)
+        found.append((activity(100 + j, ACTIVITY_NAMES[j % len(ACTIVITY_NAMES)], at(day, 13), at(day, 16)), [day]))
+    return found
+
+
+def _scenario_people(pool: dict[str, list[Activity]], dataset: Dataset) -> Iterator[dict[str, Any]]:
+    """The people the scenarios read, the same at every size and not counted among the registrations:
+    - the regular attendee, registered with 飛騨市 and present at every 飛騨市 activity of the pool;
+    - Carol, registered with 飛騨市, who will send evidence instead of scanning;
+    - Fiona, registered with 飛騨市 (with an e-mail address), present at 6 of its activities of the 12 months;
+      she verifies and applies for premium in the scenarios;
+    - Grace, verified, premium at 飛騨市 until GRACE_EXPIRES_ON (renewal window open), present at 5 of its
+      activities of her premium year: she renews;
+    - Hana, verified, HANA_RECORDS records at 飛騨市 in the 12 months (`_many_records_activities`)."""
     yield from _hida_citizen(CAROL)
     yield from _hida_citizen(REGULAR)
     for activity in pool[HIDA]:
         dataset.regular_attendances += 1
         yield from _attendance(activity, REGULAR, "qr_printed", activity.starts_at + timedelta(minutes=5))
+    first, last = premium_rules.window(BENCH_NOW.date())
+    this_year = [a for a in pool[HIDA] if first <= a.starts_at.date() <= last]
+    yield from _hida_citizen(FIONA, PersonalInfo(email="fiona@example.jp"))
+    yield from _attended(this_year[:6], FIONA)
+    yield from _verified_hida_citizen(
+        GRACE, PersonalInfo(name="大阪 恵", postal_code="530-0001", address="大阪府大阪市北区梅田1-1-1",
+                            birth_date=date(1980, 2, 14), gender="female", email="grace@example.jp"),
+        verified_on=date(2026, 7, 10), premium_expires_on=GRACE_EXPIRES_ON,
+    )
+    grace_first, _ = premium_rules.counting_period(BENCH_NOW.date(), GRACE_EXPIRES_ON)
+    yield from _attended([a for a in this_year if a.starts_at.date() >= grace_first][-5:], GRACE)
+    yield from _verified_hida_citizen(
+        HANA, PersonalInfo(name="名古屋 華", postal_code="460-0008", address="愛知県名古屋市中区栄3-1-1",
+                           birth_date=date(1972, 9, 3), gender="female"),
+        verified_on=date(2026, 5, 20),
+    )
+    for activity, days in _many_records_activities():
+        dataset.many_records_activities += 1
+        yield _dump(_activity_item(activity))
+        for day in days:
+            dataset.many_records += 1
+            yield from _attendance(activity, HANA, "qr_printed", datetime.combine(day, activity.starts_at.timetz()), day)
 
 
 def items(count: int, profiles: tuple[OrganisationProfile, ...], dataset: Dataset) -> Iterator[dict[str, Any]]:
@@ -296,7 +417,9 @@ def items(count: int, profiles: tuple[OrganisationProfile, ...], dataset: Datase
         for activity in activities:
             dataset.activities += 1
             yield _dump(_activity_item(activity))
-    yield from _regular(pool, dataset)
+    for item in _scenario_people(pool, dataset):
+        dataset.scenario_people_items += 1
+        yield item
     people = _People(profiles)
     while dataset.registrations < count:
         user_id, registrations = people.person(room=count - dataset.registrations)

@@ -19,6 +19,12 @@ VERIFIER_SECRET = "furusato-bench/verifier-keys"
 PROVIDER_ISSUER = "https://provider.bench"  # the development provider, answered in-process (local/wsgi_http.py)
 VERIFIER_CLIENT_ID = "furusato-bench"
 VERIFIER_REDIRECT_URI = "https://app.bench/verification/callback"
+# The premium workflow (R-PRE-5): costs.measure creates the state machine in moto (not executed: its tasks are
+# invoked directly, bench/scenarios.py) and puts its ARN here; this is what that ARN is in moto's account.
+PREMIUM_STATE_MACHINE = "arn:aws:states:ap-northeast-1:123456789012:stateMachine:furusato-premium"
+MAIL_FROM = "no-reply@furusato.bench"
+APPROVAL_SECRET = "furusato-bench/approval-keys"
+APPROVAL_BASE_URL = "https://admin.bench/v1"
 
 # What the functions read at import or at first use. The organisation and signing key caches are the deployed
 # defaults (shared.config), not the tests' 0: the bench measures what a warm container does.
@@ -39,6 +45,10 @@ VARIABLES: dict[str, str] = {
         f'"token_endpoint": "{PROVIDER_ISSUER}/token", "jwks_uri": "{PROVIDER_ISSUER}/jwks", '
         f'"client_id": "{VERIFIER_CLIENT_ID}", "redirect_uri": "{VERIFIER_REDIRECT_URI}"}}'
     ),
+    "PREMIUM_STATE_MACHINE": PREMIUM_STATE_MACHINE,
+    "MAIL_FROM": MAIL_FROM,
+    "APPROVAL_SECRET": APPROVAL_SECRET,
+    "APPROVAL_BASE_URL": APPROVAL_BASE_URL,
     "CITIZEN_USER_POOL_ID": "ap-northeast-1_bench",  # the account function starts; costs.measure puts moto's pool id
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",

@@ -1,8 +1,12 @@
 """Counts what a handler asks of DynamoDB, from botocore's own events on the client it uses: one `before-call`
 per API call (a round trip; botocore's retries of it would not be counted, and moto never throttles), and the
 parsed response from `after-call`, which botocore emits before it raises a ClientError, so failed conditional
-writes are seen too. Other services a handler calls (Secrets Manager for the check-in signing keys, S3 for evidence
-files) are counted the same way, as calls only."""
+writes are seen too. Other services a handler calls (Secrets Manager for the check-in signing keys and the approval
+keys, S3 for evidence files, Step Functions for the premium workflow, SES for its e-mails) are counted the same way,
+as calls only.
+
+Items read are what DynamoDB returns (and bills, reads being by key or key condition): a Query for a page of 100
+asks for 101 (the extra one says a next page exists), so a person's 300 records take 3 Queries returning 302."""
 
 from __future__ import annotations
 
@@ -107,11 +111,13 @@ class OperationCounter:
 
 @dataclass
 class Cost:
-    """What one API request cost in DynamoDB terms, and its Secrets Manager and S3 calls."""
+    """What one API request (or workflow task) cost in DynamoDB terms, and its calls to other services."""
 
     calls: list[Call] = field(default_factory=list)
     secret_calls: list[str] = field(default_factory=list)  # e.g. GetSecretValue
     s3_calls: list[str] = field(default_factory=list)  # e.g. HeadObject (presigned URLs are no calls)
+    workflow_calls: list[str] = field(default_factory=list)  # Step Functions: StartExecution, SendTaskSuccess
+    mail_calls: list[str] = field(default_factory=list)  # SES: SendEmail
 
     @property
     def round_trips(self) -> int:

@@ -5,7 +5,10 @@ warm containers, as most requests do.
 
 The clock is frozen at BENCH_NOW for the whole run (`shared.clock`), during the activity the scenarios designate,
 so every figure is reproducible. Values that only exist once an earlier request made them (the new activity's id,
-its check-in code URLs) are `Ref`s to what that request saved from its response."""
+its check-in code URLs) are `Ref`s to what that request saved from its response.
+
+Functions without a route (the premium workflow's tasks) are measured as a `Task`: the function invoked with the
+payload its state machine's state sends, as the state machine would (which the bench does not run)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.clock import TOKYO
@@ -43,10 +46,25 @@ REGULAR = _user("regular")  # in the dataset at every size: 飛騨市 + 岐阜�
 CAROL = _user("carol")  # in the dataset at every size: 飛騨市 + 岐阜県; attends without scanning, sends evidence
 DAVE = _user("dave")  # registers with 飛騨市, verifies with the card of a pre-launch participant: claims 4 records
 ERIN = _user("erin")  # registers with 飛騨市, verifies as a participant living elsewhere now: 4 near matches
+# Premium (R-PRE-1..7), all three in the dataset at every size, registered with 飛騨市 (岐阜県 co-registered):
+FIONA = _user("fiona")  # attended 6 飛騨市 activities this year; verifies (lives in Tokyo), applies, is approved
+GRACE = _user("grace")  # verified, premium at 飛騨市 until GRACE_EXPIRES_ON (renewal window open): renews
+HANA = _user("hana")  # verified, HANA_RECORDS records at 飛騨市 in the 12 months: the judgement's reads for many records
 
 
 def route(method: str, path: str) -> Route:
     return next(r for r in ROUTES if r.method == method and r.path == path)
+
+
+def _resolve(value: Any, saved: dict[str, Any]) -> Any:
+    """`value` with its Refs (in dicts, at any depth) replaced by the saved values."""
+    if isinstance(value, Ref):
+        if value.name not in saved:
+            raise KeyError(f"no earlier scenario saved {value.name!r}")
+        return saved[value.name]
+    if isinstance(value, dict):
+        return {k: _resolve(x, saved) for k, x in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -77,24 +95,41 @@ class Request:
             path = path.replace(f"{{{name}}}", str(value))
         return path
 
+    @property
+    def function(self) -> str:
+        return self.route.function
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """What the report names it by: method and route."""
+        return self.route.method, self.route.path
+
     def resolved(self, saved: dict[str, Any]) -> Request:
         """This request with its Refs replaced by the saved values."""
-
-        def value(v: Any) -> Any:
-            if isinstance(v, Ref):
-                if v.name not in saved:
-                    raise KeyError(f"no earlier scenario saved {v.name!r}")
-                return saved[v.name]
-            if isinstance(v, dict):
-                return {k: value(x) for k, x in v.items()}
-            return v
-
         return replace(
             self,
-            path_parameters={k: value(v) for k, v in self.path_parameters.items()},
-            body=value(self.body),
-            expect={k: value(v) for k, v in self.expect.items()},
+            path_parameters={k: _resolve(v, saved) for k, v in self.path_parameters.items()},
+            body=_resolve(self.body, saved),
+            expect={k: _resolve(v, saved) for k, v in self.expect.items()},
         )
+
+
+@dataclass(frozen=True)
+class Task:
+    """A state machine's task: `function` invoked directly with the payload its state sends (no HTTP, no route),
+    as tests/handlers/test_least_privilege.py invokes them. The function's answer is what the state machine routes
+    on (`expect` checks it, "a.b" paths); an exception would fail the task (the state machine's retry)."""
+
+    function: str
+    payload: dict[str, Any]  # values may be Refs
+    expect: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        return "task", self.payload["task"]
+
+    def resolved(self, saved: dict[str, Any]) -> Task:
+        return replace(self, payload=_resolve(self.payload, saved), expect=_resolve(self.expect, saved))
 
 
 @dataclass(frozen=True)
@@ -121,12 +156,16 @@ class CardTap:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    request: Request
+    request: Request | Task
     note: str = ""
     # A figure the report states on its own (e.g. "check-in"): scenarios sharing a key are listed together.
     key: str = ""
     upload: Upload | None = None
     card_tap: CardTap | None = None
+
+    @property
+    def function(self) -> str:
+        return self.request.function
 
 
 LIST = route("GET", "/organisations")
@@ -172,6 +211,13 @@ CONFIRM_MATCH = route("POST", "/me/prelaunch-matches/{code}/{match_id}/confirm")
 DECLINE_MATCH = route("DELETE", "/me/prelaunch-matches/{code}/{match_id}")
 PREMIUM_SETTINGS = route("GET", "/premium-settings")
 SAVE_PREMIUM_SETTINGS = route("PUT", "/premium-settings")
+APPLY_FOR_PREMIUM = route("POST", "/me/premium-applications")
+MY_PREMIUM_APPLICATIONS = route("GET", "/me/premium-applications")
+MY_PREMIUM_APPLICATION = route("GET", "/me/premium-applications/{code}/{application_id}")
+MY_NOTICES = route("GET", "/me/notices")
+PREMIUM_QUEUE = route("GET", "/premium-applications")
+PREMIUM_APPLICATION = route("GET", "/premium-applications/{user_id}/{application_id}")
+PREMIUM_DECISION = route("POST", "/premium-applications/{user_id}/{application_id}/decision")
 
 ACTIVITY_ID = {"activity_id": Ref("activity")}
 
@@ -653,9 +699,12 @@ def _participant(i: int, **changes: str) -> dict[str, str]:
     }
 
 
-def _verification(user: str, name: str, identity: dict[str, str], expect: dict[str, Any]) -> tuple[Scenario, ...]:
+def _verification(
+    user: str, name: str, identity: dict[str, str], expect: dict[str, Any], register_first: bool = True
+) -> tuple[Scenario, ...]:
+    registration = (Scenario(f"register: 飛騨市 ({name})", register(HIDA, COMMON_ANSWERS, "registered", user=user)),)
     return (
-        Scenario(f"register: 飛騨市 ({name})", register(HIDA, COMMON_ANSWERS, "registered", user=user)),
+        *(registration if register_first else ()),
         Scenario(
             f"verification: start ({name})",
             Request(START_VERIFICATION, user=user, body={"share_with_organisations": True}, expect_status=201,
@@ -698,6 +747,160 @@ VERIFICATION_SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+# --- premium (R-PRE-1..7): apply, the workflow's tasks, staff approval, the outcome; a renewal; many records ----------
+#
+# The state machine (shared/workflows/premium.asl.json) exists in moto but does not run: applying starts its
+# execution (StartExecution, named after the application), and each of its tasks is then invoked here with the payload
+# its state sends. The task token is the bench's own: moto's non-executing backend answers SendTaskSuccess without
+# checking it, as AWS answers a token of a waiting execution.
+
+GRACE_EXPIRES_ON = date(2027, 7, 20)  # within RENEWAL_WINDOW_DAYS (60) of BENCH_NOW: renewal open
+HANA_RECORDS = 300  # her records at 飛騨市 in the 12 months (bench/dataset.py: over 121 activities)
+APPROVAL_TIMEOUT_SECONDS = 14 * 24 * 3600  # what the execution's input carries (APPROVAL_TIMEOUT_SECONDS's default)
+
+
+def _premium_ref(user: str, saved_as: str) -> dict[str, Any]:
+    return {"organisation_code": HIDA, "user_id": user, "id": Ref(saved_as)}
+
+
+def _premium_task(task: str, user: str, saved_as: str, expect: dict[str, Any] | None = None, **extra: Any) -> Task:
+    return Task("premium", {"task": task, "application": _premium_ref(user, saved_as), **extra}, expect or {})
+
+
+def _apply_for_premium(user: str, saved_as: str, renewal: bool = False) -> Request:
+    return Request(
+        APPLY_FOR_PREMIUM, user=user, body={"organisation_code": HIDA}, expect_status=201,
+        expect={"status": "judging", "renewal": renewal}, save={saved_as: "id"},
+    )
+
+
+def _decision(user: str, saved_as: str, expires_on: date) -> Request:
+    return Request(
+        PREMIUM_DECISION, {"user_id": user, "application_id": Ref(saved_as)}, staff=HIDA, body={"decision": "approve"},
+        expect={"application.status": "approved", "application.premium_expires_on": expires_on.isoformat()},
+    )
+
+
+def _request_approval(user: str, saved_as: str) -> Task:
+    return _premium_task("request_approval", user, saved_as, token=f"bench-task-token-{saved_as.replace(' ', '-')}",
+                         timeout_seconds=APPROVAL_TIMEOUT_SECONDS)
+
+
+FIONA_EXPIRES_ON = date(2028, 6, 5)  # approved on BENCH_NOW's day: a year counted from the next day (R-PRE-6)
+GRACE_RENEWED_TO = date(2028, 7, 20)  # a year from the old expiry, whenever approved (R-PRE-6)
+
+PREMIUM_SCENARIOS: tuple[Scenario, ...] = (
+    *_verification(FIONA, "fiona", {"preset": "tokyo-adult"}, {"claimed_records": 0, "offered_matches": 0},
+                   register_first=False),
+    Scenario(
+        "premium: apply",
+        _apply_for_premium(FIONA, "fiona application"),
+        note="Fiona's first request today to the renewal function: the access record (written today already by the "
+        "verify function: its condition fails); her registration; one transaction (the application, the "
+        "registration's open mark); the execution started, named after the application",
+        key="premium",
+    ),
+    Scenario(
+        "premium: apply, retried",
+        Request(APPLY_FOR_PREMIUM, user=FIONA, body={"organisation_code": HIDA}, expect={"id": Ref("fiona application")}),
+        note="the registration's open mark names the application: it is read, its execution started again (same "
+        "name and input: no second one)",
+    ),
+    Scenario(
+        "premium task: judge",
+        _premium_task("judge", FIONA, "fiona application", {"next": "await_staff"}),
+        note="the application, the registration, the account (verification), the settings, the person's "
+        "registrations (index, then their expiries), her 飛騨市 records of the 12 months (100 a Query), their "
+        "activities' counting (100 a BatchGetItem); eligible, staff approve (extra conditions): into the inbox",
+        key="premium",
+    ),
+    Scenario(
+        "premium task: request approval",
+        _request_approval(FIONA, "fiona application"),
+        note="the task token and the link's nonce kept with the application; the settings (approvers); the link "
+        "signed (approval key secret, once per container) and e-mailed (SES)",
+    ),
+    Scenario(
+        "staff: premium applications waiting",
+        Request(PREMIUM_QUEUE, staff=HIDA, expect={"applications.0.id": Ref("fiona application")}),
+        note="飛騨市's partition of the sparse inbox index",
+    ),
+    Scenario(
+        "staff: one premium application",
+        Request(
+            PREMIUM_APPLICATION, {"user_id": FIONA, "application_id": Ref("fiona application")}, staff=HIDA,
+            expect={"application.status": "awaiting_approval", "application.judgement.eligible": True},
+        ),
+    ),
+    Scenario(
+        "staff: approve premium",
+        _decision(FIONA, "fiona application", FIONA_EXPIRES_ON),
+        note="the application and its task token; the guard and the person's premium organisations (R-PRE-4); one "
+        "transaction (application, registration's expiry, the guard, the audit entry); the execution resumed",
+        key="premium",
+    ),
+    Scenario(
+        "premium task: notify",
+        _premium_task("notify", FIONA, "fiona application"),
+        note="the application; the notice (once); her registration (the e-mail she gave): e-mailed, marked sent",
+    ),
+    Scenario(
+        "my premium applications",
+        Request(MY_PREMIUM_APPLICATIONS, user=FIONA, expect={"applications.0.status": "approved"}),
+        note="the premium part of her partition of the person index",
+    ),
+    Scenario(
+        "my premium application",
+        Request(
+            MY_PREMIUM_APPLICATION, {"code": HIDA, "application_id": Ref("fiona application")}, user=FIONA,
+            expect={"status": "approved", "premium_expires_on": FIONA_EXPIRES_ON.isoformat()},
+        ),
+    ),
+    Scenario(
+        "my notices",
+        Request(MY_NOTICES, user=FIONA, expect={"notices.0.kind": "premium_approved"}),
+        note="her partition of the inbox index, newest first",
+    ),
+    Scenario(
+        "card of a premium registrant",
+        Request(CARD, {"code": HIDA}, user=FIONA, expect={"premium_expires_on": FIONA_EXPIRES_ON.isoformat()}),
+        note="premium derived from the expiry date when read (R-PRE-6); her first request today to the register "
+        "function: the access record's conditional update (written today already)",
+    ),
+    Scenario(
+        "premium renewal: apply",
+        _apply_for_premium(GRACE, "grace application", renewal=True),
+        note=f"Grace, premium until {GRACE_EXPIRES_ON.isoformat()}: the transaction requires that expiry unchanged",
+        key="premium",
+    ),
+    Scenario(
+        "premium renewal task: judge",
+        _premium_task("judge", GRACE, "grace application", {"next": "await_staff"}),
+        note="as a first judgement; only the records of her current premium year count (R-PRE-6)",
+        key="premium",
+    ),
+    Scenario("premium renewal task: request approval", _request_approval(GRACE, "grace application")),
+    Scenario(
+        "staff: approve a renewal",
+        _decision(GRACE, "grace application", GRACE_RENEWED_TO),
+        note="as an approval; the new expiry a year from the old one, required unchanged",
+        key="premium",
+    ),
+    Scenario("premium renewal task: notify", _premium_task("notify", GRACE, "grace application")),
+    Scenario(
+        f"premium: apply ({HANA_RECORDS} records)",
+        _apply_for_premium(HANA, "hana application"),
+    ),
+    Scenario(
+        f"premium task: judge, {HANA_RECORDS} records",
+        _premium_task("judge", HANA, "hana application", {"next": "await_staff"}),
+        note=f"Hana's {HANA_RECORDS} records at 飛騨市, 100 a Query, and their 121 activities' counting, 100 a "
+        "BatchGetItem; everything else as for Fiona",
+        key="premium",
+    ),
+)
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     REGISTER_SCENARIOS
     + ADMIN_SCENARIOS
@@ -708,10 +911,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     + CLOSING_SCENARIOS
     + PRELAUNCH_SCENARIOS
     + VERIFICATION_SCENARIOS
+    + PREMIUM_SCENARIOS
 )
 
 
 def uncovered_routes(scenarios: tuple[Scenario, ...] = SCENARIOS) -> list[Route]:
     """Routes of the route table that no scenario measures."""
-    measured = {s.request.route for s in scenarios}
+    measured = {s.request.route for s in scenarios if isinstance(s.request, Request)}
     return [r for r in ROUTES if r not in measured]
