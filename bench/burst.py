@@ -44,6 +44,7 @@ from local.runtime import REGION as RUNTIME_REGION
 from local.runtime import TABLE_NAME as RUNTIME_TABLE
 from shared.dal.repository import _dump, _registration_item  # the exact items the API writes
 from shared.domain.models import Registration
+from shared.domain.paging import MAX_PAGE_SIZE
 from shared.domain.survey import COMMON_SURVEY_VERSION
 
 from .scenarios import GIFU, HIDA
@@ -244,7 +245,16 @@ def _wave(name: str, http: _Http, app: str, url: str, tokens: list[str], users: 
 
 
 def _records(http: _Http, admin: str, staff: str, activity_id: str) -> list[dict[str, Any]]:
-    return _expect(http("GET", f"{admin}/activities/{activity_id}/records", staff), 200, "activity records")["records"]
+    """Every record of the activity: the list is paged (at most MAX_PAGE_SIZE a page), so page by page."""
+    records: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": MAX_PAGE_SIZE}
+    while True:
+        response = http("GET", f"{admin}/activities/{activity_id}/records", staff, params=params)
+        page = _expect(response, 200, "activity records")
+        records += page["records"]
+        if not page.get("next"):
+            return records
+        params["next"] = page["next"]
 
 
 def _record_checks(records: list[dict[str, Any]], users: list[str], label: str) -> list[Check]:

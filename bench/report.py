@@ -346,6 +346,8 @@ def to_json(report: BenchReport) -> dict[str, Any]:
                     "attendances": s.dataset.attendances,
                     "records": s.dataset.records,
                     "regular_attendances": s.dataset.regular_attendances,
+                    "many_records": s.dataset.many_records,
+                    "many_records_activities": s.dataset.many_records_activities,
                     "items": s.dataset.items,
                     "load_seconds": round(s.dataset.load_seconds, 3),
                 },

@@ -1,7 +1,7 @@
-"""The bench at tiny sizes through its Python API: it covers every route, and its figures hold what the data
-layer promises: never a Scan, a request costs the same whatever the table holds, a check-in is one round trip,
-a person's 12-month count is one Query; and a small burst of concurrent check-ins over HTTP on the local runtime
-records each person exactly once."""
+"""The bench at tiny sizes through its Python API: it covers every route and the premium workflow's tasks, and its
+figures hold what the data layer promises: never a Scan, a request costs the same whatever the table holds, a
+check-in is one round trip, a person's 12-month count is one Query, a premium judgement pages a person's records;
+and a small burst of concurrent check-ins over HTTP on the local runtime records each person exactly once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 import bench
 from bench.costs import Measurement, SizeResult
+from bench.scenarios import HANA_RECORDS, Request, Task
+from shared.functions import FUNCTIONS
 from shared.routes import ROUTES
 
 SIZES = (50, 500)
@@ -43,16 +45,25 @@ def measured(size: SizeResult) -> dict[str, Measurement]:
     return {m.scenario.name: m for m in size.measurements}
 
 
-def test_every_route_is_measured(report):
+# The premium workflow's tasks (shared/workflows/premium.asl.json) the scenarios run: the premium function has no
+# route; unanswered and fail are its error paths, measured by the fault sweep, not here.
+PREMIUM_TASKS = {"judge", "request_approval", "notify"}
+
+
+def test_every_route_and_function_is_measured(report):
     assert report.uncovered_routes == []
     text = bench.render(report)
     for size in report.sizes:
-        routes = {(m.scenario.request.route.method, m.scenario.request.route.path) for m in size.measurements}
-        assert routes == {(r.method, r.path) for r in ROUTES}
-        functions = {m.scenario.request.route.function for m in size.measurements}
-        assert functions == {r.function for r in ROUTES}
+        requests = [m.scenario.request for m in size.measurements if isinstance(m.scenario.request, Request)]
+        assert {(r.route.method, r.route.path) for r in requests} == {(r.method, r.path) for r in ROUTES}
+        assert {m.scenario.function for m in size.measurements} == {f.name for f in FUNCTIONS}
+        tasks = [m for m in size.measurements if isinstance(m.scenario.request, Task)]
+        assert {m.scenario.request.payload["task"] for m in tasks} == PREMIUM_TASKS
+        assert {m.scenario.function for m in tasks} == {"premium"} and {m.status for m in tasks} == {None}
     for route in ROUTES:
         assert f"{route.method:<6} {route.path}" in text
+    for task in PREMIUM_TASKS:
+        assert f"task   {task}" in text
 
 
 def test_round_trips_are_counted(report):
@@ -82,7 +93,8 @@ def test_cost_does_not_depend_on_table_size(report):
     for a, b in zip(small.measurements, large.measurements, strict=True):
         assert a.scenario.name == b.scenario.name
         figures = [
-            (c.round_trips, c.items_read, c.items_written, c.by_operation, c.secret_calls, c.s3_calls)
+            (c.round_trips, c.items_read, c.items_written, c.by_operation, c.secret_calls, c.s3_calls,
+             c.workflow_calls, c.mail_calls)
             for c in (a.cost, b.cost)
         ]
         assert figures[0] == figures[1], a.scenario.name
@@ -114,8 +126,9 @@ def test_signing_keys_are_fetched_once_per_container(report):
         for m in size.measurements:
             function = m.scenario.request.route.function
             calls[function] = calls.get(function, 0) + len(m.cost.secret_calls)
-        # ... and the verifier's keys (client key, subject-hash key) once by the verify function's container.
-        assert calls == {"register": 0, "checkin": 1, "admin": 1, "account": 0, "verify": 1}
+        # ... and the verifier's keys (client key, subject-hash key) once by the verify function's container, the
+        # approval keys (signing the e-mailed links) once by the premium function's.
+        assert calls == {"register": 0, "checkin": 1, "admin": 1, "account": 0, "verify": 1, "renewal": 0, "premium": 1}
 
 
 def test_other_services_are_counted(report):
@@ -183,3 +196,50 @@ def test_a_verification_reads_one_partition_per_registration_whatever_the_table(
         assert operations.count("TransactWriteItems") == 1 + 4  # the account and subject claim, then 4 claims
         assert operations.count("Query") == 1 + 2  # the registrations (index), then 飛騨市's and 岐阜県's participations
         assert "Scan" not in operations
+
+
+def test_premium_workflow_costs_the_same_whatever_the_table(report):
+    """R-PRE-5/6: applying is the registration and one transaction, then the execution started (named after the
+    application); judging reads the person's own items only; staff approval is one transaction and resumes the
+    execution; a renewal costs what a first application costs. The same at both sizes (above)."""
+    for size in report.sizes:
+        m = measured(size)
+        for name in ("premium: apply", "premium renewal: apply", f"premium: apply ({HANA_RECORDS} records)"):
+            apply = m[name]
+            assert apply.status == 201 and apply.cost.workflow_calls == ["StartExecution"], name
+            assert [c.label.split("!")[0] for c in apply.cost.calls] == ["UpdateItem", "BatchGetItem", "TransactWriteItems(2)"]
+        retried = m["premium: apply, retried"]  # the open one: read, its execution started again (same name)
+        assert retried.status == 200 and retried.cost.workflow_calls == ["StartExecution"]
+        assert retried.cost.items_written == 0
+        for name in ("staff: approve premium", "staff: approve a renewal"):
+            approve = m[name].cost
+            assert approve.workflow_calls == ["SendTaskSuccess"], name
+            # application, task token, premium guard, the person's registrations (index, then their expiries)
+            assert [c.operation for c in approve.calls][:5] == ["GetItem", "GetItem", "GetItem", "Query", "BatchGetItem"]
+            assert approve.calls[-1].label == "TransactWriteItems(4)"  # application, registration, guard, audit entry
+        for name in ("premium task: request approval", "premium renewal task: request approval"):
+            assert m[name].cost.mail_calls == ["SendEmail"], name  # the approvers' e-mail with the signed link
+        for name in ("premium task: notify", "premium renewal task: notify"):
+            assert m[name].cost.mail_calls == ["SendEmail"], name  # the person gave an e-mail address
+        assert m["premium task: judge"].cost.round_trips == m["premium renewal task: judge"].cost.round_trips
+        for name, expected in (("premium task: judge", 6), ("premium renewal task: judge", 5)):
+            records = [c for c in m[name].cost.calls if c.operation == "Query" and c.index is None]
+            assert [c.items_read for c in records] == [expected], name  # the records of the counting period only
+
+
+def test_a_judgement_pages_the_records_of_a_person_with_many(report):
+    """The judge task reads a person's records at the organisation 100 a Query (101 asked: the extra one says more
+    follow) and their activities' counting 100 keys a BatchGetItem: bounded by the person's own records."""
+    for size in report.sizes:
+        m = measured(size)
+        few, many = m["premium task: judge"].cost, m[f"premium task: judge, {HANA_RECORDS} records"].cost
+        records = [c for c in many.calls if c.operation == "Query" and c.index is None]
+        assert [c.items_read for c in records] == [101, 101, 100]
+        activities = many.calls[many.calls.index(records[-1]) + 1:-1]
+        assert [c.operation for c in activities] == ["BatchGetItem", "BatchGetItem"]
+        assert sum(c.items_read for c in activities) == size.dataset.many_records_activities == 121
+        assert size.dataset.many_records == HANA_RECORDS
+        assert many.round_trips == few.round_trips + 3  # two more record pages, one more BatchGetItem
+        assert many.items_read == few.items_read - 6 - 6 + 302 + 121
+    text = bench.render(report)
+    assert f"premium task: judge, {HANA_RECORDS} records: {many.round_trips} round trips, {many.items_read} items read" in text
