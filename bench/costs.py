@@ -261,9 +261,8 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         clock.freeze(BENCH_NOW)
         try:
             with without_whole_table_work():  # moto's whole-table copies and sorts: not DynamoDB's cost
-                others = tuple(
-                    OperationCounter(aws.client(service)) for service in ("secretsmanager", "s3", "stepfunctions", "sesv2")
-                )
+                services = ("secretsmanager", "s3", "stepfunctions", "sesv2")
+                others = tuple(OperationCounter(aws.client(service)) for service in services)
                 measurements = _run(scenarios, CallRecorder(aws.client("dynamodb")), others, browser=http.client)
         finally:
             wiring.http = original_http

@@ -309,7 +309,9 @@ def _verified_hida_citizen(
     verification = AccountVerification(status="verified", subject_hash=subject_hash, verified_on=verified_on)
     since = datetime(2026, 4, 2, 9, 0, tzinfo=TOKYO)
     verified = {"personal_verified_on": verified_on.isoformat(), "resident_basis": premium_rules.VERIFIED_ADDRESS}
-    premium = {"premium_expires_on": premium_expires_on.isoformat(), "long_stay_marker": False} if premium_expires_on else {}
+    premium = (
+        {"premium_expires_on": premium_expires_on.isoformat(), "long_stay_marker": False} if premium_expires_on else {}
+    )
     yield _dump({**_registration_item(Registration(
         organisation_code=HIDA, user_id=user_id, since=since, direct=True, survey_version=COMMON_SURVEY_VERSION,
         answers={"relationship": ["type2_regular_visits"], "interests": ["volunteer_recruitment"]}, personal=card,
@@ -336,7 +338,10 @@ def _attended(activities: list[Activity], user_id: str) -> Iterator[dict[str, An
 MANY_RECORDS_BLANKET_DAYS = 100
 MANY_RECORDS_MULTI_DAY = (20, 5)  # activities, days each
 MANY_RECORDS_SINGLE = 100
-assert MANY_RECORDS_BLANKET_DAYS + MANY_RECORDS_MULTI_DAY[0] * MANY_RECORDS_MULTI_DAY[1] + MANY_RECORDS_SINGLE == HANA_RECORDS
+assert (
+    MANY_RECORDS_BLANKET_DAYS + MANY_RECORDS_MULTI_DAY[0] * MANY_RECORDS_MULTI_DAY[1] + MANY_RECORDS_SINGLE
+    == HANA_RECORDS
+)
 
 
 def _many_records_activities() -> list[tuple[Activity, list[date]]]:
@@ -406,7 +411,8 @@ def _scenario_people(pool: dict[str, list[Activity]], dataset: Dataset) -> Itera
         yield _dump(_activity_item(activity))
         for day in days:
             dataset.many_records += 1
-            yield from _attendance(activity, HANA, "qr_printed", datetime.combine(day, activity.starts_at.timetz()), day)
+            recorded_at = datetime.combine(day, activity.starts_at.timetz())
+            yield from _attendance(activity, HANA, "qr_printed", recorded_at, day)
 
 
 def items(count: int, profiles: tuple[OrganisationProfile, ...], dataset: Dataset) -> Iterator[dict[str, Any]]:

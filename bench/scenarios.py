@@ -802,7 +802,9 @@ PREMIUM_SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "premium: apply, retried",
-        Request(APPLY_FOR_PREMIUM, user=FIONA, body={"organisation_code": HIDA}, expect={"id": Ref("fiona application")}),
+        Request(
+            APPLY_FOR_PREMIUM, user=FIONA, body={"organisation_code": HIDA}, expect={"id": Ref("fiona application")}
+        ),
         note="the registration's open mark names the application: it is read, its execution started again (same "
         "name and input: no second one)",
     ),
