@@ -25,6 +25,9 @@ PREMIUM_STATE_MACHINE = "arn:aws:states:ap-northeast-1:123456789012:stateMachine
 MAIL_FROM = "no-reply@furusato.bench"
 APPROVAL_SECRET = "furusato-bench/approval-keys"
 APPROVAL_BASE_URL = "https://admin.bench/v1"
+# The approval page's staff sign-in (admin, checked at cold start): placeholders, as no scenario signs staff in there.
+STAFF_USER_POOL_ID = "ap-northeast-1_benchstaff"
+STAFF_CLIENT_ID = "furusato-bench-staff"
 
 # What the functions read at import or at first use. The organisation and signing key caches are the deployed
 # defaults (shared.config), not the tests' 0: the bench measures what a warm container does.
@@ -49,6 +52,8 @@ VARIABLES: dict[str, str] = {
     "MAIL_FROM": MAIL_FROM,
     "APPROVAL_SECRET": APPROVAL_SECRET,
     "APPROVAL_BASE_URL": APPROVAL_BASE_URL,
+    "STAFF_USER_POOL_ID": STAFF_USER_POOL_ID,
+    "STAFF_CLIENT_ID": STAFF_CLIENT_ID,
     "CITIZEN_USER_POOL_ID": "ap-northeast-1_bench",  # the account function starts; costs.measure puts moto's pool id
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",

@@ -85,7 +85,7 @@ def _key_figures(sizes: list[SizeResult]) -> list[str]:
 
 def _judgement_figures(cost) -> str:
     """Round trips and items read of a judge task, and the share of its records (Queries on the table itself, 100 a
-    page) and of its activities' counting (the BatchGetItems after them, 100 keys each)."""
+    page) and of its activities' names and counting (the BatchGetItems after them, 100 keys each)."""
     calls = cost.calls
     first = next((i for i, c in enumerate(calls) if c.operation == "Query" and c.index is None), len(calls))
     records = [c for c in calls if c.operation == "Query" and c.index is None]
@@ -116,8 +116,8 @@ def _judgements(sizes: list[SizeResult]) -> list[str]:
     return [
         "Premium judgement (the judge task): the application, the registration, the account, the settings, the",
         "person's registrations (index, then their expiries), their records at the organisation in the 12 months",
-        "(100 a Query: 101 asked, the extra one says more follow), their activities' counting (100 keys a",
-        "BatchGetItem), then the outcome (an UpdateItem: into the approvals inbox):",
+        "(100 a Query: 101 asked, the extra one says more follow), their activities' names and counting (100 keys a",
+        "BatchGetItem each), then the outcome (an UpdateItem: into the approvals inbox):",
         *lines,
     ]
 

@@ -813,7 +813,8 @@ PREMIUM_SCENARIOS: tuple[Scenario, ...] = (
         _premium_task("judge", FIONA, "fiona application", {"next": "await_staff"}),
         note="the application, the registration, the account (verification), the settings, the person's "
         "registrations (index, then their expiries), her 飛騨市 records of the 12 months (100 a Query), their "
-        "activities' counting (100 a BatchGetItem); eligible, staff approve (extra conditions): into the inbox",
+        "activities' names and counting (100 a BatchGetItem each); eligible, staff approve (extra conditions): into "
+        "the inbox",
         key="premium",
     ),
     Scenario(
@@ -896,8 +897,8 @@ PREMIUM_SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         f"premium task: judge, {HANA_RECORDS} records",
         _premium_task("judge", HANA, "hana application", {"next": "await_staff"}),
-        note=f"Hana's {HANA_RECORDS} records at 飛騨市, 100 a Query, and their 121 activities' counting, 100 a "
-        "BatchGetItem; everything else as for Fiona",
+        note=f"Hana's {HANA_RECORDS} records at 飛騨市, 100 a Query, and their 121 activities' names and counting, "
+        "100 a BatchGetItem each; everything else as for Fiona",
         key="premium",
     ),
 )
