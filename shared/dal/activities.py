@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -321,15 +321,16 @@ class ActivityRepository:
         )
         return {item["id"]: item["name"] for item in found}
 
-    def counting_of_activities(self, activities: set[tuple[str, str]]) -> dict[str, str]:
-        """How each (designating organisation, activity id)'s records count for premium (single, multi-day,
-        blanket: shared.domain.premium.counting_of): one BatchGetItem per 100 of the flags only."""
+    def kinds_and_names(self, activities: set[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        """Each (designating organisation, activity id)'s current name and how its records count for premium
+        (single, multi-day, blanket: shared.domain.premium.counting_of): one BatchGetItem per 100, of those
+        attributes only."""
         found = batch_get(
             self._client, self._table, [keys.activity(org, aid) for org, aid in sorted(activities)],
-            projection="id, multi_day, blanket",
+            projection="id, #name, multi_day, blanket", names={"#name": "name"},
         )
         return {
-            item["id"]: "blanket" if item.get("blanket") else "multi_day" if item.get("multi_day") else "single"
+            item["id"]: (item["name"], "blanket" if item.get("blanket") else "multi_day" if item.get("multi_day") else "single")
             for item in found
         }
 

@@ -55,7 +55,6 @@ from ..domain.premium_application import (
 )
 from ..domain.staff import EDITOR, VIEWER, StaffMember
 from ..organisations import catalog
-from .activities import with_activity_names
 from .organisations import organisation_ref
 
 logger = logging.getLogger(__name__)
@@ -221,11 +220,15 @@ class PremiumJudge:
         requirements = self.settings.get(code).requirements()
         expiries = self._expiries(user_id)
         first, last = premium.window(today)
-        # The activities' current names: the occasions show them to the person and to staff (the approval page).
-        records = with_activity_names(self.activities, self._records(code, user_id, first, last))
-        counting = self.activities.counting_of_activities(
+        records = self._records(code, user_id, first, last)
+        # Each activity's kind (how its records count) and current name (the occasions show it to the person and to
+        # staff), read together; a claimed pre-launch record has no Activity item and keeps its own name.
+        kinds = self.activities.kinds_and_names(
             {(r.designated_by, r.activity_id) for r in records if not r.activity_id.startswith(premium.PRELAUNCH_ACTIVITY_PREFIX)}
         )
+        records = [r.model_copy(update={"activity_name": kinds[r.activity_id][0]}) if r.activity_id in kinds else r
+                   for r in records]
+        counting = {activity_id: kind for activity_id, (_, kind) in kinds.items()}
         period_first, period_last = premium.counting_period(today, expiries.get(code))
         counted = premium.count_occasions(
             records, organisation_code=code, counting=counting, first_day=period_first, last_day=period_last,

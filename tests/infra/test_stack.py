@@ -37,7 +37,6 @@ from shared.functions import (
     TABLE,
     VERIFIER_KEYS,
     Function,
-    StateMachineTask,
 )
 from shared.dal.approval_keys import SECRET_FIELD, ApprovalKeys
 from shared.routes import ROUTES, Route
