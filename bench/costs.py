@@ -5,8 +5,12 @@ BENCH_NOW, then the scenarios in order through each function's `lambda_handler`,
 Every function gets its DynamoDB client from `shared.dal.aws.client("dynamodb")`, one client per process (per
 container when deployed): the calls are counted on it, scenario by scenario, so each figure is one request of one
 function. Secrets Manager calls are counted on `aws.client("secretsmanager")`, which the signing key stores use,
-S3 calls on `aws.client("s3")` (evidence files), Step Functions calls on `aws.client("stepfunctions")` and SES calls
-on `aws.client("sesv2")` (the premium workflow).
+S3 calls on `aws.client("s3")` (evidence files), Step Functions calls on `aws.client("stepfunctions")`, SES calls
+on `aws.client("sesv2")` (the premium workflow) and Cognito calls on `aws.client("cognito-idp")` (the approval page's
+staff sign-in, account deletion).
+
+The approval page signs staff in on a staff pool of this moto (an editor of 飛騨市, the approver of the premium
+settings); the ID token's JWKS, which the admin function fetches over HTTP, is answered by moto too.
 
 The premium state machine exists in moto with the deployed definition but is not executed (moto's default): applying
 starts its execution, and the scenarios invoke its tasks themselves (`Task`), each counted as the premium function's."""
@@ -17,12 +21,15 @@ import importlib
 import io
 import json
 import os
+import re
 import time
 import warnings
 from contextlib import redirect_stdout
 from dataclasses import dataclass
+from html import unescape
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 from moto import mock_aws
@@ -53,7 +60,19 @@ from .environment import (
 )
 from .motopatch import without_whole_table_work
 from .recorder import CallRecorder, Cost, OperationCounter
-from .scenarios import BENCH_NOW, SCENARIOS, CardTap, Request, Scenario, Task, Upload
+from .scenarios import (
+    APPROVER,
+    APPROVER_PASSWORD,
+    BENCH_NOW,
+    HIDA,
+    SCENARIOS,
+    CardTap,
+    MailedLink,
+    Request,
+    Scenario,
+    Task,
+    Upload,
+)
 
 
 class ScenarioFailed(AssertionError):
@@ -95,30 +114,46 @@ def staff_claims(code: str, role: str = "editor") -> dict[str, str]:
     }
 
 
-def invoke(request: Request) -> tuple[int, Any]:
-    """Call the route's function as API Gateway would; (status, parsed body). Metrics go to stdout as EMF
-    and Powertools warns on requests without metrics or idempotency key: both silenced here."""
+@dataclass
+class Answer:
+    status: int
+    body: Any  # parsed JSON, or the text (an HTML page), or base64 (an image)
+    set_cookies: list[str]  # the Set-Cookie headers
+
+
+def invoke(request: Request) -> Answer:
+    """Call the route's function as API Gateway would. Metrics go to stdout as EMF and Powertools warns on requests
+    without metrics or idempotency key: both silenced here."""
     route = request.route
     claims = {"sub": request.user, "token_use": "id", "cognito:username": request.user} if request.user else None
     if request.staff:
         claims = staff_claims(request.staff)
+    headers, body = dict(request.headers or {}), request.body
+    if request.form is not None:  # what a browser sends from a form
+        body = urlencode(request.form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if request.cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in request.cookies.items())
     event = api_gateway_event(
         route.method,
         resource=route.path,
         path=request.path,
         path_parameters=request.path_parameters or None,
         query_string=request.query,
-        headers=request.headers,
-        body=request.body,
+        headers=headers or None,
+        body=body,
         claims=claims,
     )
     with redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         response = handler_module(route.function).lambda_handler(event, FakeLambdaContext(route.function))
-    body = response.get("body") or ""
+    cookies = [v for k, values in (response.get("multiValueHeaders") or {}).items() if k.lower() == "set-cookie"
+               for v in values]
+    cookies += [v for k, v in (response.get("headers") or {}).items() if k.lower() == "set-cookie"]
+    text = response.get("body") or ""
     if response.get("isBase64Encoded"):
-        return response["statusCode"], body  # an image: left encoded, never inspected
-    return response["statusCode"], json.loads(body) if body.startswith(("{", "[")) else body
+        return Answer(response["statusCode"], text, cookies)  # an image: left encoded, never inspected
+    return Answer(response["statusCode"], json.loads(text) if text.startswith(("{", "[")) else text, cookies)
 
 
 def invoke_task(task: Task) -> Any:
@@ -127,6 +162,30 @@ def invoke_task(task: Task) -> Any:
     with redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return handler_module(task.function).lambda_handler(task.payload, FakeLambdaContext(task.function))
+
+
+def _cookie(set_cookies: list[str], name: str) -> str:
+    for header in set_cookies:
+        found, _, rest = header.partition("=")
+        if found.strip() == name:
+            return rest.split(";", 1)[0]
+    return "<missing>"
+
+
+def _form_field(page: Any, name: str) -> str:
+    """The value of an HTML form's field (`name="…" value="…"`, as shared/web renders them)."""
+    found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page) if isinstance(page, str) else None
+    return unescape(found.group(1)) if found else "<missing>"
+
+
+def _saved(answer: Answer, what: str) -> Any:
+    """What a `Request.save` entry names: "cookie:<name>", "input:<name>" or a JSON field path."""
+    kind, _, name = what.partition(":")
+    if kind == "cookie" and name:
+        return _cookie(answer.set_cookies, name)
+    if kind == "input" and name:
+        return _form_field(answer.body, name)
+    return _field(answer.body, what)
 
 
 def _field(body: Any, path: str) -> Any:
@@ -151,20 +210,22 @@ def checked_task(task: Task, name: str, saved: dict[str, Any]) -> None:
 def checked(request: Request, name: str, saved: dict[str, Any]) -> int:
     """Run the request (its Refs resolved from `saved`), check what it says it does, save what it says to save."""
     request = request.resolved(saved)
-    status, body = invoke(request)
+    answer = invoke(request)
+    status, body = answer.status, answer.body
     problems = [f"status {status}, expected {request.expect_status}"] if status != request.expect_status else []
     problems += [
         f"{path} = {_field(body, path)!r}, expected {value!r}"
         for path, value in request.expect.items()
         if _field(body, path) != value
     ]
+    problems += [f"no {text!r} in the page" for text in request.expect_text if text not in str(body)]
     problems += [
-        f"{path} missing, to save as {key!r}" for key, path in request.save.items() if _field(body, path) == "<missing>"
+        f"{path} missing, to save as {key!r}" for key, path in request.save.items() if _saved(answer, path) == "<missing>"
     ]
     if problems:
         what = f"{name}: {request.route.method} {request.path}"
         raise ScenarioFailed(f"{what}: {'; '.join(problems)}\n{str(body)[:2000]}")
-    saved.update({key: _field(body, path) for key, path in request.save.items()})
+    saved.update({key: _saved(answer, path) for key, path in request.save.items()})
     return status
 
 
@@ -185,6 +246,55 @@ def _card_tap(tap: CardTap, saved: dict[str, Any], browser) -> None:
     saved[tap.save_as] = {"state": answer["state"][0], "code": answer["code"][0]}
 
 
+def _mailed_link(link: MailedLink, saved: dict[str, Any]) -> None:
+    """What the recipient does with the e-mail: opens its link (the newest e-mail to them)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from local.outbox import read, sent_messages
+
+    mails = [read(m) for m in sent_messages() if link.to in read(m)["to"]]
+    if not mails:
+        raise ScenarioFailed(f"no e-mail to {link.to}")
+    urls = [u for u in mails[-1]["links"] if urlsplit(u).path.endswith(link.path)]
+    if not urls:
+        raise ScenarioFailed(f"no link to {link.path} in the e-mail to {link.to}: {mails[-1]['links']}")
+    saved[link.save_as] = parse_qs(urlsplit(urls[0]).query)[link.parameter][0]
+
+
+class _AwsOnMoto:
+    """The functions' outbound HTTP: AWS's public endpoints (the staff pool's JWKS, which the approval page reads)
+    answered by this moto (mock_aws intercepts `requests`), anything else (the identity provider) by `other`."""
+
+    def __init__(self, other) -> None:
+        self.other = other
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        if ".amazonaws.com/" in url:
+            import requests
+
+            response = requests.get(url, timeout=5)
+            return response.status_code, response.content
+        return self.other.get(url)
+
+    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
+        return self.other.post_form(url, fields)
+
+
+def _staff_pool() -> tuple[str, str]:
+    """The staff pool as the local runtime makes it, with 飛騨市's approver as an editor; (pool id, client id)."""
+    from local.runtime import create_staff_pool
+
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool_id, client_id = create_staff_pool(cognito)
+    cognito.admin_create_user(
+        UserPoolId=pool_id, Username=APPROVER, MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": APPROVER}, {"Name": "custom:lg_code", "Value": HIDA}],
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=APPROVER, Password=APPROVER_PASSWORD, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=APPROVER, GroupName="editor")
+    return pool_id, client_id
+
+
 def _identity_provider():
     """The development provider in-process, the verifier's client registered with it, and the verify function's HTTP
     pointed at it (as a container's, created once)."""
@@ -201,7 +311,7 @@ def _identity_provider():
 def _run(
     scenarios: tuple[Scenario, ...], recorder: CallRecorder, others: tuple[OperationCounter, ...], browser=None,
 ) -> list[Measurement]:
-    """`others`: the Secrets Manager, S3, Step Functions and SES counters, in Cost's order."""
+    """`others`: the Secrets Manager, S3, Step Functions, SES and Cognito counters, in Cost's order."""
     measurements = []
     saved: dict[str, Any] = {}
     for scenario in scenarios:
@@ -209,6 +319,8 @@ def _run(
             _upload(scenario.upload, saved)
         if scenario.card_tap:
             _card_tap(scenario.card_tap, saved, browser)
+        if scenario.mailed_link:
+            _mailed_link(scenario.mailed_link, saved)
         recorder.take()
         for counter in others:
             counter.take()
@@ -245,14 +357,17 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         create_approval_secret(boto3.client("secretsmanager", region_name=REGION), APPROVAL_SECRET)
         # The citizens' pool, where account deletion deletes the sign-in; its id is new with every moto.
         pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="furusato-citizens")
-        placeholders = {name: os.environ.get(name, "") for name in ("CITIZEN_USER_POOL_ID", "PREMIUM_STATE_MACHINE")}
+        replaced = ("CITIZEN_USER_POOL_ID", "PREMIUM_STATE_MACHINE", "STAFF_USER_POOL_ID", "STAFF_CLIENT_ID")
+        placeholders = {name: os.environ.get(name, "") for name in replaced}
         os.environ["CITIZEN_USER_POOL_ID"] = pool["UserPool"]["Id"]
+        os.environ["STAFF_USER_POOL_ID"], os.environ["STAFF_CLIENT_ID"] = _staff_pool()
         os.environ["PREMIUM_STATE_MACHINE"] = _premium_workflow()
         settings.cache_clear()
         data = dataset.load(loader, TABLE_NAME, size, dataset.joined_profiles(), load_method)
         from shared import wiring
 
-        http = _identity_provider()
+        provider = _identity_provider()
+        http = _AwsOnMoto(provider)
         original_http, wiring.http = wiring.http, lambda: http
         modules = {handler_module(s.function) for s in scenarios}
         for module in modules:
@@ -261,9 +376,9 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         clock.freeze(BENCH_NOW)
         try:
             with without_whole_table_work():  # moto's whole-table copies and sorts: not DynamoDB's cost
-                services = ("secretsmanager", "s3", "stepfunctions", "sesv2")
+                services = ("secretsmanager", "s3", "stepfunctions", "sesv2", "cognito-idp")
                 others = tuple(OperationCounter(aws.client(service)) for service in services)
-                measurements = _run(scenarios, CallRecorder(aws.client("dynamodb")), others, browser=http.client)
+                measurements = _run(scenarios, CallRecorder(aws.client("dynamodb")), others, browser=provider.client)
         finally:
             wiring.http = original_http
             clock.reset()

@@ -25,7 +25,8 @@ PREMIUM_STATE_MACHINE = "arn:aws:states:ap-northeast-1:123456789012:stateMachine
 MAIL_FROM = "no-reply@furusato.bench"
 APPROVAL_SECRET = "furusato-bench/approval-keys"
 APPROVAL_BASE_URL = "https://admin.bench/v1"
-# The approval page's staff sign-in (admin, checked at cold start): placeholders, as no scenario signs staff in there.
+# The approval page's staff sign-in (admin, checked at cold start): placeholders; costs.measure puts the ids of the
+# staff pool it creates in moto (its approver signs in there, bench/scenarios.py).
 STAFF_USER_POOL_ID = "ap-northeast-1_benchstaff"
 STAFF_CLIENT_ID = "furusato-bench-staff"
 

@@ -2,8 +2,8 @@
 per API call (a round trip; botocore's retries of it would not be counted, and moto never throttles), and the
 parsed response from `after-call`, which botocore emits before it raises a ClientError, so failed conditional
 writes are seen too. Other services a handler calls (Secrets Manager for the check-in signing keys and the approval
-keys, S3 for evidence files, Step Functions for the premium workflow, SES for its e-mails) are counted the same way,
-as calls only.
+keys, S3 for evidence files, Step Functions for the premium workflow, SES for its e-mails, Cognito for the approval
+page's staff sign-in and account deletion) are counted the same way, as calls only.
 
 Items read are what DynamoDB returns (and bills, reads being by key or key condition): a Query for a page of 100
 asks for 101 (the extra one says a next page exists), so a person's 300 records take 3 Queries returning 302."""
@@ -118,6 +118,7 @@ class Cost:
     s3_calls: list[str] = field(default_factory=list)  # e.g. HeadObject (presigned URLs are no calls)
     workflow_calls: list[str] = field(default_factory=list)  # Step Functions: StartExecution, SendTaskSuccess
     mail_calls: list[str] = field(default_factory=list)  # SES: SendEmail
+    cognito_calls: list[str] = field(default_factory=list)  # Cognito: InitiateAuth (staff sign-in), AdminDeleteUser
 
     @property
     def round_trips(self) -> int:

@@ -24,7 +24,7 @@ def _figures(m: Measurement) -> tuple[int, ...]:
     c = m.cost
     return (
         c.round_trips, c.items_read, c.items_written,
-        len(c.secret_calls), len(c.s3_calls), len(c.workflow_calls), len(c.mail_calls),
+        len(c.secret_calls), len(c.s3_calls), len(c.workflow_calls), len(c.mail_calls), len(c.cognito_calls),
     )
 
 
@@ -50,8 +50,8 @@ def _costs(sizes: list[SizeResult]) -> list[str]:
     headers = ["operation", "function", "route", "status"]
     for s in sizes:
         headers += [f"trips@{s.size:,}", "read", "wrote"]
-    headers += ["secrets", "S3", "SFN", "SES", "same", "DynamoDB calls"]
-    rows, right = [], {3, *range(4, 8 + 3 * len(sizes))}
+    headers += ["secrets", "S3", "SFN", "SES", "Cognito", "same", "DynamoDB calls"]
+    rows, right = [], {3, *range(4, 9 + 3 * len(sizes))}
     for i, first in enumerate(sizes[0].measurements):
         row = [first.scenario.name, first.scenario.function, _route(first), _status(first)]
         for s in sizes:
@@ -74,7 +74,7 @@ def _key_figures(sizes: list[SizeResult]) -> list[str]:
             if m.scenario.key != key:
                 continue
             secrets = f"{len(m.cost.secret_calls)} Secrets Manager call{'' if len(m.cost.secret_calls) == 1 else 's'}"
-            others = "".join(f", {name}" for name in (*m.cost.workflow_calls, *m.cost.mail_calls))
+            others = "".join(f", {name}" for name in (*m.cost.workflow_calls, *m.cost.mail_calls, *m.cost.cognito_calls))
             same = "same at every size" if same_at_every_size(sizes, i) else "DIFFERS between sizes"
             lines.append(
                 f"    {m.scenario.name:<36} {m.cost.round_trips:>2} trip{'s' if m.cost.round_trips != 1 else ' '}"
@@ -239,9 +239,11 @@ def render(report: BenchReport) -> str:
             "trips = API calls (round trips), read = items returned, wrote = items written (each transaction item",
             "counts), secrets = Secrets Manager calls (signing keys, cached SECRET_CACHE_SECONDS=300 s as deployed),",
             "S3 = S3 calls (evidence files; presigned URLs are signed locally, no call), SFN = Step Functions calls",
-            "(StartExecution when applying, SendTaskSuccess when staff decide), SES = e-mails sent. A `task` is one of",
-            "the premium workflow's tasks: the premium function invoked with the payload its state sends (the state",
-            "machine exists in moto but is not executed; status - : no HTTP).",
+            "(StartExecution when applying, SendTaskSuccess when staff decide), SES = e-mails sent, Cognito = Cognito",
+            "calls (InitiateAuth: the approval page's staff sign-in; AdminDeleteUser: account deletion; the staff pool's",
+            "JWKS, read over HTTP once per container, is not counted). A `task` is one of the premium workflow's tasks:",
+            "the premium function invoked with the payload its state sends (the state machine exists in moto but is",
+            "not executed; status - : no HTTP).",
             "Clock frozen at 2027-06-05 10:30 JST, during the activity the scenarios designate. Latencies on moto",
             "say nothing of DynamoDB's: not reported.",
             "",
@@ -369,6 +371,7 @@ def to_json(report: BenchReport) -> dict[str, Any]:
                         "s3_calls": m.cost.s3_calls,
                         "step_functions_calls": m.cost.workflow_calls,
                         "ses_calls": m.cost.mail_calls,
+                        "cognito_calls": m.cost.cognito_calls,
                     }
                     for m in s.measurements
                 ],

@@ -18,8 +18,10 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from shared.clock import TOKYO
+from shared.domain.approval_session import COOKIE_NAME as SESSION_COOKIE
 from shared.routes import ROUTES, Route
 
 # Joined in local.seed: 気仙沼市 and 南三陸町 (宮城県), 飛騨市 (岐阜県), 岐阜県, 海士町 (島根県).
@@ -78,15 +80,21 @@ class Ref:
 class Request:
     route: Route
     path_parameters: dict[str, Any] = field(default_factory=dict)
-    query: str = ""
+    query: str | dict[str, Any] = ""  # a query string, or its parameters (values may be Refs), URL-encoded when sent
     user: str | None = None  # a citizen (app API)
     staff: str | None = None  # a staff member (admin API, editor) of this organisation
     body: Any = None  # dict (JSON), bytes (an upload) or None; dict values may be Refs
+    form: dict[str, Any] | None = None  # a browser's form post (URL-encoded) instead of `body`; values may be Refs
+    cookies: dict[str, Any] | None = None  # sent in a Cookie header, as a browser does; values may be Refs
     headers: dict[str, str] | None = None
     expect_status: int = 200
-    # Response fields ("a.b.0" paths) that prove the request did what the scenario says.
+    # Response fields ("a.b.0" paths) that prove the request did what the scenario says; for an HTML page, text it
+    # must contain.
     expect: dict[str, Any] = field(default_factory=dict)
-    save: dict[str, str] = field(default_factory=dict)  # name -> response field path, for later Refs
+    expect_text: tuple[str, ...] = ()
+    # name -> what to keep for later Refs: a response field path ("a.b.0"), "cookie:<name>" (a Set-Cookie's value)
+    # or "input:<name>" (the value of an HTML page's form field, e.g. a hidden CSRF token).
+    save: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -106,10 +114,14 @@ class Request:
 
     def resolved(self, saved: dict[str, Any]) -> Request:
         """This request with its Refs replaced by the saved values."""
+        query = self.query if isinstance(self.query, str) else urlencode(_resolve(self.query, saved))
         return replace(
             self,
             path_parameters={k: _resolve(v, saved) for k, v in self.path_parameters.items()},
+            query=query,
             body=_resolve(self.body, saved),
+            form=_resolve(self.form, saved),
+            cookies=_resolve(self.cookies, saved),
             expect={k: _resolve(v, saved) for k, v in self.expect.items()},
         )
 
@@ -154,6 +166,18 @@ class CardTap:
 
 
 @dataclass(frozen=True)
+class MailedLink:
+    """Before the request, the newest e-mail to `to` (moto's SES, read as local/outbox reads it) is opened and the
+    `parameter` of its link to `path` saved under `save_as`: the approval link staff click. Not counted: it is the
+    recipient's mail client, not a function."""
+
+    to: str
+    path: str
+    parameter: str
+    save_as: str
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     request: Request | Task
@@ -162,6 +186,7 @@ class Scenario:
     key: str = ""
     upload: Upload | None = None
     card_tap: CardTap | None = None
+    mailed_link: MailedLink | None = None
 
     @property
     def function(self) -> str:
@@ -218,6 +243,9 @@ MY_NOTICES = route("GET", "/me/notices")
 PREMIUM_QUEUE = route("GET", "/premium-applications")
 PREMIUM_APPLICATION = route("GET", "/premium-applications/{user_id}/{application_id}")
 PREMIUM_DECISION = route("POST", "/premium-applications/{user_id}/{application_id}/decision")
+APPROVAL_PAGE = route("GET", "/approval")
+APPROVAL_SIGN_IN = route("POST", "/approval/sign-in")
+APPROVAL_DECISION = route("POST", "/approval/decision")
 
 ACTIVITY_ID = {"activity_id": Ref("activity")}
 
@@ -327,13 +355,18 @@ ACTIVITY_BODY = {
 }
 
 
+# 飛騨市's approver: the premium settings' address the approval e-mails go to, and the staff account (an editor of
+# 飛騨市 in the bench's staff pool, bench/costs.py) that signs in on the approval page from the link.
+APPROVER = "furusato@city.hida.example.lg.jp"
+APPROVER_PASSWORD = "Bench-Staff-Passw0rd!"
+
 PREMIUM_SETTINGS_BODY = {
     "activities_needed": 4,
     "consecutive_days_count_each": True,
     "extra_conditions": ["市の移住相談会に一度参加していること"],
     "long_stay_marker": True,
     "long_stay_min_days": 10,
-    "approver_emails": ["furusato@city.hida.example.lg.jp"],
+    "approver_emails": [APPROVER],
     "version": 0,
 }
 
@@ -625,7 +658,7 @@ CLOSING_SCENARIOS: tuple[Scenario, ...] = (
         "delete my account",
         Request(DELETE_ACCOUNT, user=USER, headers={"Confirm-Account-Deletion": "DELETE"}, expect_status=204),
         note="everything the person owns from the person's index (registrations, application, records anonymised), "
-        "then the sign-in (Cognito, not counted) and the tombstone",
+        "then the sign-in (Cognito: AdminDeleteUser) and the tombstone",
     ),
 )
 
@@ -786,6 +819,10 @@ def _request_approval(user: str, saved_as: str) -> Task:
                          timeout_seconds=APPROVAL_TIMEOUT_SECONDS)
 
 
+def _japanese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 FIONA_EXPIRES_ON = date(2028, 6, 5)  # approved on BENCH_NOW's day: a year counted from the next day (R-PRE-6)
 GRACE_RENEWED_TO = date(2028, 7, 20)  # a year from the old expiry, whenever approved (R-PRE-6)
 
@@ -899,6 +936,47 @@ PREMIUM_SCENARIOS: tuple[Scenario, ...] = (
         _premium_task("judge", HANA, "hana application", {"next": "await_staff"}),
         note=f"Hana's {HANA_RECORDS} records at 飛騨市, 100 a Query, and their 121 activities' names and counting, "
         "100 a BatchGetItem each; everything else as for Fiona",
+        key="premium",
+    ),
+    # Hana's application is decided on the approval page (R-PRE-5): the approver opens the e-mailed link, signs in
+    # with the staff pool (no API Gateway authorizer on these routes), sees the application and approves it.
+    Scenario("premium task: request approval (hana)", _request_approval(HANA, "hana application")),
+    Scenario(
+        "approval page: open the link",
+        Request(APPROVAL_PAGE, query={"link": Ref("hana link")}, expect_text=("職員サインイン",)),
+        mailed_link=MailedLink(APPROVER, "/approval", "link", "hana link"),
+        note="no session yet: the link verified (the approval keys, once per container), the application read "
+        "(waiting, the link's nonce); the sign-in form",
+    ),
+    Scenario(
+        "approval page: sign in",
+        Request(
+            APPROVAL_SIGN_IN, form={"link": Ref("hana link"), "email": APPROVER, "password": APPROVER_PASSWORD},
+            expect_status=303, save={"approval session": f"cookie:{SESSION_COOKIE}"},
+        ),
+        note="the link and the application again; InitiateAuth (Cognito), the ID token verified against the staff "
+        "pool's JWKS (HTTP, once per container: not counted); the session in a cookie, back to the link",
+        key="premium",
+    ),
+    Scenario(
+        "approval page: the application",
+        Request(
+            APPROVAL_PAGE, query={"link": Ref("hana link")}, cookies={SESSION_COOKIE: Ref("approval session")},
+            expect_text=("承認待ち", "飛騨市"), save={"approval csrf": "input:csrf"},
+        ),
+        note="the link, the session (the cookie), the application; the name Hana gave 飛騨市 (her registration); the "
+        "decision form with its CSRF token",
+    ),
+    Scenario(
+        "approval page: approve",
+        Request(
+            APPROVAL_DECISION,
+            form={"link": Ref("hana link"), "decision": "approve", "reason": "", "csrf": Ref("approval csrf")},
+            cookies={SESSION_COOKIE: Ref("approval session")},
+            expect_text=("承認しました", _japanese_date(FIONA_EXPIRES_ON)),
+        ),
+        note="the link, the session, the form's token; then as staff: approve premium (the link ends with the "
+        "application's decision)",
         key="premium",
     ),
 )

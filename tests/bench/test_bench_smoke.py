@@ -94,7 +94,7 @@ def test_cost_does_not_depend_on_table_size(report):
         assert a.scenario.name == b.scenario.name
         figures = [
             (c.round_trips, c.items_read, c.items_written, c.by_operation, c.secret_calls, c.s3_calls,
-             c.workflow_calls, c.mail_calls)
+             c.workflow_calls, c.mail_calls, c.cognito_calls)
             for c in (a.cost, b.cost)
         ]
         assert figures[0] == figures[1], a.scenario.name
@@ -127,8 +127,9 @@ def test_signing_keys_are_fetched_once_per_container(report):
             function = m.scenario.function
             calls[function] = calls.get(function, 0) + len(m.cost.secret_calls)
         # ... and the verifier's keys (client key, subject-hash key) once by the verify function's container, the
-        # approval keys (signing the e-mailed links) once by the premium function's.
-        assert calls == {"register": 0, "checkin": 1, "admin": 1, "account": 0, "verify": 1, "renewal": 0, "premium": 1}
+        # approval keys once by the premium function's (signing the e-mailed links) and once more by the admin
+        # function's (the approval page: verifying the link, signing the session).
+        assert calls == {"register": 0, "checkin": 1, "admin": 2, "account": 0, "verify": 1, "renewal": 0, "premium": 1}
 
 
 def test_other_services_are_counted(report):
@@ -137,6 +138,9 @@ def test_other_services_are_counted(report):
         # submit: check the upload (HeadObject, ranged GetObject of its first bytes), copy it for review, delete it
         checked_and_moved = ["HeadObject", "GetObject", "CopyObject", "DeleteObject"]
         assert s3 == {"evidence: submit after uploading": checked_and_moved, "evidence: submit the second": checked_and_moved}
+        cognito = {m.scenario.name: m.cost.cognito_calls for m in size.measurements if m.cost.cognito_calls}
+        # the approval page's staff sign-in; deleting an account deletes its sign-in
+        assert cognito == {"approval page: sign in": ["InitiateAuth"], "delete my account": ["AdminDeleteUser"]}
 
 
 def test_my_records_is_one_query_and_one_batch_get(report):
@@ -252,3 +256,23 @@ def test_a_judgement_pages_the_records_of_a_person_with_many(report):
     text = bench.render(report)
     line = f"premium task: judge, {HANA_RECORDS} records: {many.round_trips} round trips, {many.items_read} items read"
     assert line in text
+
+
+def test_the_approval_page_reads_the_link_s_application_and_decides_as_staff_do(report):
+    """R-PRE-5: staff open the e-mailed link, sign in (Cognito, then the session in a cookie), see the application and
+    approve it. Every page reads the link's application (and its nonce); the decision then costs what the staff API's
+    approval costs: bounded by the person's own items, the same at both sizes (above)."""
+    for size in report.sizes:
+        m = measured(size)
+        pages = [m[f"approval page: {step}"] for step in ("open the link", "sign in", "the application", "approve")]
+        assert [p.status for p in pages] == [200, 303, 200, 200]
+        assert all(p.scenario.function == "admin" for p in pages)
+        link_reads = ["GetItem", "GetItem"]  # the application, its link's nonce
+        opened, signed, shown, approved = ([c.operation for c in p.cost.calls] for p in pages)
+        assert opened == signed == link_reads and shown == [*link_reads, "BatchGetItem"]  # + the applicant's name
+        assert pages[0].cost.secret_calls == ["GetSecretValue"]  # the approval keys, once per container
+        assert pages[1].cost.cognito_calls == ["InitiateAuth"] and pages[1].cost.items_written == 0
+        by_api = m["staff: approve premium"].cost
+        assert approved == link_reads + [c.operation for c in by_api.calls]
+        assert pages[3].cost.calls[-1].label == "TransactWriteItems(4)"
+        assert pages[3].cost.workflow_calls == ["SendTaskSuccess"]
