@@ -42,11 +42,14 @@ def registration_items(moto) -> list[dict]:
 # --- browsing ----------------------------------------------------------------------------------------------------
 
 
+NAGANO = "200000"  # 長野県 alone: none of its municipalities joined (local/seed.py)
+
+
 def test_list_organisations_shows_only_joined_ones_by_default_r_org_1(register_api):
     response = register_api("GET", "/organisations")
     assert response.status == 200
     codes = [o["code"] for o in response.body["organisations"]]
-    assert codes == sorted([MIYAGI, KESENNUMA, MINAMISANRIKU, GIFU, HIDA, SHIMANE, AMA])
+    assert codes == sorted([MIYAGI, KESENNUMA, MINAMISANRIKU, GIFU, HIDA, SHIMANE, AMA, NAGANO])
     assert all(o["joined"] for o in response.body["organisations"])
 
 
