@@ -35,6 +35,7 @@ import boto3
 from moto import mock_aws
 
 from local.events import FakeLambdaContext, api_gateway_event
+from local.wsgi_http import AwsEndpointsOnMoto
 from shared import clock
 from shared.config import settings
 from shared.dal import aws
@@ -261,25 +262,6 @@ def _mailed_link(link: MailedLink, saved: dict[str, Any]) -> None:
     saved[link.save_as] = parse_qs(urlsplit(urls[0]).query)[link.parameter][0]
 
 
-class _AwsOnMoto:
-    """The functions' outbound HTTP: AWS's public endpoints (the staff pool's JWKS, which the approval page reads)
-    answered by this moto (mock_aws intercepts `requests`), anything else (the identity provider) by `other`."""
-
-    def __init__(self, other) -> None:
-        self.other = other
-
-    def get(self, url: str) -> tuple[int, bytes]:
-        if ".amazonaws.com/" in url:
-            import requests
-
-            response = requests.get(url, timeout=5)
-            return response.status_code, response.content
-        return self.other.get(url)
-
-    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
-        return self.other.post_form(url, fields)
-
-
 def _staff_pool() -> tuple[str, str]:
     """The staff pool as the local runtime makes it, with 飛騨市's approver as an editor; (pool id, client id)."""
     from local.runtime import create_staff_pool
@@ -367,7 +349,7 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         from shared import wiring
 
         provider = _identity_provider()
-        http = _AwsOnMoto(provider)
+        http = AwsEndpointsOnMoto(provider)
         original_http, wiring.http = wiring.http, lambda: http
         modules = {handler_module(s.function) for s in scenarios}
         for module in modules:

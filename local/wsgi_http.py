@@ -20,3 +20,23 @@ class WsgiHttp:
     def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
         response = self.client.post(url, data=fields)
         return response.status_code, response.get_data()
+
+
+class AwsEndpointsOnMoto:
+    """Outbound HTTP of the handlers under an in-process moto (handler tests, the bench): AWS's public endpoints (the
+    staff pool's JWKS, which the approval page reads) answered by moto (mock_aws intercepts `requests`); anything
+    else (the identity provider) by `other`."""
+
+    def __init__(self, other) -> None:
+        self.other = other
+
+    def get(self, url: str) -> tuple[int, bytes]:
+        if ".amazonaws.com/" in url:
+            import requests
+
+            response = requests.get(url, timeout=5)
+            return response.status_code, response.content
+        return self.other.get(url)
+
+    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
+        return self.other.post_form(url, fields)

@@ -151,7 +151,7 @@ def account_api(repo):
 
 # --- identity verification: the development provider in-process -----------------------------------------------------
 
-from local.wsgi_http import WsgiHttp  # noqa: E402
+from local.wsgi_http import AwsEndpointsOnMoto, WsgiHttp  # noqa: E402
 
 PROVIDER_ISSUER = "https://provider.test"
 VERIFIER_CLIENT_ID = "furusato-test"
@@ -321,25 +321,6 @@ def renewal_api(repo):
 STAFF_PASSWORD = "Staff-Passw0rd!"
 
 
-class _AwsEndpointsOnMoto:
-    """Outbound HTTP of handler tests: AWS's public endpoints (the staff pool's JWKS, which the approval page reads)
-    answered by moto (mock_aws intercepts `requests`); anything else by the transport installed before."""
-
-    def __init__(self, other) -> None:
-        self.other = other
-
-    def get(self, url: str) -> tuple[int, bytes]:
-        if ".amazonaws.com/" in url:
-            import requests
-
-            response = requests.get(url, timeout=5)
-            return response.status_code, response.content
-        return self.other.get(url)
-
-    def post_form(self, url: str, fields: dict[str, str]) -> tuple[int, bytes]:
-        return self.other.post_form(url, fields)
-
-
 class StaffPool:
     """The staff user pool as the local runtime makes it (`custom:lg_code`, groups editor and viewer, a client
     allowing USER_PASSWORD_AUTH); `account` adds a staff member."""
@@ -370,7 +351,7 @@ def staff_pool(moto, identity_provider, monkeypatch) -> StaffPool:
     monkeypatch.setenv("STAFF_CLIENT_ID", pool.client_id)
     settings.cache_clear()
     inner = wiring.http
-    monkeypatch.setattr(wiring, "http", lambda: _AwsEndpointsOnMoto(inner()))
+    monkeypatch.setattr(wiring, "http", lambda: AwsEndpointsOnMoto(inner()))
     yield pool
     settings.cache_clear()
 
