@@ -158,14 +158,18 @@ class PremiumRepository:
         )
         return _application(_load(response["Item"])) if "Item" in response else None
 
-    def token_of(self, code: str, user_id: str, application_id: str) -> tuple[str | None, str | None]:
-        """The waiting execution's task token and the approval link's nonce (never part of the domain object)."""
+    def get_with_secrets(
+        self, code: str, user_id: str, application_id: str
+    ) -> tuple[PremiumApplication | None, str | None, str | None]:
+        """The application with the waiting execution's task token and the approval link's nonce, in the same read:
+        both stay out of the domain object (neither is ever shown)."""
         response = self._client.get_item(
-            TableName=self._table, Key=_dump(keys.premium_application(code, user_id, application_id)),
-            ConsistentRead=True, ProjectionExpression="task_token, link_nonce",
+            TableName=self._table, Key=_dump(keys.premium_application(code, user_id, application_id)), ConsistentRead=True
         )
-        item = _load(response.get("Item") or {})
-        return item.get("task_token"), item.get("link_nonce")
+        if "Item" not in response:
+            return None, None, None
+        item = _load(response["Item"])
+        return _application(item), item.get("task_token"), item.get("link_nonce")
 
     def applications_of_user(self, user_id: str, limit: int, token: str | None = None) -> Page[dict[str, Any]]:
         """A page of the person's premium applications, oldest first (what the person index projects)."""

@@ -466,10 +466,9 @@ class PremiumDecisions:
         if request.decision == "reject" and not request.reason:
             raise RejectionReasonRequired("a rejection needs a reason the person can read")
         code = staff.organisation.code
-        application = self.premium.get(code, user_id, application_id)
+        application, task_token, _ = self.premium.get_with_secrets(code, user_id, application_id)
         if application is None:
             raise PremiumApplicationNotFound(f"no application {application_id} at {code}")
-        task_token, _ = self.premium.token_of(code, user_id, application_id)
         if application.status != "awaiting_approval":
             return self._repeat(staff, application, request, task_token)
         now = clock.now()
@@ -503,8 +502,7 @@ class PremiumDecisions:
         """The application an e-mailed link names, if the link is genuine, unexpired and still the current one of
         an application waiting for staff (a decided application's link no longer works)."""
         link = approval_link.verify(self.link_key(), token, clock.now())
-        application = self.premium.get(link.organisation_code, link.user_id, link.application_id)
-        _, nonce = self.premium.token_of(link.organisation_code, link.user_id, link.application_id)
+        application, _, nonce = self.premium.get_with_secrets(link.organisation_code, link.user_id, link.application_id)
         if application is None or application.status != "awaiting_approval" or nonce != link.nonce:
             raise InvalidApprovalLink("the approval link was used, superseded, or its application is decided")
         return link, application
