@@ -389,7 +389,3 @@ def audit_item(application: PremiumApplication, decision: StaffDecision, judgeme
         } if judgement else None,
     }
     return {k: v for k, v in item.items() if v is not None}
-
-
-def as_datetime(value: str) -> datetime:
-    return datetime.fromisoformat(value)

@@ -44,7 +44,6 @@ def new_application_id() -> str:
     return "pa" + secrets.token_hex(12)
 
 
-ApplicationId = str  # pattern in the APIs: ^pa[0-9a-f]{24}$
 APPLICATION_ID_PATTERN = r"^pa[0-9a-f]{24}$"
 
 
@@ -155,14 +154,10 @@ class Notice(BaseModel):
     application_id: str | None = None
 
 
-def _organisation_name(organisation: OrganisationRef) -> str:
-    return organisation.name
-
-
 def outcome_notice(application: PremiumApplication, organisation: OrganisationRef, at: datetime) -> Notice | None:
     """What the person is told when an application ends (None while it is open). One notice per application: its
     id is derived from the application's, so a retried step writes the same notice again, not a second one."""
-    name = _organisation_name(organisation)
+    name = organisation.name
     what = "プレミアム登録の更新" if application.renewal else "プレミアム登録"
     if application.status == "approved":
         expires = application.premium_expires_on
@@ -190,9 +185,3 @@ def outcome_notice(application: PremiumApplication, organisation: OrganisationRe
         id=f"n{application.id}", organisation_code=application.organisation_code, kind=kind, title=title, body=body,
         at=at, application_id=application.id,
     )
-
-
-def judgement_of(application: PremiumApplication) -> Judgement:
-    if application.judgement is None:
-        raise ValueError(f"application {application.id} is not judged yet")
-    return application.judgement
