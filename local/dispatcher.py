@@ -64,6 +64,9 @@ class LambdaDispatcher:
         """Answer moto's no-Docker Lambda invocations with the real handlers (function name or ARN)."""
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
+        from local.motoserver import serialise_dynamodb_in_process
+
+        serialise_dynamodb_in_process()  # our handlers now also run on moto's worker threads
         dispatcher = self
 
         def invoke(backend, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
