@@ -383,6 +383,27 @@ FUNCTIONS: tuple[Function, ...] = (
 )
 
 
+STATS = Function(
+    "stats",  # 関係人口 statistics (R-STAT-1/2): counters kept from the table's stream, month-end snapshots
+    triggers=(
+        TableStream(item_types=("Registration", "ActivityRecord", "AnonymousRecord")),  # domain.statistics.COUNTED_TYPES
+        Schedule("statistics-snapshot", "cron(5 0 1 * ? *)", "Month-end snapshot of the 関係人口 statistics"),
+    ),
+    grants=(
+        table(
+            "statistics",
+            "dynamodb:BatchGetItem",  # Snapshots.take: every scope's shards
+            "dynamodb:BatchWriteItem",  # StatisticsRepository.save_snapshots
+            "dynamodb:DeleteItem",  # the membership of a person who counts nowhere any more (transaction Delete)
+            "dynamodb:GetItem",  # StatisticsRepository.membership
+            "dynamodb:PutItem",  # the event marker, the membership (transaction Put)
+            "dynamodb:UpdateItem",  # the counters (transaction Update, ADD)
+        ),
+    ),
+)
+FUNCTIONS = (*FUNCTIONS, STATS)
+
+
 def function(name: str, functions: Iterable[Function] = FUNCTIONS) -> Function:
     for candidate in functions:
         if candidate.name == name:

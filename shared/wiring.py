@@ -201,3 +201,27 @@ def approval_desk():
                           endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
     return ApprovalDesk(premium_decisions(keys), sign_in, keys.session_key,
                         Repository(aws.client("dynamodb"), config.table_name))
+
+
+def statistics_repository():
+    from .dal.statistics import StatisticsRepository
+
+    return StatisticsRepository(aws.client("dynamodb"), settings().table_name)
+
+
+def statistics_upkeep():
+    from .logic.statistics import StatisticsUpkeep
+
+    return StatisticsUpkeep(statistics_repository())
+
+
+def statistics_snapshots():
+    from .logic.statistics import Snapshots
+
+    return Snapshots(statistics_repository())
+
+
+def statistics_reader():
+    from .logic.statistics import StatisticsReader
+
+    return StatisticsReader(statistics_repository())
