@@ -205,6 +205,11 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
                 "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
             ),
+            table(
+                "statistics",
+                "dynamodb:BatchGetItem",  # StatisticsRepository.current / snapshots: the national shards (R-STAT-2)
+                "dynamodb:Query",  # StatisticsRepository.months: the national snapshots' months
+            ),
             index("registrations_by_user"),  # registrations_of_user, applications_of_user, recruitment
             index("joined_organisations"),  # Repository.joined_organisation_codes
             index("open_recruitment"),  # ActivityRepository.open_activities (R-BAS-7)
@@ -359,6 +364,11 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:Query",  # list_activities (ORG#<code>, ACTIVITY#), a registrant's records
                 # replace_activity (edit, cancel), decide_application, evidence decisions, PremiumSettingsRepository.save
                 "dynamodb:UpdateItem",
+            ),
+            table(
+                "statistics",
+                "dynamodb:BatchGetItem",  # StatisticsRepository.current / snapshots: the organisation's shards
+                "dynamodb:Query",  # StatisticsRepository.months: its snapshots' months
             ),
             index("records_by_activity"),  # ActivityRepository.records_of_activity
             index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from .. import clock
+from ..dal import keys
 from ..dal.items import load
 from ..dal.statistics import MembershipChanged, StatisticsRepository, scope_key
 from ..domain import statistics as rules
@@ -63,7 +64,7 @@ class StatisticsUpkeep:
                 return Outcome(False)
             applied = self._repository.apply(event_id, counters, expires)
             return Outcome(applied, 1 + len(counters) if applied else 0)
-        user = either.get("user_id") or either["user_pk"].removeprefix("USER#")
+        user = either.get("user_id") or keys.user_of(either["user_pk"])
         for _ in range(MEMBERSHIP_ATTEMPTS):
             before = self._repository.membership(user)
             after = before.codes | {code} if counted_after else before.codes - {code}
@@ -134,6 +135,15 @@ class StatisticsReader:
             return self._repository.current(scopes)
         return {s: (f or Counter()) for s, f in self._repository.snapshots(scopes, month).items()}
 
+    def staff_statistics(self, staff_code: str, organisation: str | None, month: str | None) -> StaffStatistics:
+        sets = self.for_staff(staff_code, organisation, month)
+        return StaffStatistics(sets=[view(s) for s in sets], months=self.staff_months(organisation or staff_code))
+
+    def national_statistics(self, month: str | None) -> NationalStatistics:
+        found = self.national(month)
+        return NationalStatistics(month=month, threshold=rules.THRESHOLD, figures=dict(sorted(found.figures.items())),
+                                  months=self.national_months())
+
     def for_staff(self, staff_code: str, organisation: str | None, month: str | None) -> list[FigureSet]:
         """Staff's own organisation's figures (R-PRIV-2); a prefecture's staff also its whole area's, and any one of its
         municipalities' (`organisation`). Exact figures: staff see their own registrants anyway."""
@@ -170,3 +180,68 @@ def _with_people(figures: dict[str, int], organisation_level: bool) -> dict[str,
     if organisation_level:
         figures[rules.PEOPLE] = figures.get(rules.REGISTRATIONS, 0)
     return figures
+
+
+# --- API views -------------------------------------------------------------------------------------------------------
+
+from pydantic import BaseModel, Field  # noqa: E402
+
+from ..domain.models import OrganisationRef  # noqa: E402
+from .organisations import organisation_ref  # noqa: E402
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+FIGURES_DESCRIPTION = (
+    "Figure name → value. registrations (延べ人数), people (実人数: one person once however many places), basic, "
+    "premium, verified (identity verified), long_stay (二地域居住 marker), rel_<choice> (relationship to the place, "
+    "survey), int_<choice> (interests), new_<YYYY-MM> (registrations made that month and still counted), "
+    "records_<YYYY-MM> (activity records). Residents are never counted (R-BAS-6)."
+)
+
+
+class FigureSetView(BaseModel):
+    scope: Literal["organisation", "area", "national"] = Field(
+        description="organisation: its own registrations; area: a prefecture with all its municipalities; national"
+    )
+    organisation: OrganisationRef | None = Field(default=None, description="The organisation or prefecture (none: national)")
+    month: str | None = Field(default=None, description="Month-end snapshot (YYYY-MM); null: current figures")
+    figures: dict[str, int | None] = Field(description=FIGURES_DESCRIPTION)
+
+
+class StaffStatistics(BaseModel):
+    """An organisation's 関係人口 statistics (R-STAT-1) for its staff (R-PRIV-2)."""
+
+    sets: list[FigureSetView]
+    months: list[str] = Field(description="Months with a month-end snapshot, oldest first (the time series)")
+
+
+class NationalStatistics(BaseModel):
+    """The public national statistics (R-STAT-2): aggregated, every cell under the threshold withheld (null)."""
+
+    month: str | None = Field(default=None, description="Month-end snapshot (YYYY-MM); null: current figures")
+    threshold: int = Field(description="Cells from 1 to threshold-1 are withheld (null), and any cell they could be derived from")
+    figures: dict[str, int | None] = Field(description=FIGURES_DESCRIPTION)
+    months: list[str] = Field(description="Months with a month-end snapshot, oldest first (the time series)")
+
+
+def view(figure_set: FigureSet) -> FigureSetView:
+    organisation = catalog.get(figure_set.code) if figure_set.code else None
+    return FigureSetView(
+        scope=figure_set.scope,
+        organisation=organisation_ref(organisation) if organisation else None,
+        month=figure_set.month,
+        figures=dict(sorted(figure_set.figures.items())),
+    )
+
+
+def as_csv(statistics: StaffStatistics) -> str:
+    """One row per figure, one column per set (spreadsheet-friendly; UTF-8 with BOM for Excel)."""
+    import csv
+    import io
+
+    names = sorted({name for s in statistics.sets for name in s.figures})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["figure", *(f"{s.scope}:{s.organisation.code if s.organisation else 'national'}" for s in statistics.sets)])
+    for name in names:
+        writer.writerow([name, *(("" if s.figures.get(name) is None else s.figures.get(name)) if name in s.figures else 0 for s in statistics.sets)])
+    return "\ufeff" + out.getvalue()

@@ -208,3 +208,71 @@ def test_the_recount_reports_a_lost_change_and_exits_non_zero(register_api, stre
     assert main(["--table", TABLE], client=aws.client("dynamodb")) == 1
     report = capsys.readouterr().out
     assert "NAT registrations: items 3, counter 4" in report and "p1" not in report  # no person named (R-PRIV-1)
+
+
+# --- reading (R-STAT-1, R-STAT-2, R-PRIV-2) --------------------------------------------------------------------------
+
+from tests.handlers.conftest import staff_claims  # noqa: E402
+
+
+def _snapshot(at: datetime) -> dict:
+    from shared.functions import SCHEDULE_SOURCE
+
+    event = {"source": SCHEDULE_SOURCE, "schedule": "statistics-snapshot", "scheduled_time": at.isoformat()}
+    return stats_handler.lambda_handler(event, FakeLambdaContext("stats"))
+
+
+def test_staff_read_their_own_figures_a_prefecture_its_area_and_municipalities_csv_and_snapshots_R_PRIV_2(
+    register_api, admin_api, stream
+):
+    clock.freeze(datetime(2026, 11, 28, 10, 0, tzinfo=clock.TOKYO))
+    for n in range(3):
+        register(register_api, f"p{n}", HIDA)
+    register(register_api, "p0", GIFU)  # already co-registered: linked, p0 counts once in the area
+    register(register_api, "p9", AMA)
+    stream.drain()
+    own = admin_api("GET", "/statistics", claims=staff_claims(HIDA, "viewer"))
+    assert own.status == 200, own.body
+    (hida,) = own.body["sets"]
+    assert hida["scope"] == "organisation" and hida["organisation"]["code"] == HIDA
+    assert hida["figures"]["registrations"] == 3 and hida["figures"]["people"] == 3 and hida["figures"]["new_2026-11"] == 3
+    gifu = admin_api("GET", "/statistics", claims=staff_claims(GIFU)).body["sets"]
+    assert [s["scope"] for s in gifu] == ["organisation", "area"]
+    assert gifu[1]["figures"]["people"] == 3 and gifu[1]["figures"]["registrations"] == 6
+    of_hida = admin_api("GET", "/statistics", claims=staff_claims(GIFU), query=f"organisation={HIDA}")
+    assert of_hida.status == 200 and of_hida.body["sets"][0]["figures"]["registrations"] == 3
+    # R-PRIV-2: a municipality never reads another's, nor a prefecture outside its own
+    assert admin_api("GET", "/statistics", claims=staff_claims(HIDA), query=f"organisation={GIFU}").status == 403
+    assert admin_api("GET", "/statistics", claims=staff_claims(GIFU), query=f"organisation={AMA}").status == 403
+    csv = admin_api("GET", "/statistics", claims=staff_claims(GIFU), query="format=csv")
+    assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    lines = csv.body.lstrip("\ufeff").splitlines()
+    assert lines[0] == f"figure,organisation:{GIFU},area:{GIFU}" and f"registrations,3,6" in lines
+
+    assert _snapshot(datetime(2026, 12, 1, 0, 5, tzinfo=clock.TOKYO))["month"] == "2026-11"
+    register(register_api, "p5", HIDA)  # after the month's end: not in November's snapshot
+    stream.drain()
+    november = admin_api("GET", "/statistics", claims=staff_claims(HIDA), query="month=2026-11").body
+    assert november["months"] == ["2026-11"] and november["sets"][0]["figures"]["registrations"] == 3
+    assert admin_api("GET", "/statistics", claims=staff_claims(HIDA)).body["sets"][0]["figures"]["registrations"] == 4
+    assert admin_api("GET", "/statistics", claims=staff_claims(HIDA), query="month=2026-13").status == 422
+
+
+def test_the_public_national_figures_withhold_every_small_cell_R_STAT_2(register_api, stream):
+    clock.freeze(datetime(2026, 11, 28, 10, 0, tzinfo=clock.TOKYO))
+    for n in range(12):
+        register(register_api, f"p{n}", HIDA, co_register=False)
+    set_attributes(HIDA, "p0", premium_expires_on="2027-11-28")
+    stream.drain()
+    national = register_api("GET", "/statistics/national")
+    assert national.status == 200, national.body
+    figures = national.body["figures"]
+    assert national.body["threshold"] == 10
+    assert figures["registrations"] == 12 and figures["people"] == 12
+    # premium (1) is withheld, and basic (11) with it: registrations - basic would give it away
+    assert figures["premium"] is None and figures["basic"] is None
+    assert figures["rel_birthplace"] == 12
+    _snapshot(datetime(2026, 12, 1, 0, 5, tzinfo=clock.TOKYO))
+    november = register_api("GET", "/statistics/national", query="month=2026-11").body
+    assert november["month"] == "2026-11" and november["months"] == ["2026-11"] and november["figures"]["people"] == 12
+    assert register_api("GET", "/statistics/national", query="month=2025-10").body["figures"] == {}
