@@ -137,6 +137,7 @@ class LocalRuntime:
         self._create_premium_workflow()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
+        self._start_table_streams(moto_url)
 
         from local.gateway import CognitoVerifier, Gateway
 
@@ -223,7 +224,27 @@ class LocalRuntime:
         self._threads.append(thread)
         return server.server_port
 
+    def _start_table_streams(self, moto_url: str) -> None:
+        """The table's stream → the functions with a TableStream trigger (statistics), polled from a thread as the
+        deployed event source mappings deliver it (local/streams.py: moto's own stream → Lambda path cannot be used)."""
+        from local.streams import StreamPoller, StreamThread, item_types, stream_functions, streams_client
+        from shared.dal import aws
+
+        pollers = [
+            StreamPoller(
+                aws.client("dynamodb"), streams_client(moto_url), TABLE_NAME, item_types(declared),
+                lambda event, name=declared.name: self.dispatcher.invoke(name, event),
+            )
+            for declared in stream_functions()
+        ]
+        log = logging.getLogger(__name__)
+        self._streams = StreamThread(pollers, on_error=lambda error: log.warning("table stream: %s", error))
+        self._streams.start()
+        self._threads.append(self._streams)
+
     def stop(self) -> None:
+        if getattr(self, "_streams", None) is not None:
+            self._streams.stop()
         if getattr(self, "_mail_printer", None) is not None:
             self._mail_printer.stop()
         for server in self._servers:
