@@ -74,6 +74,17 @@ class StreamPoller:
             request |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
         return self._streams.get_shard_iterator(**request)["ShardIterator"]
 
+    def skip_to_end(self) -> None:
+        """Start after everything the stream holds now (nothing delivered): a new mapping at LATEST."""
+        arn = self._arn()
+        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            shard_id = shard["ShardId"]
+            while True:
+                records = self._streams.get_records(ShardIterator=self._iterator(arn, shard_id), Limit=1000).get("Records", [])
+                if not records:
+                    break
+                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+
     def _poll_shard(self, arn: str, shard: str) -> int:
         delivered = 0
         while True:

@@ -50,8 +50,10 @@ def shard_keys(scope: str) -> list[dict[str, str]]:
     return [keys.stat_counter(scope, n) for n in range(SHARDS[kind_of(scope)])]
 
 
-def shard_for(scope: str, event_id: str) -> int:
-    return zlib.crc32(f"{scope}|{event_id}".encode()) % SHARDS[kind_of(scope)]
+def shard_for(scope: str, spread: str) -> int:
+    """The shard a change is added to: by the item's partition key (a person's, for registrations and records), so
+    writes spread evenly over the shards and the same change always lands on the same one."""
+    return zlib.crc32(f"{scope}|{spread}".encode()) % SHARDS[kind_of(scope)]
 
 
 def figures_of(item: Mapping[str, Any]) -> Counter[str]:
@@ -87,6 +89,7 @@ class StatisticsRepository:
         event_id: str,
         counters: Mapping[str, Counter[str]],
         expires_at: int,
+        spread: str,
         user_id: str | None = None,
         before: Membership | None = None,
         after: frozenset[str] | None = None,
@@ -112,7 +115,7 @@ class StatisticsRepository:
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": dump(keys.stat_counter(scope, shard_for(scope, event_id))),
+                        "Key": dump(keys.stat_counter(scope, shard_for(scope, spread))),
                         "UpdateExpression": "SET #type = :type ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
                         "ExpressionAttributeNames": {"#type": "type", **names},
                         "ExpressionAttributeValues": dump({":type": COUNTER_TYPE, **values}),

@@ -59,10 +59,11 @@ class StatisticsUpkeep:
         counted_before, counted_after = rules.registration_counts(old), rules.registration_counts(new)
         expires = int(self._now().timestamp()) + EVENT_MARKER_SECONDS
         event_id = record["eventID"]
+        spread = str(either.get("pk", event_id))
         if either.get("type") != rules.REGISTRATION or counted_before == counted_after:
             if not counters:
                 return Outcome(False)
-            applied = self._repository.apply(event_id, counters, expires)
+            applied = self._repository.apply(event_id, counters, expires, spread)
             return Outcome(applied, 1 + len(counters) if applied else 0)
         user = either.get("user_id") or keys.user_of(either["user_pk"])
         for _ in range(MEMBERSHIP_ATTEMPTS):
@@ -75,7 +76,7 @@ class StatisticsUpkeep:
             with_people = {s: Counter({k: v for k, v in f.items() if v}) for s, f in with_people.items()}
             with_people = {s: f for s, f in with_people.items() if f}
             try:
-                applied = self._repository.apply(event_id, with_people, expires, user, before, frozenset(after))
+                applied = self._repository.apply(event_id, with_people, expires, spread, user, before, frozenset(after))
                 return Outcome(applied, 2 + len(with_people) if applied else 0)
             except MembershipChanged:
                 continue

@@ -241,7 +241,8 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
 
     from functions.stats import handler as stats_handler
     from local.streams import StreamPoller, item_types, streams_client
-    from shared.functions import SCHEDULE_SOURCE, function
+    from shared.functions import SCHEDULE_SOURCE
+    from shared.functions import function as declared_function
 
     for cache in (stats_handler.upkeep, stats_handler.snapshots):
         cache.cache_clear()
@@ -254,7 +255,7 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
             recorder.current = "test set-up"
 
     recorder.current = "test set-up"
-    StreamPoller(aws.client("dynamodb"), streams_client(), os.environ["TABLE_NAME"], item_types(function("stats")), stats).poll()
+    StreamPoller(aws.client("dynamodb"), streams_client(), os.environ["TABLE_NAME"], item_types(declared_function("stats")), stats).poll()
     snapshot = stats({"source": SCHEDULE_SOURCE, "schedule": "statistics-snapshot", "scheduled_time": clock.now().isoformat()})
     admin("GET", "/statistics", claims=gifu, query=f"month={snapshot['month']}")
     admin("GET", "/statistics", claims=gifu, query=f"organisation={HIDA}&format=csv")
