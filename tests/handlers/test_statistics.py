@@ -276,3 +276,58 @@ def test_the_public_national_figures_withhold_every_small_cell_R_STAT_2(register
     november = register_api("GET", "/statistics/national", query="month=2026-11").body
     assert november["month"] == "2026-11" and november["months"] == ["2026-11"] and november["figures"]["people"] == 12
     assert register_api("GET", "/statistics/national", query="month=2025-10").body["figures"] == {}
+
+
+# --- delivery: failures and concurrency --------------------------------------------------------------------------------
+
+
+def test_a_failing_record_is_reported_and_delivered_again_with_the_ones_after_it(register_api, stream, monkeypatch):
+    """ReportBatchItemFailures: the records before the failing one stay applied; it and the later ones come again
+    (in order), and a record applied before the failure is not counted twice."""
+    from shared.logic.statistics import StatisticsUpkeep
+
+    clock.freeze(datetime(2026, 12, 5, 10, 0, tzinfo=clock.TOKYO))
+    register(register_api, "p1", HIDA)  # 飛騨市 + 岐阜県: two records
+    register(register_api, "p2", AMA)
+    original, calls = StatisticsUpkeep.apply, []
+
+    def flaky(self, record):
+        calls.append(record["eventID"])
+        if len(calls) == 2:
+            raise RuntimeError("throttled")
+        return original(self, record)
+
+    monkeypatch.setattr(StatisticsUpkeep, "apply", flaky)
+    from local.streams import StreamBatchFailed
+
+    with pytest.raises(StreamBatchFailed):
+        stream.drain()
+    answer = stream.calls[-1]
+    assert len(answer["Records"]) == 4
+    stream.drain()  # from the failed record on
+    assert calls[2] == calls[1] and len(calls) == 5
+    assert figures(scope_key("national"))["registrations"] == 4 and figures(scope_key("national"))["people"] == 2
+    assert differences() == []
+
+
+def test_a_membership_changed_meanwhile_is_read_again_R_STAT_1(register_api, stream, monkeypatch):
+    """Two records of one person applied at once (different shards of the stream): the membership's version makes the
+    second transaction fail, which reads it again and counts the person once."""
+    from shared.dal.statistics import StatisticsRepository as Repo
+
+    clock.freeze(datetime(2026, 12, 5, 10, 0, tzinfo=clock.TOKYO))
+    register(register_api, "p1", HIDA)
+    original, reads = Repo.membership, []
+
+    def stale_once(self, user_id):
+        found = original(self, user_id)
+        reads.append(found)
+        if len(reads) == 2:  # the prefecture's record read the membership before the municipality's was written
+            return reads[0]
+        return found
+
+    monkeypatch.setattr(Repo, "membership", stale_once)
+    stream.drain()
+    assert len(reads) == 3  # the stale read failed its condition and was read again
+    assert figures(scope_key("national"))["people"] == 1 and figures(scope_key("area", GIFU))["people"] == 1
+    assert differences() == []
