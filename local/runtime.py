@@ -109,6 +109,9 @@ class LocalRuntime:
         from shared.dal.table import create_table
         from shared.functions import FUNCTIONS
 
+        from local.streams import cheap_stream_copies
+
+        cheap_stream_copies()  # the table's stream: moto's per-transaction table copies share its records
         dynamodb = aws.client("dynamodb")
         create_table(dynamodb, TABLE_NAME)
         seed(Repository(dynamodb, TABLE_NAME))

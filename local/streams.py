@@ -132,3 +132,27 @@ class StreamThread(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
+
+
+def cheap_stream_copies() -> None:
+    """moto deep-copies a table before each item of a TransactWriteItems (to roll a cancelled one back), and with a
+    stream the table holds every stream record ever written: each copy would copy them all (3x the cost of a
+    500-item table's copy). A record never changes once written, so the copy of the stream's list shares them: the
+    rollback still drops a cancelled transaction's records (the copied list does not have them), at the cost of
+    copying a list of references. Idempotent; for moto in this process (tests, the local runtime)."""
+    import copy
+
+    from moto.dynamodb.models.table import StreamShard
+
+    if getattr(StreamShard, "cheap_copies", False):
+        return
+
+    def deepcopy(self, memo):  # noqa: ANN001, ANN202
+        clone = StreamShard.__new__(StreamShard)
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            clone.__dict__[name] = list(value) if name == "items" else copy.deepcopy(value, memo)
+        return clone
+
+    StreamShard.__deepcopy__ = deepcopy  # type: ignore[attr-defined]
+    StreamShard.cheap_copies = True  # type: ignore[attr-defined]

@@ -331,3 +331,16 @@ def test_a_membership_changed_meanwhile_is_read_again_R_STAT_1(register_api, str
     assert len(reads) == 3  # the stale read failed its condition and was read again
     assert figures(scope_key("national"))["people"] == 1 and figures(scope_key("area", GIFU))["people"] == 1
     assert differences() == []
+
+
+def test_a_cancelled_transactions_writes_never_reach_the_statistics(register_api, account_api, stream):
+    """A registration refused after its account was deleted: moto applied its first items before the account's check
+    failed and rolled them back; the stream holds nothing of it (the table copies share stream records, tests/conftest)."""
+    clock.freeze(datetime(2026, 12, 5, 10, 0, tzinfo=clock.TOKYO))
+    register(register_api, "p1", AMA)
+    account_api("DELETE", "/me", user="p1", headers={"Confirm-Account-Deletion": "DELETE"})
+    assert register(register_api, "p1", HIDA).status >= 400
+    stream.drain()
+    assert figures(scope_key("national")).get("registrations", 0) == 0
+    assert figures(scope_key("area", GIFU)) == {}
+    assert differences() == []
