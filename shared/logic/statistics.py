@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import BaseModel, Field
+
 from .. import clock
 from ..dal import keys
 from ..dal.items import load
 from ..dal.statistics import MembershipChanged, StatisticsRepository, scope_key
 from ..domain import statistics as rules
 from ..domain.errors import ConcurrentUpdate, Forbidden
+from ..domain.models import OrganisationRef
 from ..organisations import catalog
+from .organisations import organisation_ref
 
 EVENT_MARKER_SECONDS = 2 * 24 * 3600  # a stream keeps records 24 h: a redelivery comes within that
 MEMBERSHIP_ATTEMPTS = 5
@@ -70,7 +74,8 @@ class StatisticsUpkeep:
             before = self._repository.membership(user)
             after = before.codes | {code} if counted_after else before.codes - {code}
             with_people = {scope: Counter(figures) for scope, figures in counters.items()}
-            for area_code, change in rules.people_changes(before.codes, frozenset(after), prefecture_of_map(before.codes | after)).items():
+            prefectures = {c: prefecture_of(c) for c in before.codes | after}
+            for area_code, change in rules.people_changes(before.codes, frozenset(after), prefectures).items():
                 scope = scope_key("national") if area_code == "" else scope_key("area", area_code)
                 with_people.setdefault(scope, Counter())[rules.PEOPLE] += change
             with_people = {s: Counter({k: v for k, v in f.items() if v}) for s, f in with_people.items()}
@@ -81,10 +86,6 @@ class StatisticsUpkeep:
             except MembershipChanged:
                 continue
         raise ConcurrentUpdate(f"membership kept changing ({MEMBERSHIP_ATTEMPTS} attempts)")
-
-
-def prefecture_of_map(codes: frozenset[str] | set[str]) -> dict[str, str]:
-    return {c: prefecture_of(c) for c in codes}
 
 
 def all_scopes() -> list[str]:
@@ -158,7 +159,7 @@ class StatisticsReader:
         if target == staff_code and staff_org is not None and staff_org.is_prefecture:
             scopes.append(scope_key("area", staff_code))
         read = self._read(scopes, month)
-        result = [FigureSet("organisation", target, month, _with_people(dict(read[scopes[0]]), organisation_level=True))]
+        result = [FigureSet("organisation", target, month, _with_people(read[scopes[0]]))]
         if len(scopes) > 1:
             result.append(FigureSet("area", staff_code, month, dict(read[scopes[1]])))
         return result
@@ -176,19 +177,12 @@ class StatisticsReader:
         return self._repository.months(scope_key("org", staff_code))
 
 
-def _with_people(figures: dict[str, int], organisation_level: bool) -> dict[str, int]:
+def _with_people(figures: Mapping[str, int]) -> dict[str, int]:
     """An organisation has one registration per person: its unique people equal its registrations."""
-    if organisation_level:
-        figures[rules.PEOPLE] = figures.get(rules.REGISTRATIONS, 0)
-    return figures
+    return {**figures, rules.PEOPLE: figures.get(rules.REGISTRATIONS, 0)}
 
 
 # --- API views -------------------------------------------------------------------------------------------------------
-
-from pydantic import BaseModel, Field  # noqa: E402
-
-from ..domain.models import OrganisationRef  # noqa: E402
-from .organisations import organisation_ref  # noqa: E402
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 FIGURES_DESCRIPTION = (
