@@ -89,6 +89,9 @@ BUNDLED_REQUIREMENTS = (
 
 # A scheduled invocation that fails (throttled, or an error) is retried by EventBridge Scheduler this many times.
 SCHEDULE_RETRY_ATTEMPTS = 2
+# A work queue's message is one page of one shard (shared/logic/schedules.py PAGE_SIZES), sized to finish well inside
+# TIMEOUT: one message per invocation.
+QUEUE_BATCH_SIZE = 1
 
 # --- check-in signing keys -----------------------------------------------------------------------------------------
 SIGNING_KEYS_KEY_ALIAS = "alias/{stack}/checkin-signing-keys"

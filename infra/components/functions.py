@@ -13,13 +13,16 @@ from typing import Protocol
 from aws_cdk import Annotations, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from shared.functions import SCHEDULE_TIMEZONE, Function, Grant, Http, Resource, Schedule, StateMachineTask, Trigger
+from shared.functions import (
+    SCHEDULE_TIMEZONE, Function, Grant, Http, Queue, Resource, Schedule, StateMachineTask, Trigger,
+)
 
 from .. import constants
 from ..nag import acknowledge
@@ -196,6 +199,14 @@ class FunctionFactory(Construct):
                     retry_attempts=constants.SCHEDULE_RETRY_ATTEMPTS,
                 ),
             )
+            return
+        if isinstance(trigger, Queue):
+            # The queue's resource (shared/functions.py QUEUES) is built by the stack (queues.py). Partial batch
+            # responses: only the failed messages come back (shared/api/scheduled.py reports them).
+            work = self._resources[trigger.name]
+            function.add_event_source(event_sources.SqsEventSource(
+                work.queue, batch_size=constants.QUEUE_BATCH_SIZE, report_batch_item_failures=True,
+            ))
             return
         # Declared in shared/functions.py so the list has room for them; the stack refuses them until it builds them
         # (the table's stream, a queue), rather than deploying a function nothing invokes.

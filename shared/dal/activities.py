@@ -25,7 +25,7 @@ from ..domain.paging import Page
 from . import keys
 from .batch import batch_get
 from .paging import KeyQuery, count, decode_position, encode_position, page_of, plain_key, query_page
-from .repository import _dump, _load, registrations_of_user_query
+from .repository import ACCESS_UPDATE, _dump, _load, access_update_values, registrations_of_user_query
 from .table import APPLICATIONS_BY_ACTIVITY, OPEN_RECRUITMENT, RECORDS_BY_ACTIVITY, REGISTRATIONS_BY_USER
 from .transactions import Transaction, TransactionCancelled
 
@@ -248,9 +248,9 @@ class ActivityRepository:
                     "Update": {
                         "TableName": self._table,
                         "Key": _dump(keys.account(records[0].user_id)),
-                        "UpdateExpression": "SET last_access = :d, #type = :type",
+                        "UpdateExpression": ACCESS_UPDATE,
                         "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": _dump({":d": access_day.isoformat(), ":type": "Account"}),
+                        "ExpressionAttributeValues": _dump(access_update_values(records[0].user_id, access_day)),
                     }
                 },
             )

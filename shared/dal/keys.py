@@ -249,3 +249,35 @@ def idempotency(key: str) -> dict[str, str]:
 
 
 JOINED_PARTITION = "JOINED"  # joined_organisations GSI: at most ~1,800 small items, read through a cache
+
+
+# --- schedules (R-PRE-6, R-BAS-5): the sparse, write-sharded `due` index ------------------------------------------
+# An item that something will fall due on carries the due index's keys: `due_pk = DUE#<anchor>#<day>#<shard>`, its
+# anchor (shared.domain.schedules.Anchor) the date the schedules count from (a registration: its premium expiry; an
+# account: its last app access, then its removal deadline once told). A daily job reads the partitions of one anchor day, one shard at a
+# time, so a run reads the items that fall due and nothing else; millions falling due on one day spread over
+# DUE_SHARDS partitions (no hot key), each worked through by its own queue messages.
+DUE_SHARDS = 16
+DUE_PREFIX = "DUE#"
+
+
+def due_shard(user_id: str) -> int:
+    """A stable spread of people over the shards (not Python's salted hash: every container must agree)."""
+    from hashlib import blake2b
+
+    return int.from_bytes(blake2b(user_id.encode(), digest_size=2).digest(), "big") % DUE_SHARDS
+
+
+def due_partition(anchor: str, day: str, shard: int) -> str:
+    return f"{DUE_PREFIX}{anchor}#{day}#{shard:02d}"
+
+
+def due(anchor: str, day: str, user_id: str, code: str | None = None) -> dict[str, str]:
+    """The due index's keys of an item: a registration's (with its organisation's code) or an account's."""
+    return {"due_pk": due_partition(anchor, day, due_shard(user_id)), "due_sk": f"{code}#{user_id}" if code else user_id}
+
+
+def schedule_run(job: str, day: str) -> dict[str, str]:
+    """What a daily job has finished of one day (the shards done): a repeated or resumed run skips them. National
+    area, no personal data; one small item per job and day."""
+    return {"pk": f"{NATIONAL}SCHEDULE#{job}", "sk": day}

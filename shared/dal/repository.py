@@ -67,6 +67,19 @@ def _registration(item: dict[str, Any]) -> Registration:
 ACCOUNT_IN_USE = "attribute_not_exists(deleting_since) AND attribute_not_exists(deleted_at)"
 
 
+# An app access (R-BAS-5) on the account: the day, the due index's access anchor of that day (the inactivity
+# schedules find the account through it, shared/dal/schedules.py), and a removal announced meanwhile cancelled.
+ACCESS_UPDATE = (
+    "SET last_access = :d, #type = :type, due_pk = :due_pk, due_sk = :due_sk REMOVE removal_due, inactivity_told_on"
+)
+
+
+def access_update_values(user_id: str, day: date) -> dict[str, Any]:
+    """ExpressionAttributeValues (plain) of ACCESS_UPDATE."""
+    due = keys.due("access", day.isoformat(), user_id)
+    return {":d": day.isoformat(), ":type": "Account", ":due_pk": due["due_pk"], ":due_sk": due["due_sk"]}
+
+
 VERIFICATION_ATTRIBUTE = "verification"  # on the account item (national area): shared/dal/verification.py writes it
 
 
@@ -304,10 +317,10 @@ class Repository:
             self._client.update_item(
                 TableName=self._table,
                 Key=_dump(keys.account(user_id)),
-                UpdateExpression="SET last_access = :d, #type = :type",
+                UpdateExpression=ACCESS_UPDATE,
                 ConditionExpression=f"{ACCOUNT_IN_USE} AND (attribute_not_exists(last_access) OR last_access < :d)",
                 ExpressionAttributeNames={"#type": "type"},
-                ExpressionAttributeValues=_dump({":d": day.isoformat(), ":type": "Account"}),
+                ExpressionAttributeValues=_dump(access_update_values(user_id, day)),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return True
@@ -325,7 +338,8 @@ class Repository:
         self._client.update_item(
             TableName=self._table,
             Key=_dump(keys.account(user_id)),
-            UpdateExpression="SET #type = :type, deleting_since = if_not_exists(deleting_since, :at) REMOVE last_access",
+            UpdateExpression="SET #type = :type, deleting_since = if_not_exists(deleting_since, :at) "
+                             "REMOVE last_access, due_pk, due_sk, removal_due",
             ExpressionAttributeNames={"#type": "type"},
             ExpressionAttributeValues=_dump({":type": "Account", ":at": at.isoformat()}),
         )

@@ -88,9 +88,17 @@ INBOX = Index(
         "status", "applied_at", "renewal", "counted", "needed",  # applications waiting for staff
     ),
 )
+# Sparse and write-sharded (shared/dal/keys.py `due`): what the daily schedules act on, by anchor day (a premium
+# expiry, a last access, a removal deadline). Keys only and what tells a job whether the item is still due.
+DUE = Index(
+    name="due",
+    partition_key="due_pk",
+    sort_key="due_sk",
+    non_key_attributes=("type", "org_code", "user_id", "premium_expires_on", "last_access", "removal_due"),
+)
 INDEXES: tuple[Index, ...] = (
     REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS, RECORDS_BY_ACTIVITY, OPEN_RECRUITMENT, APPLICATIONS_BY_ACTIVITY,
-    EVIDENCE_TO_REVIEW, INBOX,
+    EVIDENCE_TO_REVIEW, INBOX, DUE,
 )
 
 
