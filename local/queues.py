@@ -23,6 +23,9 @@ class QueueWorker:
     consumers: dict[str, str]  # queue URL -> the function its Queue trigger names (shared/functions.py)
     errors: list[str] = field(default_factory=list)  # what failed, for the runtime's log and the tests
     _arns: dict[str, str] = field(default_factory=dict)
+    # One drain at a time (the background poller, a request's drain): a drain that returns has seen every message of
+    # the run it follows handled, not merely taken by the other.
+    _draining: threading.Lock = field(default_factory=threading.Lock)
 
     def _arn(self, url: str) -> str:
         if url not in self._arns:
@@ -49,6 +52,10 @@ class QueueWorker:
     def drain(self, limit: int = 100_000) -> int:
         """Every queue until none has a visible message (a page's continuation is handled in the same drain); the
         number of messages handled. A message that keeps failing stays invisible until its timeout: not waited for."""
+        with self._draining:
+            return self._drain(limit)
+
+    def _drain(self, limit: int) -> int:
         handled = 0
         while handled < limit:
             round_handled = sum(self.poll_once(url) for url in self.consumers)

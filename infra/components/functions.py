@@ -203,7 +203,9 @@ class FunctionFactory(Construct):
         if isinstance(trigger, Queue):
             # The queue's resource (shared/functions.py QUEUES) is built by the stack (queues.py). Partial batch
             # responses: only the failed messages come back (shared/api/scheduled.py reports them).
-            work = self._resources[trigger.name]
+            work = self._resources.get(trigger.name)
+            if work is None or not hasattr(work, "queue"):
+                raise ValueError(f"Queue trigger {trigger.name!r}: the stack builds no such queue (shared/functions.py QUEUES)")
             function.add_event_source(event_sources.SqsEventSource(
                 work.queue, batch_size=constants.QUEUE_BATCH_SIZE, report_batch_item_failures=True,
             ))
