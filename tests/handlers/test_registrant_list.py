@@ -231,3 +231,29 @@ def test_registrants_sort_key_orders_by_registration_time(since):
     a = keys.registrant_of_organisation(HIDA, "u", datetime(2026, 1, 1, 9, tzinfo=clock.TOKYO).isoformat())
     b = keys.registrant_of_organisation(HIDA, "u", datetime(2026, 1, 2, 9, tzinfo=clock.TOKYO).isoformat())
     assert a["registrants_sk"] < b["registrants_sk"] and a["registrants_sk"].startswith(since.isoformat())
+
+
+def test_a_selective_filter_reads_a_bounded_number_of_items_per_page(register_api, admin_api, moto, monkeypatch):
+    """A filter is applied after the read: a page stops at READ_BUDGET index items and hands out a `next` (a short
+    page), so a request never reads the organisation's whole list; walking the pages still finds every match once."""
+    from shared.dal import registrants as listing
+    from shared.dal.repository import Repository
+    from shared.domain.models import Registration
+
+    monkeypatch.setattr(listing, "READ_BUDGET", 5)
+    repository = Repository(moto, TABLE)
+    for n in range(30):
+        answers = {"relationship": ["family_ties" if n % 10 == 0 else "birthplace"]}
+        repository.create_registration(
+            Registration(organisation_code=HIDA, user_id=f"p{n:02d}", since=NOW, direct=True, answers=answers), None
+        )
+    found, token, pages = [], None, 0
+    while True:
+        query = "relationship=family_ties&limit=50" + (f"&next={token}" if token else "")
+        body = admin_api("GET", "/registrants", query=query, claims=staff_claims(HIDA, "viewer")).body
+        pages += 1
+        found += [r["user_id"] for r in body["registrants"]]
+        token = body["next"]
+        if token is None:
+            break
+    assert sorted(found) == ["p00", "p10", "p20"] and pages > 2
