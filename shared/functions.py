@@ -419,6 +419,7 @@ FUNCTIONS: tuple[Function, ...] = (
             index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
             index("inbox"),  # PremiumRepository.waiting_for_staff (R-PRE-5)
             index("registrations_by_user"),  # PremiumJudge._expiries: the applicant's premium organisations (R-PRE-4)
+            index("registrants"),  # RegistrantRepository.page: the staff registrant list (R-PRIV-2, R-ORG-3)
             table(
                 "national",
                 "dynamodb:GetItem",  # PremiumRepository.premium_guard

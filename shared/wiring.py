@@ -73,11 +73,15 @@ def evidence_service():
 
 def registrant_service():
     from .dal.activities import ActivityRepository
+    from .dal.registrants import RegistrantRepository
     from .logic.registrants import RegistrantService
 
     config = settings()
     dynamodb = aws.client("dynamodb")
-    return RegistrantService(Repository(dynamodb, config.table_name), ActivityRepository(dynamodb, config.table_name))
+    return RegistrantService(
+        Repository(dynamodb, config.table_name), ActivityRepository(dynamodb, config.table_name),
+        RegistrantRepository(dynamodb, config.table_name),
+    )
 
 
 def account_service():

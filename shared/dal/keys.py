@@ -8,6 +8,8 @@ Two areas, told apart by the leading key (R-PRIV-1), so IAM can separate them wi
 
 from __future__ import annotations
 
+import hashlib
+
 ORG = "ORG#"
 NATIONAL = "NAT#"
 # Key areas by name: a function's DynamoDB grant on the table is per area (shared/functions.py), enforced in IAM
@@ -31,6 +33,26 @@ def premium_settings(code: str) -> dict[str, str]:
 
 def registration(code: str, user_id: str) -> dict[str, str]:
     return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": "REGISTRATION"}
+
+
+# The staff registrant list (registrants index, sparse: registration items only). Write-sharded: an organisation's
+# million registrants spread over REGISTRANT_SHARDS partitions, by a stable hash of the user id (never Python's
+# salted hash()), so neither writes at a campaign's peak nor an export's reads meet one hot partition.
+REGISTRANT_SHARDS = 16
+
+
+def registrant_shard(user_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(user_id.encode("utf-8")).digest()[:4], "big") % REGISTRANT_SHARDS
+
+
+def registrants(code: str, shard: int) -> str:
+    """registrants index partition: one shard of an organisation's registrants (sort key `<since>#<user id>`)."""
+    return f"REGISTRANTS#{code}#{shard}"
+
+
+def registrant_of_organisation(code: str, user_id: str, since: str) -> dict[str, str]:
+    """registrants index keys of a registration (`since`: its ISO 8601 registration time)."""
+    return {"registrants_pk": registrants(code, registrant_shard(user_id)), "registrants_sk": f"{since}#{user_id}"}
 
 
 USER = "USER#"

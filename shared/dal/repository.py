@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AccountDeleted, AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
 from ..domain.paging import Page
+from ..domain.registrants import relationships_of
 from ..domain.verification import AccountVerification
 from . import keys
 from .batch import batch_get
@@ -40,6 +41,10 @@ def _registration_item(reg: Registration) -> dict[str, Any]:
     }
     if reg.via:
         item["via"] = set(reg.via)
+    # The staff list (registrants index, R-PRIV-2): its keys, and the relationship types to filter on.
+    item |= keys.registrant_of_organisation(reg.organisation_code, reg.user_id, reg.since.isoformat())
+    if relationships := relationships_of(reg.answers):
+        item["relationships"] = set(relationships)
     return item
 
 
@@ -190,6 +195,8 @@ class Repository:
         )
         if link_prefecture is not None:
             pref = link_prefecture
+            listed = keys.registrant_of_organisation(pref.organisation_code, pref.user_id, pref.since.isoformat())
+            through = relationships_of(registration.answers)
             transaction.add(
                 "prefecture link",
                 {
@@ -199,8 +206,10 @@ class Repository:
                         "UpdateExpression": (
                             "SET #type = :type, org_code = :org, user_id = :user, user_pk = :upk, user_sk = :usk,"
                             " #level = if_not_exists(#level, :level), since = if_not_exists(since, :since),"
-                            " direct = if_not_exists(direct, :false), resident = if_not_exists(resident, :resident)"
-                            " ADD via :via"
+                            " direct = if_not_exists(direct, :false), resident = if_not_exists(resident, :resident),"
+                            # the registrants index (a registration already there keeps its place: its own since)
+                            " registrants_pk = :rpk, registrants_sk = if_not_exists(registrants_sk, :rsk)"
+                            f" ADD via :via{', relationships :rel' if through else ''}"
                         ),
                         "ExpressionAttributeNames": {"#type": "type", "#level": "level"},
                         "ExpressionAttributeValues": _dump(
@@ -215,6 +224,10 @@ class Repository:
                                 ":false": False,
                                 ":resident": pref.resident,
                                 ":via": set(pref.via),
+                                ":rpk": listed["registrants_pk"],
+                                ":rsk": listed["registrants_sk"],
+                                # R-ORG-3: the municipality's relationship types, for the prefecture's list filters
+                                **({":rel": set(through)} if through else {}),
                             }
                         ),
                     }

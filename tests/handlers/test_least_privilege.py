@@ -127,6 +127,7 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     admin("GET", "/registrants/u1", claims=staff)
     admin("GET", "/registrants/u1/records", claims=staff)
     admin("GET", "/registrants/u1", claims=staff_claims("210005"))  # a prefecture: and the registration it came through
+    admin("GET", "/registrants", query="level=basic&relationship=birthplace", claims=staff)  # the list, its personal data
     admin("POST", f"/activities/{aid}/records", body={"user_id": "u2", "day": "2026-12-05"}, claims=staff)
     clock.freeze(start + timedelta(minutes=6))
     checkin("POST", "/checkins", user="u2", body={"code": code})
