@@ -71,6 +71,8 @@ from .scenarios import (
     MailedLink,
     Request,
     Scenario,
+    Scheduled,
+    StreamDelivery,
     Task,
     Upload,
 )
@@ -163,6 +165,57 @@ def invoke_task(task: Task) -> Any:
     with redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return handler_module(task.function).lambda_handler(task.payload, FakeLambdaContext(task.function))
+
+
+class Stream:
+    """The table's stream, delivered to the stats function on demand (local/streams.py's poller with its own
+    clients: reading the stream is the event source mapping's, not counted). Starts at the stream's end: the
+    dataset's load is not delivered (the counters then hold the scenarios' changes only, the same at every size)."""
+
+    def __init__(self) -> None:
+        from local.streams import StreamPoller, item_types, streams_client
+        from shared.functions import function
+
+        self.delivered: list[int] = []
+        self._poller = StreamPoller(
+            boto3.client("dynamodb", region_name=REGION), streams_client(), TABLE_NAME, item_types(function("stats")),
+            self._invoke,
+        )
+        self._poller.skip_to_end()
+
+    def _invoke(self, event: dict) -> dict:
+        self.delivered.append(len(event["Records"]))
+        with redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return handler_module("stats").lambda_handler(event, FakeLambdaContext("stats"))
+
+    def deliver(self) -> int:
+        self.delivered = []
+        self._poller.poll()
+        return sum(self.delivered)
+
+
+def checked_delivery(delivery: StreamDelivery, name: str, stream: Stream | None) -> None:
+    if stream is None:
+        raise ScenarioFailed(f"{name}: no table stream to deliver")
+    delivered = stream.deliver()
+    if delivered != delivery.records:
+        raise ScenarioFailed(f"{name}: {delivered} stream records delivered, expected {delivery.records}")
+
+
+def checked_schedule(scheduled: Scheduled, name: str) -> None:
+    from shared.functions import function
+
+    (declared,) = [s for s in function(scheduled.function).schedules if s.name == scheduled.schedule]
+    with redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        answer = handler_module(scheduled.function).lambda_handler(
+            declared.local_event(clock.now()), FakeLambdaContext(scheduled.function)
+        )
+    problems = [f"{path} = {_field(answer, path)!r}, expected {value!r}" for path, value in scheduled.expect.items()
+                if _field(answer, path) != value]
+    if problems:
+        raise ScenarioFailed(f"{name}: schedule {scheduled.schedule}: {'; '.join(problems)}")
 
 
 def _cookie(set_cookies: list[str], name: str) -> str:
@@ -292,6 +345,7 @@ def _identity_provider():
 
 def _run(
     scenarios: tuple[Scenario, ...], recorder: CallRecorder, others: tuple[OperationCounter, ...], browser=None,
+    stream=None,
 ) -> list[Measurement]:
     """`others`: the Secrets Manager, S3, Step Functions, SES and Cognito counters, in Cost's order."""
     measurements = []
@@ -309,6 +363,12 @@ def _run(
         if isinstance(scenario.request, Task):
             status = None
             checked_task(scenario.request, scenario.name, saved)
+        elif isinstance(scenario.request, StreamDelivery):
+            status = None
+            checked_delivery(scenario.request, scenario.name, stream)
+        elif isinstance(scenario.request, Scheduled):
+            status = None
+            checked_schedule(scenario.request, scenario.name)
         else:
             status = checked(scenario.request, scenario.name, saved)
         measurements.append(Measurement(scenario, status, Cost(recorder.take(), *(c.take() for c in others))))
@@ -360,7 +420,10 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
             with without_whole_table_work():  # moto's whole-table copies and sorts: not DynamoDB's cost
                 services = ("secretsmanager", "s3", "stepfunctions", "sesv2", "cognito-idp")
                 others = tuple(OperationCounter(aws.client(service)) for service in services)
-                measurements = _run(scenarios, CallRecorder(aws.client("dynamodb")), others, browser=provider.client)
+                stream = Stream() if any(isinstance(s.request, StreamDelivery) for s in scenarios) else None
+                measurements = _run(
+                    scenarios, CallRecorder(aws.client("dynamodb")), others, browser=provider.client, stream=stream
+                )
         finally:
             wiring.http = original_http
             clock.reset()

@@ -145,6 +145,40 @@ class Task:
 
 
 @dataclass(frozen=True)
+class StreamDelivery:
+    """The table's stream since the last delivery, handed to `function` as its event source mapping would
+    (local/streams.py: its filter, batches of 100), counted as that function's: what keeping the statistics costs
+    (round trips and items written per stream record). `records`: how many records it must deliver (the scenario's
+    writes: a registration and its co-registration are two)."""
+
+    records: int
+    function: str = "stats"
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        return "stream", f"{self.records} record(s)"
+
+    def resolved(self, saved: dict[str, Any]) -> StreamDelivery:
+        return self
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A schedule of shared/functions.py fired (EventBridge Scheduler's event), counted as its function's."""
+
+    function: str
+    schedule: str
+    expect: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        return "cron", self.schedule
+
+    def resolved(self, saved: dict[str, Any]) -> Scheduled:
+        return self
+
+
+@dataclass(frozen=True)
 class Upload:
     """Before the request, a file is put in the evidence bucket (as the app's presigned POST would), at the object
     key an earlier scenario saved under `key`. Not counted: it is the app talking to S3, not a function."""
@@ -180,7 +214,7 @@ class MailedLink:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    request: Request | Task
+    request: Request | Task | StreamDelivery | Scheduled
     note: str = ""
     # A figure the report states on its own (e.g. "check-in"): scenarios sharing a key are listed together.
     key: str = ""
@@ -247,6 +281,8 @@ PREMIUM_DECISION = route("POST", "/premium-applications/{user_id}/{application_i
 APPROVAL_PAGE = route("GET", "/approval")
 APPROVAL_SIGN_IN = route("POST", "/approval/sign-in")
 APPROVAL_DECISION = route("POST", "/approval/decision")
+STATISTICS = route("GET", "/statistics")
+NATIONAL_STATISTICS = route("GET", "/statistics/national")
 
 ACTIVITY_ID = {"activity_id": Ref("activity")}
 
@@ -297,9 +333,22 @@ REGISTER_SCENARIOS: tuple[Scenario, ...] = (
         note="宮城県 co-registered in the same transaction",
     ),
     Scenario(
+        "stats: upkeep of a registration + co-registration",
+        StreamDelivery(records=2),
+        note="two stream records, each starting to count: the person's membership read, one transaction (event "
+        "marker, organisation + area + national shards, the membership); per record: 2 round trips, 5 items written",
+        key="statistics",
+    ),
+    Scenario(
         "register: 2nd municipality, linked",
         register(MINAMISANRIKU, COMMON_ANSWERS, "linked"),
         note="宮城県's registration (read first) gets 南三陸町 added to its `via`",
+    ),
+    Scenario(
+        "stats: upkeep of a registration + a linked prefecture",
+        StreamDelivery(records=2),
+        note="the new registration as above; the prefecture's `via` change counts nothing new: no write at all",
+        key="statistics",
     ),
     Scenario("register: prefecture alone", register(GIFU, COMMON_ANSWERS, "not_applicable")),
     Scenario(
@@ -341,6 +390,32 @@ REGISTER_SCENARIOS: tuple[Scenario, ...] = (
         "register: another person, 1st request today",
         register(HIDA, COMMON_ANSWERS, "registered", user=BOB),
         note="Bob: his access record, then 飛騨市 + 岐阜県",
+    ),
+    Scenario(
+        "stats: upkeep of withdrawals and registrations",
+        StreamDelivery(records=14),
+        note="the withdrawals (each registration's removal stops it counting), the idempotent registration, 飛騨市 "
+        "linked to 岐阜県, Bob's two: one batch",
+        key="statistics",
+    ),
+    Scenario(
+        "stats: staff read their figures",
+        Request(STATISTICS, staff=GIFU, expect={"sets.1.scope": "area"}),
+        note="岐阜県: its own and its area's figures, every shard in one BatchGetItem; the months with a snapshot",
+        key="statistics",
+    ),
+    Scenario(
+        "stats: the public national figures",
+        Request(NATIONAL_STATISTICS, expect={"threshold": 10}),
+        note="32 national shards in one BatchGetItem, small cells withheld; the months with a snapshot",
+        key="statistics",
+    ),
+    Scenario(
+        "stats: month-end snapshot",
+        Scheduled("stats", "statistics-snapshot"),
+        note="every scope of the catalogue (~4,200 shard keys, ~43 BatchGetItem), the non-empty ones written: "
+        "once a month, the same at any table size",
+        key="statistics",
     ),
 )
 

@@ -110,6 +110,9 @@ class LocalRuntime:
         from shared.dal.table import create_table
         from shared.functions import FUNCTIONS
 
+        from local.streams import cheap_stream_copies
+
+        cheap_stream_copies()  # the table's stream: moto's per-transaction table copies share its records
         dynamodb = aws.client("dynamodb")
         create_table(dynamodb, TABLE_NAME)
         seed(Repository(dynamodb, TABLE_NAME))
@@ -148,6 +151,7 @@ class LocalRuntime:
         self.queues = QueueWorker(boto3.client("sqs"), self.dispatcher.invoke, consumers_of(queue_urls))
         self._stop_polling = threading.Event()
         self._threads.append(self.queues.start(self._stop_polling))
+        self._start_table_streams(moto_url)
 
         from local.gateway import CognitoVerifier, Gateway
 
@@ -234,9 +238,29 @@ class LocalRuntime:
         self._threads.append(thread)
         return server.server_port
 
+    def _start_table_streams(self, moto_url: str) -> None:
+        """The table's stream → the functions with a TableStream trigger (statistics), polled from a thread as the
+        deployed event source mappings deliver it (local/streams.py: moto's own stream → Lambda path cannot be used)."""
+        from local.streams import StreamPoller, StreamThread, item_types, stream_functions, streams_client
+        from shared.dal import aws
+
+        pollers = [
+            StreamPoller(
+                aws.client("dynamodb"), streams_client(moto_url), TABLE_NAME, item_types(declared),
+                lambda event, name=declared.name: self.dispatcher.invoke(name, event),
+            )
+            for declared in stream_functions()
+        ]
+        log = logging.getLogger(__name__)
+        self._streams = StreamThread(pollers, on_error=lambda error: log.warning("table stream: %s", error))
+        self._streams.start()
+        self._threads.append(self._streams)
+
     def stop(self) -> None:
         if getattr(self, "_stop_polling", None) is not None:
             self._stop_polling.set()
+        if getattr(self, "_streams", None) is not None:
+            self._streams.stop()
         if getattr(self, "_mail_printer", None) is not None:
             self._mail_printer.stop()
         for server in self._servers:

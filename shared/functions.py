@@ -210,6 +210,11 @@ FUNCTIONS: tuple[Function, ...] = (
                 "dynamodb:PutItem",  # the idempotency record, in the registration transaction (shared/dal/idempotency.py)
                 "dynamodb:UpdateItem",  # Repository.record_access (last app access, R-BAS-5)
             ),
+            table(
+                "statistics",
+                "dynamodb:BatchGetItem",  # StatisticsRepository.current / snapshots: the national shards (R-STAT-2)
+                "dynamodb:Query",  # StatisticsRepository.months: the national snapshots' months
+            ),
             index("registrations_by_user"),  # registrations_of_user, applications_of_user, recruitment
             index("joined_organisations"),  # Repository.joined_organisation_codes
             index("open_recruitment"),  # ActivityRepository.open_activities (R-BAS-7)
@@ -414,6 +419,11 @@ FUNCTIONS: tuple[Function, ...] = (
                 # replace_activity (edit, cancel), decide_application, evidence decisions, PremiumSettingsRepository.save
                 "dynamodb:UpdateItem",
             ),
+            table(
+                "statistics",
+                "dynamodb:BatchGetItem",  # StatisticsRepository.current / snapshots: the organisation's shards
+                "dynamodb:Query",  # StatisticsRepository.months: its snapshots' months
+            ),
             index("records_by_activity"),  # ActivityRepository.records_of_activity
             index("applications_by_activity"),  # ActivityRepository.applications_of_activity (R-BAS-7)
             index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
@@ -436,6 +446,27 @@ FUNCTIONS: tuple[Function, ...] = (
         plain_settings=STAFF_SIGN_IN,  # the approval page's staff sign-in
     ),
 )
+
+
+STATS = Function(
+    "stats",  # 関係人口 statistics (R-STAT-1/2): counters kept from the table's stream, month-end snapshots
+    triggers=(
+        TableStream(item_types=("Registration", "ActivityRecord", "AnonymousRecord")),  # domain.statistics.COUNTED_TYPES
+        Schedule("statistics-snapshot", "cron(5 0 1 * ? *)", "Month-end snapshot of the 関係人口 statistics"),
+    ),
+    grants=(
+        table(
+            "statistics",
+            "dynamodb:BatchGetItem",  # Snapshots.take: every scope's shards
+            "dynamodb:BatchWriteItem",  # StatisticsRepository.save_snapshots
+            "dynamodb:DeleteItem",  # the membership of a person who counts nowhere any more (transaction Delete)
+            "dynamodb:GetItem",  # StatisticsRepository.membership
+            "dynamodb:PutItem",  # the event marker, the membership (transaction Put)
+            "dynamodb:UpdateItem",  # the counters (transaction Update, ADD)
+        ),
+    ),
+)
+FUNCTIONS = (*FUNCTIONS, STATS)
 
 
 def function(name: str, functions: Iterable[Function] = FUNCTIONS) -> Function:

@@ -22,6 +22,7 @@ ROUTES: tuple[Route, ...] = (
     Route("app", "GET", "/organisations", "register", auth=False),
     Route("app", "GET", "/organisations/{code}", "register", auth=False),
     Route("app", "GET", "/postal-codes/{postal_code}", "register", auth=False),
+    Route("app", "GET", "/statistics/national", "register", auth=False),  # R-STAT-2: public, aggregated
     Route("app", "POST", "/registrations", "register", auth=True),
     Route("app", "GET", "/me/registrations", "register", auth=True),
     Route("app", "GET", "/me/registrations/{code}/card", "register", auth=True),
@@ -52,6 +53,7 @@ ROUTES: tuple[Route, ...] = (
     Route("app", "POST", "/me/evidence/{code}/{evidence_id}/submit", "checkin", auth=True),
     # admin: municipal staff (admin API; every route scoped to the staff member's organisation)
     Route("admin", "GET", "/staff/me", "admin", auth=True),
+    Route("admin", "GET", "/statistics", "admin", auth=True),  # R-STAT-1: the organisation's (and area's) figures
     Route("admin", "GET", "/activities", "admin", auth=True),
     Route("admin", "POST", "/activities", "admin", auth=True),
     Route("admin", "GET", "/activities/{activity_id}", "admin", auth=True),

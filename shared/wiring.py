@@ -248,3 +248,27 @@ def _withdrawals(registrations: Repository):
     config = settings()
     eraser = PersonalDataEraser(aws.client("dynamodb"), config.table_name, EvidenceFiles(aws.client("s3"), config.evidence_bucket))
     return AccountService(registrations, eraser, no_sign_in_deletion, items_per_request=config.erasure_items_per_request)
+
+
+def statistics_repository():
+    from .dal.statistics import StatisticsRepository
+
+    return StatisticsRepository(aws.client("dynamodb"), settings().table_name)
+
+
+def statistics_upkeep():
+    from .logic.statistics import StatisticsUpkeep
+
+    return StatisticsUpkeep(statistics_repository())
+
+
+def statistics_snapshots():
+    from .logic.statistics import Snapshots
+
+    return Snapshots(statistics_repository())
+
+
+def statistics_reader():
+    from .logic.statistics import StatisticsReader
+
+    return StatisticsReader(statistics_repository())

@@ -141,6 +141,10 @@ class AwsCallRecorder:
     def on_params(self, params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
         context = context or {}
         service = model.service_model.signing_name
+        if model.service_model.service_name == "dynamodbstreams":
+            # Reading the table's stream is the event source mapping's (the Lambda service's), not a function's code:
+            # CDK grants it with the mapping (tests/infra checks it); recorded apart from the table's actions.
+            service = "dynamodbstreams"
         operation = model.name
         if context.get("is_presign_request") and service == "s3" and operation == "CreateBucket":
             return  # a presigned POST: recorded by on_presign_post, which sees the key

@@ -43,3 +43,9 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+# The table has a stream (shared/dal/table.py): moto's copy of a table before each transaction then shares the stream's
+# records instead of copying them all (local/streams.py), so transactions cost what they did without one.
+from local.streams import cheap_stream_copies  # noqa: E402
+
+cheap_stream_copies()

@@ -32,6 +32,7 @@ from shared.logic.premium import ApplicationForStaff, WaitingList
 from shared.logic.prelaunch import ImportResult
 from shared.domain.registrants import RegistrantFilter, Relationship
 from shared.logic.registrants import RegistrantList, RegistrantRecords, RegistrantView
+from shared.logic.statistics import MONTH_PATTERN, StaffStatistics, as_csv
 from shared.observability import entry_point
 
 config.at_cold_start("admin")  # a missing setting fails the start, not the first request needing it
@@ -50,6 +51,7 @@ registrants = lru_cache(maxsize=1)(wiring.registrant_service)
 premium_settings = lru_cache(maxsize=1)(wiring.premium_settings_service)
 premium_decisions = lru_cache(maxsize=1)(wiring.premium_decisions)
 approval_desk = lru_cache(maxsize=1)(wiring.approval_desk)
+statistics_reader = lru_cache(maxsize=1)(wiring.statistics_reader)
 
 
 class StaffInfo(BaseModel):
@@ -161,6 +163,40 @@ def _sheet(activity: Activity, codes: list[CheckinCode]) -> str:
     printed = [qr.PrintedCode(c.url, c.valid_from, c.valid_until, c.day if activity.multi_day or activity.blanket else None) for c in codes]
     organisation = current_staff(app).organisation.name
     return qr.printable_sheet(activity.name, organisation, activity.place, activity.starts_at, activity.ends_at, printed)
+
+
+@app.get(
+    "/statistics",
+    tags=["statistics"],
+    summary="My organisation's 関係人口 statistics (R-STAT-1): current or a month-end snapshot; JSON or CSV",
+    description=(
+        "The organisation's own figures; a prefecture's staff also get their whole area's (the prefecture and all "
+        "its municipalities, each person once), and may ask for one of their municipalities (`organisation`). "
+        "Residents are never counted (R-BAS-6). `month` reads a month-end snapshot (see `months`)."
+    ),
+    security=STAFF,
+    responses={
+        200: {
+            "description": "The figures",
+            "content": {
+                "application/json": {"model": StaffStatistics},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+def statistics(
+    organisation: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A municipality of my prefecture")] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="Month-end snapshot, YYYY-MM")] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+):  # no return annotation: the body is JSON or CSV (documented in `responses`)
+    found = statistics_reader().staff_statistics(current_staff(app).organisation.code, organisation, month)
+    if format == "csv":
+        return Response(
+            status_code=200, content_type="text/csv; charset=utf-8", body=as_csv(found),
+            headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
+        )
+    return Response(status_code=200, content_type="application/json", body=found)
 
 
 @app.get("/activities/<activity_id>/records", tags=["records"], summary="Who attended (R-ACT-3)", security=STAFF)

@@ -29,6 +29,7 @@ from shared.domain.models import (
 )
 from shared.domain.paging import DEFAULT_PAGE_SIZE, Paged
 from shared.logic.registration import RegisterCommand
+from shared.logic.statistics import MONTH_PATTERN, NationalStatistics
 from shared.observability import entry_point, metrics
 
 config.at_cold_start("register")  # a missing setting fails the start, not the first request needing it
@@ -41,6 +42,7 @@ LgCodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方�
 service = lru_cache(maxsize=1)(wiring.registration_service)
 access = lru_cache(maxsize=1)(wiring.access_recorder)
 recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
+statistics_reader = lru_cache(maxsize=1)(wiring.statistics_reader)
 
 
 def signed_in_user() -> str:
@@ -82,6 +84,17 @@ def get_organisation(code: LgCodePath) -> OrganisationDetail:
 @app.get("/postal-codes/<postal_code>", tags=["organisations"], summary="The municipality of a postal code")
 def lookup_postal_code(postal_code: Annotated[str, Path(pattern=POSTAL_CODE_PATTERN, description="郵便番号, e.g. 988-0000")]) -> PostalCodeLookup:
     return PostalCodeLookup(postal_code=postal_code, municipalities=service().municipalities_for_postal_code(postal_code))
+
+
+@app.get(
+    "/statistics/national",
+    tags=["statistics"],
+    summary="National 関係人口 statistics (R-STAT-1/2): aggregated, small cells withheld; current or a month-end snapshot",
+)
+def national_statistics(
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="Month-end snapshot, YYYY-MM")] = None,
+) -> NationalStatistics:
+    return statistics_reader().national_statistics(month)
 
 
 @app.post(

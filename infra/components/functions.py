@@ -14,6 +14,7 @@ from aws_cdk import Annotations, TimeZone
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -21,7 +22,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shared.functions import (
-    SCHEDULE_TIMEZONE, Function, Grant, Http, Queue, Resource, Schedule, StateMachineTask, Trigger,
+    SCHEDULE_TIMEZONE, Function, Grant, Http, Queue, Resource, Schedule, StateMachineTask, TableStream, Trigger,
 )
 
 from .. import constants
@@ -166,7 +167,14 @@ class FunctionFactory(Construct):
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "Active tracing: X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions, "
-            "so CDK grants them on '*'. No other statement of this role has a wildcard.",
+            "so CDK grants them on '*'."
+            + (
+                " Reading the table's stream needs dynamodb:ListStreams, which has no resource-level permission either "
+                "(the stream's records are read on its ARN only)."
+                if any(isinstance(t, TableStream) for t in declared.triggers)
+                else ""
+            )
+            + " No other statement of this role has a wildcard.",
         )
         acknowledge_pinned_runtime(function)
         self.functions[name] = function
@@ -210,6 +218,49 @@ class FunctionFactory(Construct):
                 work.queue, batch_size=constants.QUEUE_BATCH_SIZE, report_batch_item_failures=True,
             ))
             return
-        # Declared in shared/functions.py so the list has room for them; the stack refuses them until it builds them
-        # (the table's stream, a queue), rather than deploying a function nothing invokes.
+        if isinstance(trigger, TableStream):
+            self._add_table_stream(scope, function, trigger)
+            return
+        # A trigger type the stack does not build is refused rather than deploying a function nothing invokes.
         raise ValueError(f"{type(trigger).__name__} triggers are not built by the stack yet ({trigger})")
+
+    def _add_table_stream(self, scope: Construct, function: lambda_.IFunction, trigger: TableStream) -> None:
+        """An event source mapping on the table's stream (NEW_AND_OLD_IMAGES, shared/dal/table.py), filtered on the
+        items' `type` (new or old image: a deletion has only the old), in order per shard; a failing record is
+        reported (ReportBatchItemFailures) and retried, the batch bisected; after the retries, its description goes
+        to an encrypted dead-letter queue."""
+        tables = [t for t in self._resources.values() if isinstance(t, DataTable)]
+        if len(tables) != 1:
+            raise ValueError("a TableStream trigger needs the one table among the stack's resources")
+        table = tables[0].table
+        dead_letters = sqs.Queue(
+            scope,
+            "StreamDeadLetters",
+            # Records' positions only (shard, sequence numbers), never their images: SQS-managed encryption suffices.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=constants.STREAM_DLQ_RETENTION,
+        )
+        acknowledge(
+            dead_letters,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter destination of the stream's event source mapping (failed batches' "
+            "descriptions, for operators); nothing consumes it, so it needs no dead-letter queue of its own.",
+        )
+        types = list(trigger.item_types)
+        function.add_event_source(
+            event_sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=constants.STREAM_BATCH_SIZE,
+                bisect_batch_on_error=True,
+                retry_attempts=constants.STREAM_RETRY_ATTEMPTS,
+                max_record_age=constants.STREAM_MAX_RECORD_AGE,
+                report_batch_item_failures=True,
+                on_failure=event_sources.SqsDlq(dead_letters),
+                filters=[  # local/streams.py's passes_filter is the same rule
+                    lambda_.FilterCriteria.filter({"dynamodb": {image: {"type": {"S": types}}}})
+                    for image in ("NewImage", "OldImage")
+                ],
+            )
+        )

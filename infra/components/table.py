@@ -52,6 +52,7 @@ class DataTable(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
             time_to_live_attribute=definition.TTL_ATTRIBUTE,
+            stream=dynamodb.StreamViewType[definition.STREAM_VIEW_TYPE],
         )
         for index in definition.INDEXES:
             self.table.add_global_secondary_index(

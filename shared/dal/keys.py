@@ -12,9 +12,10 @@ import hashlib
 
 ORG = "ORG#"
 NATIONAL = "NAT#"
+STATISTICS = "STAT#"  # 関係人口 statistics (R-STAT-1): counters, snapshots; no personal data (see the stat_* keys below)
 # Key areas by name: a function's DynamoDB grant on the table is per area (shared/functions.py), enforced in IAM
 # with dynamodb:LeadingKeys on `<prefix>*`.
-AREAS: dict[str, str] = {"organisation": ORG, "national": NATIONAL}
+AREAS: dict[str, str] = {"organisation": ORG, "national": NATIONAL, "statistics": STATISTICS}
 
 
 def area_of(partition_key: str) -> str | None:
@@ -303,3 +304,43 @@ def schedule_run(job: str, day: str) -> dict[str, str]:
     """What a daily job has finished of one day (the shards done): a repeated or resumed run skips them. National
     area, no personal data; one small item per job and day."""
     return {"pk": f"{NATIONAL}SCHEDULE#{job}", "sk": day}
+
+
+# --- statistics (R-STAT-1/2): the statistics area `STAT#…` (shared/logic/statistics.py) ----------------------------
+# A scope is what one set of figures is about: `NAT` (the country), `PREF#<code>` (a prefecture's whole area: its own
+# registrations and its municipalities'), `ORG#<code>` (one organisation's own). Each scope's counter is split over
+# shards, each its own partition (a partition's write throughput is what a hot key exhausts), added up when read.
+
+STAT_NATIONAL_SCOPE = "NAT"
+
+
+def stat_area_scope(prefecture_code: str) -> str:
+    return f"PREF#{prefecture_code}"
+
+
+def stat_organisation_scope(code: str) -> str:
+    return f"ORG#{code}"
+
+
+def stat_counter(scope: str, shard: int) -> dict[str, str]:
+    return {"pk": f"{STATISTICS}{scope}#{shard:02d}", "sk": "COUNTER"}
+
+
+def stat_snapshot(scope: str, month: str) -> dict[str, str]:
+    """A scope's figures at the end of a month (`YYYY-MM`): one partition per scope, a time series is one Query."""
+    return {"pk": f"{STATISTICS}{scope}#MONTHS", "sk": f"MONTH#{month}"}
+
+
+STAT_MONTH_PREFIX = "MONTH#"
+
+
+def stat_membership(user_id: str) -> dict[str, str]:
+    """The organisations where a person counts (codes only, no personal data): unique people (実人数) nationally and
+    per prefecture. Deleted when the person counts nowhere."""
+    return {"pk": f"{STATISTICS}PERSON#{user_id}", "sk": "MEMBERSHIP"}
+
+
+def stat_event(event_id: str) -> dict[str, str]:
+    """A stream record applied to the counters (its eventID): written with the counters, so a record delivered
+    twice counts once. Expires (TTL) after the stream's 24 h retention."""
+    return {"pk": f"{STATISTICS}EVENT#{event_id}", "sk": "EVENT"}

@@ -142,6 +142,26 @@ STORES: tuple[Store, ...] = (
         "e-mail addresses (staff, R-ADM-3), the staff member who saved them", False, "not a person's", "unchanged",
         "unchanged", "while the organisation takes part; staff replace the approvers' addresses when staff change",
     ),
+    # 関係人口 statistics (shared/dal/statistics.py): kept from the table's stream, never by this registry's erasers
+    Store(
+        "StatMembership", "the codes of the organisations where the person is counted (unique people, R-STAT-1); "
+        "no personal data", False, "by key STAT#PERSON#<sub> (the statistics function, from the table's stream)",
+        "unchanged", "deleted", "while the person counts somewhere: the stream's upkeep deletes it when their last "
+        "counted registration goes (withdrawal, account deletion, a resident flag)",
+    ),
+    Store(
+        "StatCounter", "nothing of a person: one shard of a scope's figures (counts)", False, "not a person's",
+        "unchanged", "unchanged", "kept: the current statistics (a person's leaving changes the counts, R-STAT-1)",
+    ),
+    Store(
+        "StatSnapshot", "nothing of a person: a scope's figures at a month's end", False, "not a person's",
+        "unchanged", "unchanged", "kept: the time series of the statistics (R-STAT-1)",
+    ),
+    Store(
+        "StatEvent", "nothing of a person: the id of a stream record applied to the counters", False,
+        "not a person's", "expires", "expires", "2 days (DynamoDB TTL; the stream keeps records 24 h): a record "
+        "delivered again within that counts once",
+    ),
 )
 STORES_BY_TYPE = {store.item_type: store for store in STORES}
 

@@ -18,6 +18,8 @@ class Index:
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 TTL_ATTRIBUTE = "expires_at"
+# The table's stream (statistics, functions/stats): both images, so a change's effect is computed from the record alone.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 REGISTRATIONS_BY_USER = Index(
     name="registrations_by_user",
@@ -125,6 +127,7 @@ def create_table_request(table_name: str) -> dict:
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
             {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": i.name,

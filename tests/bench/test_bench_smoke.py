@@ -129,7 +129,9 @@ def test_signing_keys_are_fetched_once_per_container(report):
         # ... and the verifier's keys (client key, subject-hash key) once by the verify function's container, the
         # approval keys once by the premium function's (signing the e-mailed links) and once more by the admin
         # function's (the approval page: verifying the link, signing the session).
-        assert calls == {"register": 0, "checkin": 1, "admin": 2, "account": 0, "verify": 1, "renewal": 0, "premium": 1}
+        assert calls == {
+            "register": 0, "checkin": 1, "admin": 2, "account": 0, "verify": 1, "renewal": 0, "premium": 1, "stats": 0,
+        }
 
 
 def test_other_services_are_counted(report):
@@ -276,3 +278,18 @@ def test_the_approval_page_reads_the_link_s_application_and_decides_as_staff_do(
         assert approved == link_reads + [c.operation for c in by_api.calls]
         assert pages[3].cost.calls[-1].label == "TransactWriteItems(4)"
         assert pages[3].cost.workflow_calls == ["SendTaskSuccess"]
+
+
+def test_statistics_upkeep_costs_two_round_trips_per_record_and_a_read_one_or_two(report):
+    """R-STAT-1: one stream record that starts a registration counting costs the membership's GetItem and one
+    TransactWriteItems of 5 items (event marker, organisation/area/national shards, membership); a change that
+    counts nothing new costs nothing; a statistics read is one BatchGetItem (all shards) and one Query (months)."""
+    for size in report.sizes:
+        m = measured(size)
+        first = m["stats: upkeep of a registration + co-registration"]
+        assert [c.label for c in first.cost.calls] == ["GetItem", "TransactWriteItems(5)"] * 2
+        assert first.cost.items_written == 10
+        linked = m["stats: upkeep of a registration + a linked prefecture"]
+        assert [c.label for c in linked.cost.calls] == ["GetItem", "TransactWriteItems(5)"]
+        for name in ("stats: staff read their figures", "stats: the public national figures"):
+            assert sorted(c.operation for c in m[name].cost.calls) == ["BatchGetItem", "Query"], name

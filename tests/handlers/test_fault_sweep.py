@@ -22,6 +22,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -342,6 +343,51 @@ def import_report(response: HttpResponse) -> Any:
 # --- how state compares ----------------------------------------------------------------------------------------------
 
 
+def stream_of_a_registration(world: World) -> dict:
+    """飛騨市 + 岐阜県 registered; the table stream's two records, as the stats function's event source mapping would
+    deliver them (one batch)."""
+    from local.streams import StreamPoller, item_types, streams_client
+    from shared.functions import function
+
+    registered(world)
+    batches: list[dict] = []
+    poller = StreamPoller(aws.client("dynamodb"), streams_client(), os.environ["TABLE_NAME"], item_types(function("stats")),
+                          lambda event: batches.append(event) or {"batchItemFailures": []})
+    poller.poll()
+    return {"event": {"Records": [r for batch in batches for r in batch["Records"]]}}
+
+
+def stats_delivery(world: World, context: dict) -> HttpResponse:
+    """The stats function on the batch; a reported record failure is the mapping's retry (503 here, as for a task)."""
+    from functions.stats import handler
+    from local.events import FakeLambdaContext
+    from shared.domain.errors import ServiceUnavailable
+
+    result = handler.lambda_handler(context["event"], FakeLambdaContext("stats"))
+    if result["batchItemFailures"]:
+        return HttpResponse(503, {"Content-Type": "application/problem+json", "Retry-After": "1"},
+                            {"title": ServiceUnavailable.title, "detail": "batch item failure"})
+    return HttpResponse(200, {"Content-Type": "application/json"}, result)
+
+
+def records_before_the_failing_one_applied(before: Items, after: Items, complete: Items) -> bool:
+    """A batch stops at its first failing record (ReportBatchItemFailures): the records before it stay applied, so a
+    counter may hold part of the batch; nothing but statistics items changed, and the retry completes it (each
+    record counted once: its event item)."""
+    for key in set(before) | set(after) | set(complete):
+        was, now, done = before.get(key), after.get(key), complete.get(key)
+        if now in (was, done):
+            continue
+        if not key[0].startswith("STAT#") or done is None:
+            return False
+        for name, value in now.items():
+            if isinstance(value, (int, Decimal)) and name not in ("version", "expires_at"):
+                low, high = sorted(((was or {}).get(name, 0), done.get(name, 0)))
+                if not low <= value <= high:
+                    return False
+    return True
+
+
 def whole_table(items: Items) -> Items:
     return items
 
@@ -398,6 +444,10 @@ class Operation:
 
 OPERATIONS = (
     Operation("register with Idempotency-Key", nothing, register("key-1"), BEFORE_START),
+    Operation(
+        "statistics: a registration's stream records", stream_of_a_registration, stats_delivery, BEFORE_START,
+        partial=records_before_the_failing_one_applied,
+    ),
     Operation(
         "register without Idempotency-Key", nothing, register(None), BEFORE_START,
         repeat_may_answer=frozenset({(409, "already-registered")}),

@@ -587,6 +587,46 @@ def _granted(statements: list[dict[str, Any]], prefixes: tuple[str, ...]) -> set
     }
 
 
+def _without_stream_reading(
+    synth: Synth, name: str, statements: list[dict[str, Any]], table_id: str
+) -> list[dict[str, Any]]:
+    """A function with a TableStream trigger also holds what its event source mapping needs (CDK's DynamoEventSource
+    adds it): reading the table's stream (ListStreams has no resource-level permission), decrypting its records with
+    the table key, and sending failed batches' descriptions to its dead-letter queue. Checked here, exactly, and taken
+    out; the other statements are held to its grants like every function's."""
+    from shared.functions import TableStream
+
+    if not any(isinstance(t, TableStream) for t in DECLARED[name].triggers):
+        return statements
+    table_key = _ref(synth.resources[table_id]["Properties"]["SSESpecification"]["KMSMasterKeyId"])
+    (queue_id,) = [k for k in synth.of_type("AWS::SQS::Queue") if k.startswith(f"Functions{name.capitalize()}StreamDeadLetters")]
+    expected = {
+        ("dynamodb:DescribeStream", f"{{'Fn::GetAtt': ['{table_id}', 'StreamArn']}}"),
+        ("dynamodb:GetRecords", f"{{'Fn::GetAtt': ['{table_id}', 'StreamArn']}}"),
+        ("dynamodb:GetShardIterator", f"{{'Fn::GetAtt': ['{table_id}', 'StreamArn']}}"),
+        ("dynamodb:ListStreams", "*"),
+        ("kms:Decrypt", f"{{'Fn::GetAtt': ['{table_key}', 'Arn']}}"),
+        ("kms:DescribeKey", f"{{'Fn::GetAtt': ['{table_key}', 'Arn']}}"),
+        ("sqs:GetQueueAttributes", f"{{'Fn::GetAtt': ['{queue_id}', 'Arn']}}"),
+        ("sqs:GetQueueUrl", f"{{'Fn::GetAtt': ['{queue_id}', 'Arn']}}"),
+        ("sqs:SendMessage", f"{{'Fn::GetAtt': ['{queue_id}', 'Arn']}}"),
+    }
+    found, kept = set(), []
+    for statement in statements:
+        resources = [str(r) for r in _as_list(statement["Resource"])]
+        remaining = []
+        for action in _as_list(statement["Action"]):
+            pairs = {(action, r) for r in resources}
+            if "Condition" not in statement and pairs <= expected:
+                found |= pairs
+            else:
+                remaining.append(action)
+        if remaining:
+            kept.append({**statement, "Action": remaining})
+    assert found == expected
+    return kept
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     """Each role holds exactly its function's grants (shared/functions.py, itself held to the calls the code makes by
@@ -600,6 +640,7 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
 
     statements = _statements(synth, role)
     assert all(s["Effect"] == "Allow" for s in statements)
+    statements = _without_stream_reading(synth, name, statements, table_id)
     actions = [a for s in statements for a in _as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
     services = {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager", "cognito-idp", "states", "ses", "sqs"}
@@ -1247,3 +1288,34 @@ def test_evidence_bucket_is_private_encrypted_ssl_only_logged_and_expiring(synth
     for name in NAMES:
         env = _function(synth, name)[1]["Properties"]["Environment"]["Variables"]
         assert ("EVIDENCE_BUCKET" in env) == ("EVIDENCE_BUCKET" in DECLARED[name].settings)
+
+
+def test_statistics_read_the_tables_stream_filtered_ordered_retried_with_a_dead_letter_queue(synth: Synth) -> None:
+    """R-STAT-1: the stats function's event source mapping on the table's stream (both images, shared/dal/table.py):
+    only counted item types (new or old image), failed records reported and bisected, bounded retries, then the
+    dead-letter queue; and its monthly snapshot schedule."""
+    from shared.functions import TableStream, function as declared_function
+
+    table_id, table = _table(synth)
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    mappings = synth.of_type("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 1
+    (mapping,) = mappings.values()
+    properties = mapping["Properties"]
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["MaximumRetryAttempts"] == 10
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    (types,) = [t.item_types for t in declared_function("stats").triggers if isinstance(t, TableStream)]
+    patterns = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+    assert patterns == [{"dynamodb": {image: {"type": {"S": list(types)}}}} for image in ("NewImage", "OldImage")]
+    queue_arn = properties["DestinationConfig"]["OnFailure"]["Destination"]
+    queue = synth.resources[queue_arn["Fn::GetAtt"][0]]
+    assert queue["Type"] == "AWS::SQS::Queue" and queue["Properties"]["SqsManagedSseEnabled"] is True
+    _, function = _function(synth, "stats")
+    schedules = [
+        s for s in synth.of_type("AWS::Scheduler::Schedule").values()
+        if "Month-end" in s["Properties"].get("Description", "")
+    ]
+    assert [s["Properties"]["ScheduleExpression"] for s in schedules] == ["cron(5 0 1 * ? *)"]
