@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := .local/axe/node_modules/axe-core/axe.min.js
 TOKENS := .local/design-tokens/node_modules/@digital-go-jp/design-tokens/dist/tokens.css
 
-.PHONY: run demo test bench synth organisations openapi tokens clean
+.PHONY: run demo tick test bench synth organisations openapi tokens clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: $(STAMP)
 ## Walk through basic registration against the running local runtime (`make run` in another terminal).
 demo: $(STAMP)
 	$(PY) -m local.demo --base http://127.0.0.1:$(PORT)
+
+## Run the days up to DATE on the running local runtime (`make run` in another terminal): each day the renewal and
+## expiry schedules fire at 03:00 JST and their work queues drain. `make tick DATE=2027-05-01`
+tick: $(STAMP)
+	@test -n "$(DATE)" || (echo "usage: make tick DATE=YYYY-MM-DD" && false)
+	$(PY) -m local.tick --base http://127.0.0.1:$(PORT) --to $(DATE)
 
 ## Every test: pure rules, handlers on moto, end to end over HTTP, the CDK stack with cdk-nag.
 test: $(STAMP) $(CHROMIUM) $(AXE) $(TOKENS)

@@ -89,6 +89,9 @@ BUNDLED_REQUIREMENTS = (
 
 # A scheduled invocation that fails (throttled, or an error) is retried by EventBridge Scheduler this many times.
 SCHEDULE_RETRY_ATTEMPTS = 2
+# A work queue's message is one page of one shard (shared/logic/schedules.py PAGE_SIZES), sized to finish well inside
+# TIMEOUT: one message per invocation.
+QUEUE_BATCH_SIZE = 1
 # The table's stream → functions with a TableStream trigger (statistics): a batch of at most this many records, a
 # failing batch halved (bisect) and retried at most STREAM_RETRY_ATTEMPTS times, then its description goes to the
 # dead-letter queue (kept STREAM_DLQ_RETENTION; ops/recount.py shows what it cost the figures).

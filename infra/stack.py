@@ -24,6 +24,7 @@ from .components.mail import MailIdentity, mail_config
 from .components.signing_keys import CheckinSigningKeys
 from .components.table import DataTable
 from .components.verifier import VerifierKeys, provider_config
+from .components.queues import WorkQueue
 from .components.workflows import WorkflowStateMachine
 
 
@@ -64,6 +65,9 @@ class FurusatoStack(Stack):
             function_list.PREMIUM_WORKFLOW.name: self.premium_workflow,
             function_list.MAIL.name: self.mail,
             function_list.APPROVAL_KEYS.name: self.approval_keys,
+            # The schedules' work queues (R-PRE-6, R-BAS-5), each with its dead-letter queue.
+            **{q.name: WorkQueue(self, f"Queue{''.join(p.capitalize() for p in q.name.split('-'))}", resource=q)
+               for q in function_list.QUEUES},
         }
         self.functions = FunctionFactory(
             self, "Functions", resources=resources, powertools=powertools,

@@ -28,6 +28,7 @@ VERIFIER_CLIENT_ID = "furusato-local"
 VERIFICATION_CALLBACK = "/local/verification/callback"
 MAIL_FROM = "no-reply@furusato.local"
 APPROVAL_SECRET = "furusato-local/approval-keys"
+MAX_LOCAL_DAYS = 800  # POST /local/days runs at most this many days in one request
 # Locally an unanswered approval ends after a day of wall-clock time (moto's timeouts do not follow the clock).
 APPROVAL_TIMEOUT_SECONDS = 24 * 3600  # stands in for the app's universal link
 LOCAL_PASSWORD_POLICY = "8+ characters with upper and lower case letters, a digit and a symbol"
@@ -138,8 +139,18 @@ class LocalRuntime:
         self.admin_port = admin_server.server_port
         self._start_identity_provider(any_port=any_ports)
         self._create_premium_workflow()
+        from local.queues import QueueWorker, consumers_of, create_work_queues
+
+        # The schedules' work queues (before the handlers are imported: renewal and expiry need their URLs at cold
+        # start); a worker polls them as the deployed event source mappings deliver them (local/queues.py).
+        queue_urls = create_work_queues(boto3.client("sqs"), "furusato-local-")
+        os.environ.update(queue_urls)
+        settings.cache_clear()
         self.dispatcher = LambdaDispatcher(FUNCTIONS)
         self.dispatcher.install_into_moto()
+        self.queues = QueueWorker(boto3.client("sqs"), self.dispatcher.invoke, consumers_of(queue_urls))
+        self._stop_polling = threading.Event()
+        self._threads.append(self.queues.start(self._stop_polling))
         self._start_table_streams(moto_url)
 
         from local.gateway import CognitoVerifier, Gateway
@@ -246,6 +257,8 @@ class LocalRuntime:
         self._threads.append(self._streams)
 
     def stop(self) -> None:
+        if getattr(self, "_stop_polling", None) is not None:
+            self._stop_polling.set()
         if getattr(self, "_streams", None) is not None:
             self._streams.stop()
         if getattr(self, "_mail_printer", None) is not None:
@@ -377,13 +390,43 @@ class LocalRuntime:
             return json_response({"now": clock.now().isoformat()})
 
         def fire_schedule(request: Request) -> Response:
-            """Fire a schedule of shared/functions.py now (no EventBridge Scheduler locally): {"schedule": "<name>"}."""
+            """Fire a schedule of shared/functions.py now (no EventBridge Scheduler locally): {"schedule": "<name>"};
+            its work queue's messages are then handled before the answer (the run is done when it returns)."""
             data = _read_json(request) or {}
             try:
                 result = self.dispatcher.fire(str(data.get("schedule")))
             except LookupError as error:
                 return problem_response(404, "not-found", "ページが見つかりません", str(error))
-            return json_response({"schedule": data["schedule"], "result": result})
+            handled = self.queues.drain()
+            return json_response({"schedule": data["schedule"], "result": result, "messages_handled": handled})
+
+        def run_days(request: Request) -> Response:
+            """Run the days as they would pass (`make tick DATE=2027-05-01`): {"to": "2027-05-01"} (and optionally
+            "from", default the day after the clock's): each day the clock is set to 03:00 JST, every schedule fires
+            and its work queues are drained; the clock stays at the last day, 09:00 JST."""
+            from datetime import date
+
+            from shared import clock
+
+            data = _read_json(request) or {}
+            try:
+                last = date.fromisoformat(str(data["to"]))
+                first = date.fromisoformat(str(data["from"])) if "from" in data else clock.today() + timedelta(days=1)
+                if not first <= last or (last - first).days > MAX_LOCAL_DAYS:
+                    raise ValueError(f"from {first} to {last}: at most {MAX_LOCAL_DAYS} days, forwards")
+            except (KeyError, ValueError, TypeError) as error:
+                return problem_response(422, "invalid-input", "入力内容に誤りがあります", f"send {{\"to\": \"YYYY-MM-DD\"}}: {error}")
+            handled, errors_before = 0, len(self.queues.errors)
+            day = first
+            while day <= last:
+                clock.freeze(datetime(day.year, day.month, day.day, 3, 0, tzinfo=clock.TOKYO))
+                for schedule in sorted(self.dispatcher.schedules):
+                    self.dispatcher.fire(schedule)
+                handled += self.queues.drain()
+                day += timedelta(days=1)
+            clock.freeze(datetime(last.year, last.month, last.day, 9, 0, tzinfo=clock.TOKYO))
+            return json_response({"from": first.isoformat(), "to": last.isoformat(), "messages_handled": handled,
+                                  "errors": self.queues.errors[errors_before:], "now": clock.now().isoformat()})
 
         def index(_: Request) -> Response:
             return Response(walkthrough(self.base_url, self.admin_url), content_type="text/plain; charset=utf-8")
@@ -400,6 +443,7 @@ class LocalRuntime:
             ("GET", VERIFICATION_CALLBACK): verification_callback,
             ("POST", "/local/clock"): move_clock,
             ("POST", "/local/schedules"): fire_schedule,
+            ("POST", "/local/days"): run_days,
             ("GET", "/"): index,
             **self._documentation_routes("app", lambda: self.base_url),
         }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .functions import function
 
@@ -52,8 +52,23 @@ class Settings(BaseModel):
     approval_timeout_seconds: int = Field(alias="APPROVAL_TIMEOUT_SECONDS", default=14 * 24 * 3600, gt=0, le=365 * 24 * 3600)
     # R-PRE-6: a premium registrant may apply for renewal this many days before the expiry (and until it).
     renewal_window_days: int = Field(alias="RENEWAL_WINDOW_DAYS", default=60, ge=1, le=365)
+    # The daily schedules (R-PRE-6, R-BAS-5): their work queues (renewal, expiry), how many days before the expiry
+    # premium registrants are reminded (within the renewal window: they can apply at once), after how many years
+    # without app access registrations go, and how many days before that the person is told.
+    renewal_queue_url: str | None = Field(alias="RENEWAL_QUEUE_URL", default=None, min_length=1)
+    expiry_queue_url: str | None = Field(alias="EXPIRY_QUEUE_URL", default=None, min_length=1)
+    premium_reminder_days: int = Field(alias="PREMIUM_REMINDER_DAYS", default=30, ge=1, le=365)
+    inactivity_years: int = Field(alias="INACTIVITY_YEARS", default=3, ge=1, le=20)
+    removal_notice_days: int = Field(alias="REMOVAL_NOTICE_DAYS", default=90, ge=1, le=365)
     # Erasures one withdrawal or account deletion request makes at most; the rest is done by repeating the request.
     erasure_items_per_request: int = Field(alias="ERASURE_ITEMS_PER_REQUEST", default=200, gt=0)
+
+
+    @model_validator(mode="after")
+    def _reminded_while_renewal_is_open(self) -> Settings:
+        if self.premium_reminder_days > self.renewal_window_days:
+            raise ValueError("PREMIUM_REMINDER_DAYS must not exceed RENEWAL_WINDOW_DAYS (a reminder the person could not act on)")
+        return self
 
 
 @lru_cache(maxsize=1)

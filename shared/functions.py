@@ -111,9 +111,14 @@ VERIFIER_KEYS = Resource("verifier-keys", "secretsmanager", "VERIFIER_SECRET", c
 PREMIUM_WORKFLOW = Resource("premium-workflow", "states", "PREMIUM_STATE_MACHINE")
 MAIL = Resource("mail", "ses", "MAIL_FROM")
 APPROVAL_KEYS = Resource("approval-keys", "secretsmanager", "APPROVAL_SECRET", companions=("APPROVAL_BASE_URL",))
+# The daily schedules' work queues (R-PRE-6, R-BAS-5): a run sends one message per shard of the due index, each
+# message's page sends the next (shared/logic/schedules.py). Each has a dead-letter queue (infra/components/queues.py).
+RENEWAL_WORK = Resource("renewal-work", "sqs", "RENEWAL_QUEUE_URL")
+EXPIRY_WORK = Resource("expiry-work", "sqs", "EXPIRY_QUEUE_URL")
+QUEUES: tuple[Resource, ...] = (RENEWAL_WORK, EXPIRY_WORK)
 RESOURCES: tuple[Resource, ...] = (
     TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, CITIZEN_USER_POOL, VERIFIER_KEYS,
-    PREMIUM_WORKFLOW, MAIL, APPROVAL_KEYS,
+    PREMIUM_WORKFLOW, MAIL, APPROVAL_KEYS, *QUEUES,
 )
 
 # Settings that name nothing the function is granted in IAM (Function.plain_settings): the stack sets their values for
@@ -275,20 +280,69 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
     ),
     Function(
-        "renewal",  # premium on the app API (R-PRE-5, R-PRE-6): apply, follow applications, notices
-        triggers=(Http(),),
+        # premium on the app API (R-PRE-5, R-PRE-6): apply, follow applications, notices; and the daily renewal
+        # schedule: reminders, renewal by the system's judgement (shared/logic/schedules.py)
+        "renewal",
+        triggers=(
+            Http(),
+            Schedule("renewal", "cron(0 3 * * ? *)", "Premium reminders and automatic renewals (R-PRE-6), 03:00 JST"),
+            Queue(RENEWAL_WORK.name),
+        ),
         grants=(
             table(
                 "organisation",
-                "dynamodb:BatchGetItem",  # Repository.get_registrations (the registration applied with)
-                "dynamodb:GetItem",  # PremiumRepository.get (an application)
-                "dynamodb:PutItem",  # PremiumRepository.create (transaction Put of the application)
-                "dynamodb:UpdateItem",  # PremiumRepository.create (transaction Update: the registration's open mark)
+                # Repository.get_registrations (the registration applied with, reminded of); activity kinds (judge)
+                "dynamodb:BatchGetItem",
+                "dynamodb:GetItem",  # PremiumRepository.get (an application), PremiumSettingsRepository.get
+                "dynamodb:PutItem",  # PremiumRepository.create (transaction Put of the application), put_notice
+                "dynamodb:Query",  # PremiumJudge._records: the person's records (automatic renewal)
+                # PremiumRepository.create (transaction Update: the registration's open mark), mark_emailed
+                "dynamodb:UpdateItem",
             ),
-            table("national", "dynamodb:UpdateItem"),  # AccessRecorder: last app access (R-BAS-5)
-            index("registrations_by_user"),  # PremiumRepository.applications_of_user
+            table(
+                "national",
+                "dynamodb:BatchGetItem",  # ScheduleRepository.done_shards: the run records
+                "dynamodb:GetItem",  # PremiumJudge.assess: the account's verification (automatic renewal)
+                "dynamodb:UpdateItem",  # AccessRecorder: last app access (R-BAS-5); ScheduleRepository.mark_done
+            ),
+            index("registrations_by_user"),  # PremiumRepository.applications_of_user, PremiumJudge._expiries
             index("inbox"),  # PremiumRepository.notices_of_user
+            index("due"),  # ScheduleRepository.due_page: premium ending in PREMIUM_REMINDER_DAYS
             Grant(PREMIUM_WORKFLOW, ("states:StartExecution",)),  # WorkflowClient.start (named after the application)
+            Grant(MAIL, ("ses:SendRawEmail",)),  # Notifier: the reminder by e-mail
+            Grant(RENEWAL_WORK, ("sqs:SendMessage",)),  # WorkQueue.send (SendMessageBatch is authorized as SendMessage)
+        ),
+    ),
+    Function(
+        # the daily expiry schedule (R-PRE-6, R-BAS-5): premium lapses, inactivity notices and removals. Removal goes
+        # through the withdrawal (AccountService.withdraw), hence the account function's erasure grants.
+        "expiry",
+        triggers=(
+            Schedule("expiry", "cron(30 3 * * ? *)", "Premium lapses and inactive registrations (R-PRE-6, R-BAS-5), 03:30 JST"),
+            Queue(EXPIRY_WORK.name),
+        ),
+        grants=(
+            table(
+                "organisation",
+                "dynamodb:BatchGetItem",  # Repository.get_registrations
+                "dynamodb:DeleteItem",  # the withdrawal: PersonalDataEraser, delete_registrations
+                "dynamodb:GetItem",  # the withdrawal: an evidence item or a record before erasing it
+                "dynamodb:PutItem",  # put_notice; the withdrawal's anonymous records
+                "dynamodb:Query",  # the withdrawal: the person's partition at one organisation
+                "dynamodb:UpdateItem",  # ScheduleRepository.lapse, mark_emailed; the withdrawal's counts and `via`
+            ),
+            table(
+                "national",
+                "dynamodb:BatchGetItem",  # ScheduleRepository.done_shards
+                "dynamodb:GetItem",  # Repository.get_account
+                "dynamodb:UpdateItem",  # mark_done, tell_of_removal, removal_done
+            ),
+            index("registrations_by_user"),  # the person's registrations; the withdrawal's items of the person
+            index("due"),  # ScheduleRepository.due_page
+            Grant(EVIDENCE_BUCKET, ("s3:DeleteObjectVersion", "s3:ListBucketVersions"), "uploads/"),  # the withdrawal
+            Grant(EVIDENCE_BUCKET, ("s3:DeleteObjectVersion", "s3:ListBucketVersions"), "evidence/"),  # the withdrawal
+            Grant(MAIL, ("ses:SendRawEmail",)),  # Notifier: lapses, inactivity notices, removals by e-mail
+            Grant(EXPIRY_WORK, ("sqs:SendMessage",)),  # WorkQueue.send
         ),
     ),
     Function(
@@ -375,6 +429,7 @@ FUNCTIONS: tuple[Function, ...] = (
             index("evidence_to_review"),  # EvidenceRepository.to_review (R-ACT-3)
             index("inbox"),  # PremiumRepository.waiting_for_staff (R-PRE-5)
             index("registrations_by_user"),  # PremiumJudge._expiries: the applicant's premium organisations (R-PRE-4)
+            index("registrants"),  # RegistrantRepository.page: the staff registrant list (R-PRIV-2, R-ORG-3)
             table(
                 "national",
                 "dynamodb:GetItem",  # PremiumRepository.premium_guard
@@ -438,6 +493,10 @@ def problems(
             found.append(f"function {f.name!r} has no trigger: nothing would ever invoke it")
         if f.serves_http() and f.name not in with_routes:
             found.append(f"function {f.name!r} has an Http trigger but no route in shared/routes.py")
+    queues = {q.name for q in QUEUES}
+    consumers = [t.name for f in functions for t in f.triggers if isinstance(t, Queue)]
+    found += [f"queue {n!r} has no resource in QUEUES" for n in sorted(set(consumers) - queues)]
+    found += [f"queue {n!r} is consumed by two functions" for n in sorted({n for n in consumers if consumers.count(n) > 1})]
     http = {f.name for f in functions if f.serves_http()}
     found += [f"routes of {n!r}, which is not a function with an Http trigger" for n in sorted(with_routes - http)]
     return found + workflow_problems(functions, workflows)

@@ -65,6 +65,7 @@ ROUTES: tuple[Route, ...] = (
     Route("admin", "POST", "/prelaunch-imports", "admin", auth=True),
     Route("admin", "GET", "/activities/{activity_id}/applications", "admin", auth=True),
     Route("admin", "PUT", "/activities/{activity_id}/applications/{user_id}/decision", "admin", auth=True),
+    Route("admin", "GET", "/registrants", "admin", auth=True),
     Route("admin", "GET", "/registrants/{user_id}", "admin", auth=True),
     Route("admin", "GET", "/registrants/{user_id}/records", "admin", auth=True),
     Route("admin", "GET", "/evidence", "admin", auth=True),

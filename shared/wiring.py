@@ -73,11 +73,15 @@ def evidence_service():
 
 def registrant_service():
     from .dal.activities import ActivityRepository
+    from .dal.registrants import RegistrantRepository
     from .logic.registrants import RegistrantService
 
     config = settings()
     dynamodb = aws.client("dynamodb")
-    return RegistrantService(Repository(dynamodb, config.table_name), ActivityRepository(dynamodb, config.table_name))
+    return RegistrantService(
+        Repository(dynamodb, config.table_name), ActivityRepository(dynamodb, config.table_name),
+        RegistrantRepository(dynamodb, config.table_name),
+    )
 
 
 def account_service():
@@ -201,6 +205,49 @@ def approval_desk():
                           endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
     return ApprovalDesk(premium_decisions(keys), sign_in, keys.session_key,
                         Repository(aws.client("dynamodb"), config.table_name))
+
+
+def schedule_runner(function_name: str):
+    """renewal and expiry functions: the daily schedules' runner with the jobs of `function_name`."""
+    from .dal.mail import Mailer
+    from .dal.premium import PremiumRepository
+    from .dal.premium_settings import PremiumSettingsRepository
+    from .dal.schedules import ScheduleRepository, WorkQueue
+    from .domain.schedules import EXPIRY_JOBS, RENEWAL_JOBS, Timing
+    from .logic import schedules
+
+    config = settings()  # checked at cold start: the queue's URL and MAIL_FROM are set for both functions
+    dynamodb = aws.client("dynamodb")
+    registrations = Repository(dynamodb, config.table_name)
+    store = ScheduleRepository(dynamodb, config.table_name)
+    notifier = schedules.Notifier(PremiumRepository(dynamodb, config.table_name), Mailer(aws.client("sesv2"), config.mail_from))
+    timing = Timing(reminder_days=config.premium_reminder_days, inactivity_years=config.inactivity_years,
+                    notice_days=config.removal_notice_days)
+    if function_name == "renewal":
+        steps = {"premium_reminder": schedules.PremiumReminders(
+            registrations, PremiumSettingsRepository(dynamodb, config.table_name), _premium_judge().assess,
+            premium_applications().apply, notifier)}
+        return schedules.ScheduleRunner(RENEWAL_JOBS, store, WorkQueue(aws.client("sqs"), config.renewal_queue_url),
+                                        steps, timing)
+    inactivity = schedules.Inactivity(registrations, store, notifier, _withdrawals(registrations).withdraw, timing)
+    steps = {"premium_lapse": schedules.PremiumLapses(registrations, store, notifier),
+             "inactivity_notice": inactivity.notice, "inactivity_removal": inactivity.removal}
+    return schedules.ScheduleRunner(EXPIRY_JOBS, store, WorkQueue(aws.client("sqs"), config.expiry_queue_url), steps, timing)
+
+
+def _withdrawals(registrations: Repository):
+    """expiry function: the withdrawal of AccountService (the same erasure as DELETE /me/registrations/{code}),
+    without account deletion: it never deletes a sign-in (no Cognito grant)."""
+    from .dal.evidence import EvidenceFiles
+    from .dal.personal_data import PersonalDataEraser
+    from .logic.account import AccountService
+
+    def no_sign_in_deletion(_: str) -> None:
+        raise RuntimeError("the expiry function removes registrations, never a sign-in")
+
+    config = settings()
+    eraser = PersonalDataEraser(aws.client("dynamodb"), config.table_name, EvidenceFiles(aws.client("s3"), config.evidence_bucket))
+    return AccountService(registrations, eraser, no_sign_in_deletion, items_per_request=config.erasure_items_per_request)
 
 
 def statistics_repository():

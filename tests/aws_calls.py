@@ -12,7 +12,7 @@ What a call needs in IAM:
   TransactWriteItems / TransactGetItems as its own action; a presigned POST -> s3:PutObject, a presigned GET ->
   s3:GetObject: the URL is signed with the function's credentials, and S3 checks the function's grant when the app
   uses it; SES v2 SendEmail -> ses:SendRawEmail when its content is Raw (SES authorizes raw MIME as SendRawEmail
-  whichever API sends it), ses:SendEmail for Simple or Template content);
+  whichever API sends it), ses:SendEmail for Simple or Template content; SQS SendMessageBatch -> sqs:SendMessage);
 - its resource, found by the name or ARN the code passes (compared with the environment variable each resource of
   shared/functions.py sets);
 - nothing for the operations IAM never authorizes (UNAUTHORIZED_OPERATIONS: the staff pool app client's sign-in,
@@ -157,6 +157,8 @@ class AwsCallRecorder:
         elif service == "ses" and operation == "SendEmail":
             raw = "Raw" in params.get("Content", {})
             calls = [(_resource_named(params.get("FromEmailAddress", "")), f"ses:Send{'Raw' if raw else ''}Email", "")]
+        elif service == "sqs" and operation == "SendMessageBatch":  # authorized as SendMessage, per message
+            calls = [(_resource_named(params.get("QueueUrl", "")), "sqs:SendMessage", "")]
         elif service == "states" and operation in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
             # A task token names no state machine in the call; IAM authorizes it on the state machine whose
             # execution issued the token, and the premium workflow's is the only one that waits on tokens.

@@ -35,6 +35,10 @@ os.environ.update(
         # The approval page's staff sign-in (admin): placeholders; the approval page's tests put the pool moto made.
         "STAFF_USER_POOL_ID": "ap-northeast-1_staffplaceholder",
         "STAFF_CLIENT_ID": "staff-client-placeholder",
+        # The schedules' work queues (R-PRE-6, R-BAS-5): the URLs in-process moto gives the queues handler tests make
+        # (tests/handlers/conftest.py, local/queues.create_work_queues with the prefix furusato-test-).
+        "RENEWAL_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/furusato-test-renewal-work",
+        "EXPIRY_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/furusato-test-expiry-work",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -1,6 +1,8 @@
 """renewal function (app API): premium registration as the person sees it — apply (first time or renewal), follow
 the application and its reasons, read the notices. Applying starts the premium workflow's execution (the judgement
 and staff approval run there, in the premium function). Thin: parse, call the premium service, respond.
+Also the daily renewal schedule (R-PRE-6): reminders before the expiry, and renewal by the system's judgement where
+the organisation approves automatically (its event and its work queue's messages: shared/api/scheduled.py).
 Rules: R-PRE-1..7, R-CARD-1."""
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 
 from shared import config, wiring
-from shared.api import resolver
+from shared.api import resolver, scheduled
 from shared.api.paging import Limit, NextToken
 from shared.api.resolver import COGNITO, create_resolver
 from shared.domain.paging import DEFAULT_PAGE_SIZE
@@ -29,6 +31,7 @@ ApplicationIdPath = Annotated[str, Path(pattern=APPLICATION_ID_PATTERN, descript
 
 service = lru_cache(maxsize=1)(wiring.premium_applications)
 access = lru_cache(maxsize=1)(wiring.access_recorder)
+runner = lru_cache(maxsize=1)(lambda: wiring.schedule_runner("renewal"))
 
 
 def signed_in_user() -> str:
@@ -73,4 +76,6 @@ def notices(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> NoticeL
 
 @entry_point(correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context) -> dict:
+    if scheduled.is_scheduled(event):
+        return scheduled.handle(event, context, runner)
     return app.resolve(event, context)

@@ -22,10 +22,11 @@ from ..domain.errors import (
     NotRegisteredWithOrganisation,
 )
 from ..domain.paging import Page
+from ..domain.registrants import last_active_month
 from . import keys
 from .batch import batch_get
 from .paging import KeyQuery, count, decode_position, encode_position, page_of, plain_key, query_page
-from .repository import _dump, _load, registrations_of_user_query
+from .repository import ACCESS_UPDATE, _dump, _load, access_update_values, registrations_of_user_query
 from .table import APPLICATIONS_BY_ACTIVITY, OPEN_RECRUITMENT, RECORDS_BY_ACTIVITY, REGISTRATIONS_BY_USER
 from .transactions import Transaction, TransactionCancelled
 
@@ -248,9 +249,9 @@ class ActivityRepository:
                     "Update": {
                         "TableName": self._table,
                         "Key": _dump(keys.account(records[0].user_id)),
-                        "UpdateExpression": "SET last_access = :d, #type = :type",
+                        "UpdateExpression": ACCESS_UPDATE,
                         "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": _dump({":d": access_day.isoformat(), ":type": "Account"}),
+                        "ExpressionAttributeValues": _dump(access_update_values(records[0].user_id, access_day)),
                     }
                 },
             )
@@ -290,11 +291,22 @@ class ActivityRepository:
             }
         }
         if registered_with is not None:
+            # The registration exists, and keeps the month of the last attendance counted here (the staff list's
+            # "last active month", projected in the registrants index): the same item, no extra round trip. A record
+            # of the current month sets it; a back-dated entry of an earlier month only where none is kept yet (an
+            # update has no max(): it must not move the month back).
+            month = last_active_month(records[0].day)
+            current = month == last_active_month(records[0].recorded_at.date())
             checks["registration"] = {
-                "ConditionCheck": {
+                "Update": {
                     "TableName": self._table,
                     "Key": _dump(keys.registration(registered_with, records[0].user_id)),
+                    "UpdateExpression": (
+                        "SET last_active_month = :month" if current
+                        else "SET last_active_month = if_not_exists(last_active_month, :month)"
+                    ),
                     "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": _dump({":month": month}),
                 }
             }
         puts = {

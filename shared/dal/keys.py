@@ -8,6 +8,8 @@ Two areas, told apart by the leading key (R-PRIV-1), so IAM can separate them wi
 
 from __future__ import annotations
 
+import hashlib
+
 ORG = "ORG#"
 NATIONAL = "NAT#"
 STATISTICS = "STAT#"  # 関係人口 statistics (R-STAT-1): counters, snapshots; no personal data (see the stat_* keys below)
@@ -32,6 +34,26 @@ def premium_settings(code: str) -> dict[str, str]:
 
 def registration(code: str, user_id: str) -> dict[str, str]:
     return {"pk": f"{ORG}{code}#USER#{user_id}", "sk": "REGISTRATION"}
+
+
+# The staff registrant list (registrants index, sparse: registration items only). Write-sharded: an organisation's
+# million registrants spread over REGISTRANT_SHARDS partitions, by a stable hash of the user id (never Python's
+# salted hash()), so neither writes at a campaign's peak nor an export's reads meet one hot partition.
+REGISTRANT_SHARDS = 16
+
+
+def registrant_shard(user_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(user_id.encode("utf-8")).digest()[:4], "big") % REGISTRANT_SHARDS
+
+
+def registrants(code: str, shard: int) -> str:
+    """registrants index partition: one shard of an organisation's registrants (sort key `<since>#<user id>`)."""
+    return f"REGISTRANTS#{code}#{shard}"
+
+
+def registrant_of_organisation(code: str, user_id: str, since: str) -> dict[str, str]:
+    """registrants index keys of a registration (`since`: its ISO 8601 registration time)."""
+    return {"registrants_pk": registrants(code, registrant_shard(user_id)), "registrants_sk": f"{since}#{user_id}"}
 
 
 USER = "USER#"
@@ -250,6 +272,38 @@ def idempotency(key: str) -> dict[str, str]:
 
 
 JOINED_PARTITION = "JOINED"  # joined_organisations GSI: at most ~1,800 small items, read through a cache
+
+
+# --- schedules (R-PRE-6, R-BAS-5): the sparse, write-sharded `due` index ------------------------------------------
+# An item that something will fall due on carries the due index's keys: `due_pk = DUE#<anchor>#<day>#<shard>`, its
+# anchor (shared.domain.schedules.Anchor) the date the schedules count from (a registration: its premium expiry; an
+# account: its last app access, then its removal deadline once told). A daily job reads the partitions of one anchor day, one shard at a
+# time, so a run reads the items that fall due and nothing else; millions falling due on one day spread over
+# DUE_SHARDS partitions (no hot key), each worked through by its own queue messages.
+DUE_SHARDS = 16
+DUE_PREFIX = "DUE#"
+
+
+def due_shard(user_id: str) -> int:
+    """A stable spread of people over the shards (not Python's salted hash: every container must agree)."""
+    from hashlib import blake2b
+
+    return int.from_bytes(blake2b(user_id.encode(), digest_size=2).digest(), "big") % DUE_SHARDS
+
+
+def due_partition(anchor: str, day: str, shard: int) -> str:
+    return f"{DUE_PREFIX}{anchor}#{day}#{shard:02d}"
+
+
+def due(anchor: str, day: str, user_id: str, code: str | None = None) -> dict[str, str]:
+    """The due index's keys of an item: a registration's (with its organisation's code) or an account's."""
+    return {"due_pk": due_partition(anchor, day, due_shard(user_id)), "due_sk": f"{code}#{user_id}" if code else user_id}
+
+
+def schedule_run(job: str, day: str) -> dict[str, str]:
+    """What a daily job has finished of one day (the shards done): a repeated or resumed run skips them. National
+    area, no personal data; one small item per job and day."""
+    return {"pk": f"{NATIONAL}SCHEDULE#{job}", "sk": day}
 
 
 # --- statistics (R-STAT-1/2): the statistics area `STAT#…` (shared/logic/statistics.py) ----------------------------

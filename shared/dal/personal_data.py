@@ -41,7 +41,7 @@ STORES: tuple[Store, ...] = (
     Store(
         "Registration", "basic 4 info and e-mail (optional, R-BAS-3), survey answers (R-BAS-2), level, since", True,
         "person index (user_sk ORG#…); at one organisation by key", "deleted", "deleted",
-        "while registered; removed after years without app access (R-BAS-5, not built yet)",
+        "while registered; removed after years without app access (R-BAS-5: the expiry schedule tells the person 90 days before INACTIVITY_YEARS, then withdraws it)",
     ),
     Store(
         "Application", "the person's application to an activity and its message (free text)", True,
@@ -70,7 +70,8 @@ STORES: tuple[Store, ...] = (
         "kept: the activity's attendance and 関係人口 statistics (R-STAT-1/2) stay true after a person leaves",
     ),
     Store(
-        "Account", "the day of last app access (R-BAS-5); identity verification: status, day, keyed subject hash, a "
+        "Account", "the day of last app access (R-BAS-5) and the due index's keys of it, a removal announced "
+        "(`removal_due`) or done (`inactivity_removed_at`); identity verification: status, day, keyed subject hash, a "
         "guardian's consent (keyed hash, day, time; R-PRE-3); national area, no personal data", False,
         "by key NAT#USER#<sub>", "unchanged", "tombstone",
         "while the account exists; after deletion a tombstone (no access day) refuses the still-valid ID token and "

@@ -267,12 +267,16 @@ class PremiumRepository:
             assert finished.premium_expires_on is not None and guard is not None
             unchanged = ("premium_expires_on = :previous" if previous_expiry
                          else "attribute_not_exists(premium_expires_on)")
-            values: dict[str, Any] = {":expiry": finished.premium_expires_on.isoformat(),
-                                      ":marker": finished.long_stay_marker}
+            expiry = finished.premium_expires_on.isoformat()
+            # The premium anchor of the due index: the renewal and expiry schedules find the registration by it.
+            due = keys.due("premium", expiry, application.user_id, application.organisation_code)
+            values: dict[str, Any] = {":expiry": expiry, ":marker": finished.long_stay_marker,
+                                      ":due_pk": due["due_pk"], ":due_sk": due["due_sk"]}
             if previous_expiry:
                 values[":previous"] = previous_expiry.isoformat()
             transaction.add("registration", self._close_registration(
-                application, "premium_expires_on = :expiry, long_stay_marker = :marker", values, unchanged))
+                application, "premium_expires_on = :expiry, long_stay_marker = :marker, due_pk = :due_pk, "
+                "due_sk = :due_sk", values, unchanged))
             transaction.add("guard", {
                 "Update": {
                     "TableName": self._table,

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AccountDeleted, AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
 from ..domain.paging import Page
+from ..domain.registrants import relationships_of
 from ..domain.verification import AccountVerification
 from . import keys
 from .batch import batch_get
@@ -40,6 +41,10 @@ def _registration_item(reg: Registration) -> dict[str, Any]:
     }
     if reg.via:
         item["via"] = set(reg.via)
+    # The staff list (registrants index, R-PRIV-2): its keys, and the relationship types to filter on.
+    item |= keys.registrant_of_organisation(reg.organisation_code, reg.user_id, reg.since.isoformat())
+    if relationships := relationships_of(reg.answers):
+        item["relationships"] = set(relationships)
     return item
 
 
@@ -65,6 +70,19 @@ def _registration(item: dict[str, Any]) -> Registration:
 
 # The account (national area) is neither deleted nor being deleted (DELETE /me). A missing account item passes.
 ACCOUNT_IN_USE = "attribute_not_exists(deleting_since) AND attribute_not_exists(deleted_at)"
+
+
+# An app access (R-BAS-5) on the account: the day, the due index's access anchor of that day (the inactivity
+# schedules find the account through it, shared/dal/schedules.py), and a removal announced meanwhile cancelled.
+ACCESS_UPDATE = (
+    "SET last_access = :d, #type = :type, due_pk = :due_pk, due_sk = :due_sk REMOVE removal_due, inactivity_told_on"
+)
+
+
+def access_update_values(user_id: str, day: date) -> dict[str, Any]:
+    """ExpressionAttributeValues (plain) of ACCESS_UPDATE."""
+    due = keys.due("access", day.isoformat(), user_id)
+    return {":d": day.isoformat(), ":type": "Account", ":due_pk": due["due_pk"], ":due_sk": due["due_sk"]}
 
 
 VERIFICATION_ATTRIBUTE = "verification"  # on the account item (national area): shared/dal/verification.py writes it
@@ -177,6 +195,8 @@ class Repository:
         )
         if link_prefecture is not None:
             pref = link_prefecture
+            listed = keys.registrant_of_organisation(pref.organisation_code, pref.user_id, pref.since.isoformat())
+            through = relationships_of(registration.answers)
             transaction.add(
                 "prefecture link",
                 {
@@ -186,8 +206,10 @@ class Repository:
                         "UpdateExpression": (
                             "SET #type = :type, org_code = :org, user_id = :user, user_pk = :upk, user_sk = :usk,"
                             " #level = if_not_exists(#level, :level), since = if_not_exists(since, :since),"
-                            " direct = if_not_exists(direct, :false), resident = if_not_exists(resident, :resident)"
-                            " ADD via :via"
+                            " direct = if_not_exists(direct, :false), resident = if_not_exists(resident, :resident),"
+                            # the registrants index (a registration already there keeps its place: its own since)
+                            " registrants_pk = :rpk, registrants_sk = if_not_exists(registrants_sk, :rsk)"
+                            f" ADD via :via{', relationships :rel' if through else ''}"
                         ),
                         "ExpressionAttributeNames": {"#type": "type", "#level": "level"},
                         "ExpressionAttributeValues": _dump(
@@ -202,6 +224,10 @@ class Repository:
                                 ":false": False,
                                 ":resident": pref.resident,
                                 ":via": set(pref.via),
+                                ":rpk": listed["registrants_pk"],
+                                ":rsk": listed["registrants_sk"],
+                                # R-ORG-3: the municipality's relationship types, for the prefecture's list filters
+                                **({":rel": set(through)} if through else {}),
                             }
                         ),
                     }
@@ -304,10 +330,10 @@ class Repository:
             self._client.update_item(
                 TableName=self._table,
                 Key=_dump(keys.account(user_id)),
-                UpdateExpression="SET last_access = :d, #type = :type",
+                UpdateExpression=ACCESS_UPDATE,
                 ConditionExpression=f"{ACCOUNT_IN_USE} AND (attribute_not_exists(last_access) OR last_access < :d)",
                 ExpressionAttributeNames={"#type": "type"},
-                ExpressionAttributeValues=_dump({":d": day.isoformat(), ":type": "Account"}),
+                ExpressionAttributeValues=_dump(access_update_values(user_id, day)),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return True
@@ -325,7 +351,8 @@ class Repository:
         self._client.update_item(
             TableName=self._table,
             Key=_dump(keys.account(user_id)),
-            UpdateExpression="SET #type = :type, deleting_since = if_not_exists(deleting_since, :at) REMOVE last_access",
+            UpdateExpression="SET #type = :type, deleting_since = if_not_exists(deleting_since, :at) "
+                             "REMOVE last_access, due_pk, due_sk, removal_due",
             ExpressionAttributeNames={"#type": "type"},
             ExpressionAttributeValues=_dump({":type": "Account", ":at": at.isoformat()}),
         )

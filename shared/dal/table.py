@@ -90,9 +90,29 @@ INBOX = Index(
         "status", "applied_at", "renewal", "counted", "needed",  # applications waiting for staff
     ),
 )
+# Sparse and write-sharded (shared/dal/keys.py `due`): what the daily schedules act on, by anchor day (a premium
+# expiry, a last access, a removal deadline). Keys only and what tells a job whether the item is still due.
+DUE = Index(
+    name="due",
+    partition_key="due_pk",
+    sort_key="due_sk",
+    non_key_attributes=("type", "org_code", "user_id", "premium_expires_on", "last_access", "removal_due"),
+)
+# Sparse and write-sharded (shared/dal/keys.py registrants): an organisation's registrations, a prefecture's
+# co-registrations included (R-ORG-3), for the staff list and, later, an export. What the list shows and filters on;
+# never `personal` or `answers` (R-PRIV-1): a page's personal data comes from one BatchGetItem of its registrations.
+REGISTRANTS = Index(
+    name="registrants",
+    partition_key="registrants_pk",
+    sort_key="registrants_sk",
+    non_key_attributes=(
+        "org_code", "user_id", "since", "direct", "via", "resident", "relationships", "personal_verified_on",
+        "premium_expires_on", "premium_lapsed", "last_active_month",
+    ),
+)
 INDEXES: tuple[Index, ...] = (
     REGISTRATIONS_BY_USER, JOINED_ORGANISATIONS, RECORDS_BY_ACTIVITY, OPEN_RECRUITMENT, APPLICATIONS_BY_ACTIVITY,
-    EVIDENCE_TO_REVIEW, INBOX,
+    EVIDENCE_TO_REVIEW, INBOX, DUE, REGISTRANTS,
 )
 
 

@@ -138,7 +138,10 @@ class DecisionInput(RequestModel):
 
 # --- notices ---------------------------------------------------------------------------------------------------------
 
-NoticeKind = Literal["premium_approved", "premium_ineligible", "premium_rejected", "premium_unanswered", "premium_failed"]
+NoticeKind = Literal[
+    "premium_approved", "premium_ineligible", "premium_rejected", "premium_unanswered", "premium_failed",
+    "premium_reminder", "premium_lapsed", "inactivity_warning",  # the daily schedules (shared/logic/schedules.py)
+]
 
 
 class Notice(BaseModel):

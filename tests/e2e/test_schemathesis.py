@@ -255,6 +255,7 @@ def seed_data(api: Api) -> Seeded:
         "PUT /activities/{activity_id}/applications/{user_id}/decision": request(
             {"activity_id": main, "user_id": user_id}, {"status": "accepted"}
         ),
+        "GET /registrants": request(query={"limit": 10, "relationship": "birthplace"}),
         "GET /registrants/{user_id}": request({"user_id": user_id}),
         "GET /registrants/{user_id}/records": request({"user_id": user_id}),
         "GET /evidence/{user_id}/{evidence_id}": request({"user_id": user_id, "evidence_id": to_view}),

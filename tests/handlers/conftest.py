@@ -16,6 +16,7 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from local.events import FakeLambdaContext, api_gateway_event
+from local.queues import create_work_queues
 from local.seed import seed
 from shared import clock
 from shared.config import settings
@@ -86,6 +87,8 @@ def moto():
         create_evidence_bucket(aws.client("s3"), os.environ["EVIDENCE_BUCKET"])
         create_sender_identity(aws.client("sesv2"), os.environ["MAIL_FROM"])
         create_approval_secret(aws.client("secretsmanager"), os.environ["APPROVAL_SECRET"])
+        for setting, url in create_work_queues(aws.client("sqs"), "furusato-test-").items():
+            assert os.environ[setting] == url, (setting, url)  # tests/conftest.py names them
         # The citizens' pool (DELETE /me deletes the sign-in there); its id is new with every moto.
         pool = aws.client("cognito-idp").create_user_pool(PoolName="furusato-citizens", UsernameAttributes=["email"])
         placeholder = os.environ["CITIZEN_USER_POOL_ID"]
@@ -396,3 +399,42 @@ class Browser:
 
     def sign_in(self, token: str, email: str, password: str = STAFF_PASSWORD) -> HttpResponse:
         return self.post("/approval/sign-in", link=token, email=email, password=password)
+
+
+# --- the daily schedules: their events at a day's 03:00 JST, then the work queues drained ------------------------------
+
+
+class Days:
+    """Runs the renewal and expiry schedules for a day as EventBridge Scheduler would (the event's scheduled time at
+    the schedule's hour in Japan, the clock there too), then their work queues' messages as the event source mappings
+    would deliver them (local/queues.py), until every queue is empty."""
+
+    def __init__(self, invoke) -> None:
+        from local.queues import QueueWorker, consumers_of
+        from shared.functions import QUEUES
+
+        self.invoke = invoke
+        self.worker = QueueWorker(aws.client("sqs"), invoke, consumers_of({q.setting: os.environ[q.setting] for q in QUEUES}))
+
+    def run(self, day, schedules=("renewal", "expiry")) -> int:
+        from datetime import datetime, timezone
+
+        from shared.functions import FUNCTIONS
+
+        at = datetime(day.year, day.month, day.day, 3, 0, tzinfo=clock.TOKYO)
+        clock.freeze(at)
+        for function in FUNCTIONS:
+            for schedule in function.schedules:
+                if schedule.name in schedules:
+                    self.invoke(function.name, schedule.event(at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")))
+        handled = self.worker.drain()
+        assert not self.worker.errors, self.worker.errors
+        return handled
+
+
+@pytest.fixture
+def days(repo):
+    """The renewal and expiry functions as fresh containers, driven day by day (Days.run)."""
+    with _function("renewal") as renewal, _function("expiry") as expiry:
+        handlers = {"renewal": renewal.handler, "expiry": expiry.handler}
+        yield Days(lambda name, event: handlers[name].lambda_handler(event, FakeLambdaContext(name)))

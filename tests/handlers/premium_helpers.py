@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from shared import clock
+from shared.dal import keys
 from tests.handlers.conftest import staff_claims
 
 HIDA, GIFU, KESENNUMA, MINAMISANRIKU, MIYAGI, AMA, SHIMANE, NAGANO = (
@@ -74,6 +75,8 @@ def premium_at(moto, user: str, code: str, expires_on: date) -> None:
 
     moto.update_item(
         TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": f"ORG#{code}#USER#{user}"}, "sk": {"S": "REGISTRATION"}},
-        UpdateExpression="SET premium_expires_on = :e", ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":e": {"S": expires_on.isoformat()}},
+        UpdateExpression="SET premium_expires_on = :e, due_pk = :due_pk, due_sk = :due_sk",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":e": {"S": expires_on.isoformat()},
+                                   **{f":{k}": {"S": v} for k, v in keys.due("premium", expires_on.isoformat(), user, code).items()}},
     )

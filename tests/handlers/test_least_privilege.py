@@ -6,7 +6,8 @@ production), nothing unused."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import os
+from datetime import date, datetime, timedelta
 
 from urllib.parse import parse_qs, urlsplit
 
@@ -126,6 +127,7 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     admin("GET", "/registrants/u1", claims=staff)
     admin("GET", "/registrants/u1/records", claims=staff)
     admin("GET", "/registrants/u1", claims=staff_claims("210005"))  # a prefecture: and the registration it came through
+    admin("GET", "/registrants", query="level=basic&relationship=birthplace", claims=staff)  # the list, its personal data
     admin("POST", f"/activities/{aid}/records", body={"user_id": "u2", "day": "2026-12-05"}, claims=staff)
     clock.freeze(start + timedelta(minutes=6))
     checkin("POST", "/checkins", user="u2", body={"code": code})
@@ -226,6 +228,54 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     ref = {"organisation_code": "210005", "user_id": "u6", "id": automatic["id"]}
     assert premium_task({"task": "judge", "application": ref}) == {"next": "notify"}
     account("DELETE", "/me", user="u6", headers={"Confirm-Account-Deletion": "DELETE"})  # applications, audit entries
+
+    # renewal and expiry: the daily schedules (R-PRE-6, R-BAS-5). u8 (e-mail given to Hida) holds premium at Hida
+    # (staff approve: reminded by e-mail) and u7 at Gifu (automatic approval: judged, ineligible, reminded); u9
+    # last used the app three years before, has evidence and records at Hida: told, then removed (the withdrawal).
+    from functions.expiry import handler as expiry_handler
+    from functions.renewal import handler as renewal_handler
+    from tests.handlers.conftest import Days
+    from tests.handlers.premium_helpers import premium_at
+
+    def scheduled(name: str, event: dict):
+        recorder.current = name
+        handler = renewal_handler if name == "renewal" else expiry_handler
+        try:
+            return handler.lambda_handler(event, FakeLambdaContext(name))
+        finally:
+            recorder.current = "test set-up"  # receiving and deleting messages is the event source mapping's
+
+    recorder.current = "test set-up"
+    clock.freeze(datetime(2027, 4, 21, 10, 0, tzinfo=clock.TOKYO))
+    register("POST", "/registrations", user="u8",
+             body={"organisation_code": HIDA, "answers": ANSWERS, "personal": {"email": "u8@example.jp"}})
+    dynamodb = aws.client("dynamodb")
+    premium_at(dynamodb, "u8", HIDA, date(2027, 6, 30))
+    premium_at(dynamodb, "u7", "210005", date(2027, 6, 30))
+    Days(scheduled).run(date(2027, 5, 31))  # reminders (u7 judged for the automatic renewal first)
+    Days(scheduled).run(date(2027, 7, 1))  # lapses
+    old_day = datetime(2026, 4, 20, 10, 0, tzinfo=clock.TOKYO)
+    clock.freeze(old_day - timedelta(days=7))
+    old_activity = admin("POST", "/activities", body={**body, "recruiting": False, "starts_at": old_day.isoformat(),
+                                                      "ends_at": (old_day + timedelta(hours=2)).isoformat()}, claims=staff).body
+    assert "id" in old_activity, old_activity
+    clock.freeze(datetime(2026, 4, 21, 10, 0, tzinfo=clock.TOKYO))
+    register("POST", "/registrations", user="u9",
+             body={"organisation_code": HIDA, "answers": ANSWERS, "personal": {"email": "u9@example.jp"}})
+    u9_evidence = checkin("POST", "/me/evidence", user="u9", body={
+        "organisation_code": HIDA, "activity_id": old_activity["id"], "day": "2026-04-20", "content_type": "image/png",
+        "size_bytes": 8}).body
+    u9_form = u9_evidence["upload"]
+    requests.post(u9_form["url"], data=u9_form["fields"], files={"file": ("x.png", b"\x89PNG\r\n\x1a\n")}, timeout=10)
+    checkin("POST", f"/me/evidence/{HIDA}/{u9_evidence['evidence']['id']}/submit", user="u9")
+    admin("POST", f"/evidence/u9/{u9_evidence['evidence']['id']}/accept", claims=staff)  # a record, by staff
+    # the form used again after the submit (as u2's below): the removal finds that file under uploads/ too
+    requests.post(u9_form["url"], data=u9_form["fields"], files={"file": ("x.png", b"\x89PNG")}, timeout=10)
+    Days(scheduled).run(date(2029, 1, 21))  # told: 90 days before 2029-04-21
+    Days(scheduled).run(date(2029, 4, 22))  # removed: evidence erased, the record anonymous (the withdrawal)
+    recorder.current = "test set-up"
+    assert not dynamodb.get_item(TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": f"ORG#{HIDA}#USER#u9"},
+                                                                         "sk": {"S": "REGISTRATION"}}).get("Item")
 
     # account: withdrawal (records anonymised, evidence erased), account deletion (an application's place freed)
     account("DELETE", f"/me/registrations/{HIDA}", user="u1")

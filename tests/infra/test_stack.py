@@ -26,6 +26,7 @@ from shared.domain import errors
 from shared.dal.keys import AREAS
 from shared.domain.errors import RequestTooLarge, Unauthenticated
 from shared.domain.verification import ProviderConfig
+from shared.functions import Queue
 from shared.functions import (
     APPROVAL_KEYS,
     CHECKIN_SIGNING_KEYS,
@@ -61,7 +62,7 @@ ACKNOWLEDGED = {
     "AwsSolutions-APIG4",
     "AwsSolutions-L1",
     "AwsSolutions-SMG4",
-    "AwsSolutions-SQS3",
+    "AwsSolutions-SQS3",  # the work queues' dead-letter queues (infra/components/queues.py)
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/evidence/*]",
     "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/uploads/*]",
@@ -548,6 +549,8 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
             resource, condition = {"Fn::GetAtt": [_pool(synth, "app")[0], "Arn"]}, None
         elif grant.resource is PREMIUM_WORKFLOW:  # the state machine itself (executions, task tokens)
             resource, condition = _state_machine_arn(synth), None
+        elif grant.resource.service == "sqs":  # the work queue itself (infra/components/queues.py)
+            resource, condition = {"Fn::GetAtt": [_work_queue(synth, grant.resource.name), "Arn"]}, None
         elif grant.resource is MAIL:  # the domain identity, sending as the From address only
             identity_id, _ = _only(synth.of_type("AWS::SES::EmailIdentity"))
             resource = f"arn:aws:ses:{constants.REGION}:{ACCOUNT}:identity/${{{identity_id}}}"
@@ -555,7 +558,23 @@ def _expected_grants(synth: Synth, declared: Function) -> set[tuple[str, str, st
         else:
             raise AssertionError(f"no expectation for {grant.resource}")
         expected |= {(a, _text(resource), dump(condition)) for a in grant.actions}
+    # A queue the function consumes: what its event source mapping needs, added by CDK (SqsEventSource).
+    for trigger in declared.triggers:
+        if isinstance(trigger, Queue):
+            queue = _text({"Fn::GetAtt": [_work_queue(synth, trigger.name), "Arn"]})
+            expected |= {(a, queue, dump(None)) for a in CONSUME_ACTIONS}
     return expected
+
+
+CONSUME_ACTIONS = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                   "sqs:ReceiveMessage")
+
+
+def _work_queue(synth: Synth, name: str) -> str:
+    """The logical id of the work queue of `name` (not its dead-letter queue)."""
+    prefix = "Queue" + "".join(p.capitalize() for p in name.split("-"))
+    (found,) = [k for k in synth.of_type("AWS::SQS::Queue") if k.startswith(prefix) and "DeadLetters" not in k]
+    return found
 
 
 def _granted(statements: list[dict[str, Any]], prefixes: tuple[str, ...]) -> set[tuple[str, str, str]]:
@@ -624,10 +643,10 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
     statements = _without_stream_reading(synth, name, statements, table_id)
     actions = [a for s in statements for a in _as_list(s["Action"])]
     assert not [a for a in actions if "*" in a]
-    services = {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager", "cognito-idp", "states", "ses"}
+    services = {"logs", "xray", "kms", "dynamodb", "s3", "secretsmanager", "cognito-idp", "states", "ses", "sqs"}
     assert {a.split(":")[0] for a in actions} <= services
     declared = DECLARED[name]
-    granted = _granted(statements, ("dynamodb:", "s3:", "secretsmanager:", "cognito-idp:", "states:", "ses:"))
+    granted = _granted(statements, ("dynamodb:", "s3:", "secretsmanager:", "cognito-idp:", "states:", "ses:", "sqs:"))
     assert granted == _expected_grants(synth, declared)
 
     # KMS: the table key only through DynamoDB (and S3, which encrypts evidence with it: a data key to write, Decrypt
@@ -1003,9 +1022,12 @@ def test_only_renewal_starts_executions_and_only_admin_answers_task_tokens(synth
         assert "PREMIUM_STATE_MACHINE" not in env
 
 
+SENDERS = {"premium", "renewal", "expiry"}
+
+
 def test_premium_function_sends_mail_from_the_configured_address_of_the_identity(synth: Synth) -> None:
     """SES v2 SendEmail with raw MIME (shared/dal/mail.py) is authorized as ses:SendRawEmail on the domain identity;
-    only the premium function may send, and only as MAIL_FROM."""
+    only the functions granted MAIL may send (the premium workflow, the schedules), and only as MAIL_FROM."""
     identity_id, identity = _only(synth.of_type("AWS::SES::EmailIdentity"))
     mail = CDK_CONTEXT["mail"]
     assert identity["Properties"]["EmailIdentity"] == mail["domain"] == "furusato.example.jp"  # placeholder (info)
@@ -1014,7 +1036,7 @@ def test_premium_function_sends_mail_from_the_configured_address_of_the_identity
         statements = _statements(synth, _role_of(synth, name))
         ses = _granted(statements, ("ses:",))
         env = _environment(synth, name)
-        if name == "premium":
+        if name in SENDERS:
             condition = json.dumps({"StringEquals": {"ses:FromAddress": mail["from"]}}, sort_keys=True)
             resource = f"arn:aws:ses:{constants.REGION}:{ACCOUNT}:identity/${{{identity_id}}}"
             assert ses == {("ses:SendRawEmail", resource, condition)}
