@@ -344,3 +344,30 @@ def test_a_cancelled_transactions_writes_never_reach_the_statistics(register_api
     assert figures(scope_key("national")).get("registrations", 0) == 0
     assert figures(scope_key("area", GIFU)) == {}
     assert differences() == []
+
+
+def test_the_expiry_schedules_lapse_and_inactivity_removal_reach_the_statistics_R_PRE_6_R_BAS_5(
+    moto, register_api, days, stream
+):
+    """The real daily schedules (functions/expiry): a lapse (premium_lapsed set) makes the registration basic in
+    every figure; an inactive person's removal takes them out of every figure; the recount agrees."""
+    from tests.handlers.premium_helpers import premium_at
+
+    clock.freeze(datetime(2026, 12, 3, 12, 0, tzinfo=clock.TOKYO))
+    register(register_api, "stays", HIDA)
+    premium_at(moto, "stays", HIDA, date(2027, 12, 10))
+    clock.freeze(datetime(2024, 1, 10, 12, 0, tzinfo=clock.TOKYO))
+    register(register_api, "inactive", AMA)  # last used the app on 2024-01-10
+    stream.drain()
+    assert figures(scope_key("national"))["premium"] == 1 and figures(scope_key("national"))["people"] == 2
+    days.run(date(2026, 10, 12))  # the inactive person is told
+    days.run(date(2027, 1, 11))  # and removed (R-BAS-5)
+    stream.drain()
+    national = figures(scope_key("national"))
+    assert national["people"] == 1 and national["registrations"] == 2
+    assert figures(scope_key("area", SHIMANE)).get("people", 0) == 0
+    days.run(date(2027, 12, 11))  # premium lapsed the day after its expiry (R-PRE-6)
+    stream.drain()
+    hida = figures(scope_key("org", HIDA))
+    assert (hida["premium"], hida["basic"]) == (0, 1)
+    assert differences() == []
