@@ -287,8 +287,6 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
 
     # stats: every counted change above from the table's stream (as its event source mapping delivers it), a month-end
     # snapshot; then the statistics reads of staff (a prefecture, a month, CSV) and of the public
-    import os
-
     from functions.stats import handler as stats_handler
     from local.streams import StreamPoller, item_types, streams_client
     from shared.functions import SCHEDULE_SOURCE
