@@ -3,6 +3,7 @@
     python -m bench                  costs at 1,000 and 100,000 registrations, import times, a burst of 1,000
     python -m bench --burst 1000     the burst alone (with --sizes or --import-runs: those too)
     python -m bench --burst 0        everything but the burst
+    python -m bench --sizes 0 --import-runs 0 --burst 0 --schedule-sizes 10000,100000   the schedules' run alone
 
 The exit status is 1 when the burst's checks fail (lost, doubled or misattributed records)."""
 
@@ -21,6 +22,7 @@ from .suite import (
     DEFAULT_BURST_WORKERS,
     DEFAULT_IMPORT_RUNS,
     DEFAULT_IMPORT_TOP,
+    DEFAULT_SCHEDULE_SIZES,
     DEFAULT_SIZES,
     run,
 )
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         "--moto-table-copies", action="store_true",
         help="burst on `python -m local` as is: moto copies its whole table in every transaction (slow)",
     )
+    parser.add_argument(
+        "--schedule-sizes", type=_sizes,
+        help=f"registrations for the daily schedules' run (default {_text(DEFAULT_SCHEDULE_SIZES)}; 0: none)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     burst_only = bool(args.burst) and args.sizes is None and args.import_runs is None
@@ -64,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(
         sizes, import_runs, args.import_top, args.load, progress,
         burst=burst, burst_workers=args.burst_workers, moto_table_copies=args.moto_table_copies,
+        schedule_sizes=[] if burst_only else [n for n in (args.schedule_sizes or DEFAULT_SCHEDULE_SIZES) if n > 0],
     )
     print(render(report))
     if args.json:

@@ -35,6 +35,7 @@ import boto3
 from moto import mock_aws
 
 from local.events import FakeLambdaContext, api_gateway_event
+from local.queues import create_work_queues
 from local.wsgi_http import AwsEndpointsOnMoto
 from shared import clock
 from shared.config import settings
@@ -53,6 +54,7 @@ from .environment import (
     EVIDENCE_BUCKET,
     MAIL_FROM,
     PROVIDER_ISSUER,
+    QUEUE_PREFIX,
     REGION,
     TABLE_NAME,
     VERIFIER_CLIENT_ID,
@@ -397,6 +399,7 @@ def measure(size: int, load_method: str = "backend", scenarios: tuple[Scenario, 
         create_evidence_bucket(boto3.client("s3", region_name=REGION), EVIDENCE_BUCKET)
         create_sender_identity(boto3.client("sesv2", region_name=REGION), MAIL_FROM)
         create_approval_secret(boto3.client("secretsmanager", region_name=REGION), APPROVAL_SECRET)
+        create_work_queues(boto3.client("sqs", region_name=REGION), QUEUE_PREFIX)  # the schedules' (their URLs: environment)
         # The citizens' pool, where account deletion deletes the sign-in; its id is new with every moto.
         pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="furusato-citizens")
         replaced = ("CITIZEN_USER_POOL_ID", "PREMIUM_STATE_MACHINE", "STAFF_USER_POOL_ID", "STAFF_CLIENT_ID")

@@ -23,6 +23,7 @@ VERIFIER_REDIRECT_URI = "https://app.bench/verification/callback"
 # invoked directly, bench/scenarios.py) and puts its ARN here; this is what that ARN is in moto's account.
 PREMIUM_STATE_MACHINE = "arn:aws:states:ap-northeast-1:123456789012:stateMachine:furusato-premium"
 MAIL_FROM = "no-reply@furusato.bench"
+QUEUE_PREFIX = "furusato-bench-"
 APPROVAL_SECRET = "furusato-bench/approval-keys"
 APPROVAL_BASE_URL = "https://admin.bench/v1"
 # The approval page's staff sign-in (admin, checked at cold start): placeholders; costs.measure puts the ids of the
@@ -55,6 +56,9 @@ VARIABLES: dict[str, str] = {
     "APPROVAL_BASE_URL": APPROVAL_BASE_URL,
     "STAFF_USER_POOL_ID": STAFF_USER_POOL_ID,
     "STAFF_CLIENT_ID": STAFF_CLIENT_ID,
+    # The schedules' work queues (local/queues.create_work_queues with QUEUE_PREFIX: in-process moto's URLs).
+    "RENEWAL_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{QUEUE_PREFIX}renewal-work",
+    "EXPIRY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{QUEUE_PREFIX}expiry-work",
     "CITIZEN_USER_POOL_ID": "ap-northeast-1_bench",  # the account function starts; costs.measure puts moto's pool id
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",

@@ -9,6 +9,7 @@ from .costs import Measurement, SizeResult
 from .dataset import ACTIVITIES_PER_ORGANISATION, ATTENDING_SHARE
 from .imports import ModuleTime
 from .scenarios import Task
+from .schedules import render as render_schedules
 from .suite import FUNCTIONS, BenchReport
 
 MS = 1000
@@ -263,6 +264,8 @@ def render(report: BenchReport) -> str:
     if report.uncovered_routes:
         routes = ", ".join(f"{r.method} {r.path}" for r in report.uncovered_routes)
         lines += ["", f"Routes without a scenario (not measured): {routes}"]
+    if report.schedules:
+        lines += ["", *render_schedules(report.schedules)]
     lines += _imports(report)
     if report.burst is not None:
         lines += ["", *render_burst(report.burst)]
@@ -334,6 +337,12 @@ def _tree_json(m: ModuleTime, threshold: float = 0.001) -> dict[str, Any]:
 
 def to_json(report: BenchReport) -> dict[str, Any]:
     return {
+        "schedules": [
+            {"registrations": c.registrations, "due": c.due, "items_read_due_index": c.items_read_due_index,
+             "ratio": round(c.ratio, 3), "items_read_other": c.items_read_other, "round_trips": c.round_trips,
+             "items_written": c.items_written, "messages": c.messages}
+            for c in report.schedules
+        ],
         "sizes": [
             {
                 "registrations": s.size,

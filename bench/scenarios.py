@@ -411,6 +411,19 @@ REGISTER_SCENARIOS: tuple[Scenario, ...] = (
         key="statistics",
     ),
     Scenario(
+        "renewal: the daily run",
+        Scheduled("renewal", "renewal"),
+        note="the run records (one BatchGetItem) and the first page of each shard of the reminder's anchor days: "
+        "reads only what falls due (bench/schedules.py: a day at 10,000 and 100,000 registrations)",
+        key="schedules",
+    ),
+    Scenario(
+        "expiry: the daily run",
+        Scheduled("expiry", "expiry"),
+        note="lapses, inactivity notices and removals alike: what falls due, never the table",
+        key="schedules",
+    ),
+    Scenario(
         "stats: month-end snapshot",
         Scheduled("stats", "statistics-snapshot"),
         note="every scope of the catalogue (~4,200 shard keys, ~43 BatchGetItem), the non-empty ones written: "

@@ -12,14 +12,17 @@ from shared.routes import Route
 
 from . import burst as burst_mode
 from . import environment
+from . import schedules as schedule_costs
 from .burst import BurstResult
 from .costs import SizeResult, measure
 from .imports import VARIANTS, ImportProfile, ImportTiming, profile_import, time_components, time_imports, warm_up
 from .scenarios import SCENARIOS, uncovered_routes
+from .schedules import ScheduleCost
 
 FUNCTIONS = tuple(f.name for f in function_list.FUNCTIONS)
 
 DEFAULT_SIZES = (1_000, 100_000)
+DEFAULT_SCHEDULE_SIZES = (10_000, 100_000)  # the daily schedules' items read versus items due (bench/schedules.py)
 DEFAULT_IMPORT_RUNS = 5
 DEFAULT_IMPORT_TOP = 6
 DEFAULT_BURST = burst_mode.DEFAULT_PEOPLE
@@ -35,6 +38,7 @@ class BenchReport:
     uncovered_routes: list[Route] = field(default_factory=list)
     import_runs: int = 0
     burst: BurstResult | None = None
+    schedules: list[ScheduleCost] = field(default_factory=list)
     wall_seconds: float = 0.0
 
 
@@ -49,6 +53,7 @@ def run(
     import_variants: Sequence[str] = tuple(VARIANTS),
     import_warm_up: bool = True,
     moto_table_copies: bool = False,
+    schedule_sizes: Sequence[int] = (),
 ) -> BenchReport:
     """Run everything asked for: `sizes=()` skips the costs, `import_runs=0` the import timings, `burst=0` the
     burst (N people checking in at once over HTTP on the local runtime, `burst_workers` client threads).
@@ -60,6 +65,9 @@ def run(
         for size in sizes:
             progress(f"{size:,} registrations: loading and measuring")
             report.sizes.append(measure(size, load_method))
+        for size in schedule_sizes:
+            progress(f"daily schedules over {size:,} registrations")
+            report.schedules.append(schedule_costs.measure(size))
         if import_runs > 0:
             if import_warm_up:
                 for function in FUNCTIONS:

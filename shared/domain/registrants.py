@@ -61,15 +61,21 @@ class RegistrantSummary(BaseModel):
 
     user_id: str
     level: Level = Field(description="As of today: premium while premium_expires_on has not passed (R-PRE-6)")
-    premium_expires_on: date | None = Field(default=None, description="The last day of the latest premium period, if any")
+    premium_expires_on: date | None = Field(
+        default=None, description="The last day of the latest premium period, if any"
+    )
     verified: bool = Field(description="Identity verified with the My Number Card and shared with this organisation")
     verified_on: date | None = None
     resident: bool = Field(description="Lives there: not counted as 関係人口 (R-BAS-6)")
     relationships: list[Relationship] = Field(default_factory=list, description="Survey answer: relationship types")
     registered_since: datetime
     direct: bool = Field(description="Registered here directly (a prefecture: false when only co-registered)")
-    via: list[str] = Field(default_factory=list, description="A prefecture's co-registration: through these municipalities (R-ORG-3)")
-    last_active_month: str | None = Field(default=None, description="YYYY-MM of the last check-in counted here")
+    via: list[str] = Field(
+        default_factory=list, description="A prefecture's co-registration: through these municipalities (R-ORG-3)"
+    )
+    last_active_month: str | None = Field(
+        default=None, description="YYYY-MM of the last attendance at an activity this organisation designated"
+    )
     personal: PersonalInfo | None = Field(default=None, description="Only what the person gave this organisation")
 
 

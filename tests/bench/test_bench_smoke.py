@@ -17,6 +17,7 @@ from shared.routes import ROUTES
 
 SIZES = (50, 500)
 BURST = 30  # people scanning at once, one client thread each
+SCHEDULE_SIZES = (1_000, 4_000)
 IMPORT_VARIANT = "outside Lambda (tests)"  # one environment, one run: the smoke test checks the plumbing only
 # Served from the function's memory: the joined-organisation and profile caches (warm), the catalogue (search),
 # the bundled postal code table, the staff member's token claims. Every other request needs the table.
@@ -38,6 +39,7 @@ def report() -> bench.BenchReport:
         import_warm_up=False,  # the costs imported every handler in this process: bytecode is cached
         burst=BURST,
         burst_workers=BURST,
+        schedule_sizes=SCHEDULE_SIZES,
     )
 
 
@@ -293,3 +295,15 @@ def test_statistics_upkeep_costs_two_round_trips_per_record_and_a_read_one_or_tw
         assert [c.label for c in linked.cost.calls] == ["GetItem", "TransactWriteItems(5)"]
         for name in ("stats: staff read their figures", "stats: the public national figures"):
             assert sorted(c.operation for c in m[name].cost.calls) == ["BatchGetItem", "Query"], name
+
+
+def test_r_pre_6_r_bas_5_a_daily_run_reads_what_falls_due_not_the_table(report):
+    """The daily schedules read from the due index the items that fall due that day and nothing else: the same
+    ratio (1.0) at either size, whatever else the table holds (no Scan)."""
+    small, large = report.schedules
+    assert large.due_total > small.due_total > 0
+    for cost in report.schedules:
+        assert cost.items_read_due_index == cost.due_total, cost
+        assert cost.ratio <= 1.1
+    text = bench.render(report)
+    assert "Daily schedules" in text and "read@due" in text

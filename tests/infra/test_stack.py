@@ -1299,11 +1299,10 @@ def test_statistics_read_the_tables_stream_filtered_ordered_retried_with_a_dead_
     table_id, table = _table(synth)
     assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     mappings = synth.of_type("AWS::Lambda::EventSourceMapping")
-    streams = [m for m in mappings.values() if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}]
-    assert len(streams) == 1  # the other mappings are the schedules' work queues
-    (mapping,) = streams
+    on_stream = [m for m in mappings.values() if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}]
+    assert len(on_stream) == 1  # the others read the schedules' work queues
+    (mapping,) = on_stream
     properties = mapping["Properties"]
-    assert properties["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
     assert properties["BisectBatchOnFunctionError"] is True
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["MaximumRetryAttempts"] == 10
@@ -1320,3 +1319,26 @@ def test_statistics_read_the_tables_stream_filtered_ordered_retried_with_a_dead_
         if "Month-end" in s["Properties"].get("Description", "")
     ]
     assert [s["Properties"]["ScheduleExpression"] for s in schedules] == ["cron(5 0 1 * ? *)"]
+
+
+def test_the_schedules_read_their_work_queues_one_message_at_a_time_reporting_failures(synth: Synth) -> None:
+    """R-PRE-6, R-BAS-5: renewal and expiry each consume their own work queue (batch size 1, partial failures), whose
+    messages go to a dead-letter queue after MAX_RECEIVES; each runs on its daily schedule in Japan's time."""
+    from infra.components.queues import MAX_RECEIVES
+    from shared.functions import QUEUES
+
+    mappings = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()]
+    queues = synth.of_type("AWS::SQS::Queue")
+    for resource in QUEUES:
+        prefix = "Queue" + "".join(p.capitalize() for p in resource.name.split("-"))
+        (queue_id,) = [k for k in queues if k.startswith(prefix) and "DeadLetters" not in k]
+        properties = queues[queue_id]["Properties"]
+        assert properties["SqsManagedSseEnabled"] is True
+        assert properties["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+        (mapping,) = [m for m in mappings if m["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}]
+        assert mapping["BatchSize"] == constants.QUEUE_BATCH_SIZE == 1
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    for name in ("renewal", "expiry"):
+        (schedule,) = [s["Properties"] for s in synth.of_type("AWS::Scheduler::Schedule").values()
+                       if json.loads(s["Properties"]["Target"]["Input"]).get("schedule") == name]
+        assert schedule["ScheduleExpressionTimezone"] == "Asia/Tokyo"
