@@ -133,6 +133,7 @@ def test_signing_keys_are_fetched_once_per_container(report):
         # function's (the approval page: verifying the link, signing the session).
         assert calls == {
             "register": 0, "checkin": 1, "admin": 2, "account": 0, "verify": 1, "renewal": 0, "premium": 1, "stats": 0,
+            "expiry": 0,
         }
 
 
