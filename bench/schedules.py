@@ -131,7 +131,7 @@ def measure(size: int) -> ScheduleCost:
         def invoke(function: str, event: dict):
             with redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return modules[function].lambda_handler(event, FakeLambdaContext(function))
+                return modules[function].lambda_handler(event, FakeLambdaContext(function, timeout_seconds=900))  # moto's latency
 
         worker = QueueWorker(aws.client("sqs"), invoke, consumers_of(urls))
         at = datetime(BENCH_DAY.year, BENCH_DAY.month, BENCH_DAY.day, 3, 0, tzinfo=clock.TOKYO)
