@@ -14,6 +14,7 @@ from shared.domain.models import Intro, OrganisationProfile
 
 KESENNUMA, MIYAGI, HIDA, GIFU, SHIMANE, AMA = "042056", "040002", "212172", "210005", "320005", "325252"
 MINAMISANRIKU, SAPPORO = "046060", "011002"  # 札幌市 joins only in the tests that add it; 北海道 never joins here
+ISHINOMAKI = "042021"  # joined locally too (local/seed.py): a third municipality of 宮城県
 
 GOOD_ANSWERS = {
     "relationship": ["type2_regular_visits", "birthplace"],
@@ -49,7 +50,7 @@ def test_list_organisations_shows_only_joined_ones_by_default_r_org_1(register_a
     response = register_api("GET", "/organisations")
     assert response.status == 200
     codes = [o["code"] for o in response.body["organisations"]]
-    assert codes == sorted([MIYAGI, KESENNUMA, MINAMISANRIKU, GIFU, HIDA, SHIMANE, AMA, NAGANO])
+    assert codes == sorted([MIYAGI, KESENNUMA, MINAMISANRIKU, ISHINOMAKI, GIFU, HIDA, SHIMANE, AMA, NAGANO])
     assert all(o["joined"] for o in response.body["organisations"])
 
 
