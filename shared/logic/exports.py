@@ -9,7 +9,6 @@ Only the staff's own organisation's exports exist for them: every read is keyed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -103,7 +102,6 @@ class ExportWriter:
     registrants: RegistrantService
     part_bytes: int  # a part is written once it holds this much (S3: at least 5 MiB but the last)
     page_size: int = 100
-    remaining_ms: Callable[[], int] | None = None
 
     def step(self, message: ExportStep) -> str:
         """Writes part `message.part`; what happened ("written", "done", "skipped": nothing to do)."""
