@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 
 import pytest
 
 from shared import clock
-from shared.domain.exports import BOM, HEADER, csv_bytes, csv_row, neutralise, new_export_id
+from shared.domain.exports import BOM, EXPORT_ID_PATTERN, HEADER, csv_bytes, csv_row, neutralise, new_export_id
 from shared.domain.models import PersonalInfo
 from shared.domain.registrants import RegistrantSummary
-import re
-from shared.domain.exports import EXPORT_ID_PATTERN
 
 
 def summary(user_id: str = "u1", personal: PersonalInfo | None = None, **extra) -> RegistrantSummary:
@@ -69,10 +68,10 @@ def test_columns_in_japanese_and_in_japans_time():
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_injection_is_neutralised(cell):
     assert neutralise(cell) == "'" + cell
-    row = csv_row(summary("s", PersonalInfo(name=cell.strip() or "x", address=cell.strip() or "x")))
+    row = csv_row(summary(cell, PersonalInfo(name=cell.strip() or "x", address=cell.strip() or "x")))
+    assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in row)
     rows = parse(csv_bytes([summary("s", PersonalInfo(address="=1+2"))], first=True))
     assert rows[1][HEADER.index("住所")] == "'=1+2"
-    assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in row)
 
 
 def test_plain_text_is_left_alone():
