@@ -83,7 +83,9 @@ class ExportStep(BaseModel):
 
 def new_export_id(at: datetime) -> str:
     """Sortable by creation (Japan's time to the second), then random."""
-    return f"x{at.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(6)}"
+    from ..clock import TOKYO
+
+    return f"x{at.astimezone(TOKYO).strftime('%Y%m%d%H%M%S')}{secrets.token_hex(6)}"
 
 
 def request_hash(staff_user: str, client_key: str) -> str:
