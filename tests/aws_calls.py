@@ -6,8 +6,9 @@ every API call and every presigned GET before it is serialized, `before-sign.s3.
 (whose policy botocore builds on a CreateBucket model, without the key in the parameters).
 
 What a call needs in IAM:
-- its action `<service>:<Operation>`, except where IAM names it otherwise (HeadObject -> s3:GetObject; CreateMultipartUpload,
-  UploadPart, CompleteMultipartUpload -> s3:PutObject; CopyObject -> s3:GetObject on the source and s3:PutObject on the copy; DeleteObjects -> s3:DeleteObject per key; DeleteObject or GetObject of
+- its action `<service>:<Operation>`, except where IAM names it otherwise (HeadObject -> s3:GetObject;
+  CreateMultipartUpload, UploadPart, CompleteMultipartUpload -> s3:PutObject; CopyObject -> s3:GetObject on the
+  source and s3:PutObject on the copy; DeleteObjects -> s3:DeleteObject per key; DeleteObject or GetObject of
   one version (VersionId) -> s3:DeleteObjectVersion, s3:GetObjectVersion; each item of
   TransactWriteItems / TransactGetItems as its own action; a presigned POST -> s3:PutObject, a presigned GET ->
   s3:GetObject: the URL is signed with the function's credentials, and S3 checks the function's grant when the app
