@@ -71,6 +71,7 @@ from .scenarios import (
     SCENARIOS,
     CardTap,
     MailedLink,
+    QueueDelivery,
     Request,
     Scenario,
     Scheduled,
@@ -220,6 +221,22 @@ def checked_schedule(scheduled: Scheduled, name: str) -> None:
                 if _field(answer, path) != value]
     if problems:
         raise ScenarioFailed(f"{name}: schedule {scheduled.schedule}: {'; '.join(problems)}")
+
+
+def checked_queue(delivery: QueueDelivery, name: str) -> None:
+    """The queue's messages to its function as its event source mapping would deliver them (local/queues.py)."""
+    from local.queues import QueueWorker
+
+    worker = QueueWorker(
+        boto3.client("sqs", region_name=REGION),
+        lambda function, event: handler_module(function).lambda_handler(event, FakeLambdaContext(function)),
+        {os.environ[delivery.setting]: delivery.function},
+    )
+    with redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        handled = worker.drain()
+    if worker.errors or handled != delivery.messages:
+        raise ScenarioFailed(f"{name}: {handled} messages handled, expected {delivery.messages}; {worker.errors}")
 
 
 def _cookie(set_cookies: list[str], name: str) -> str:
@@ -373,6 +390,9 @@ def _run(
         elif isinstance(scenario.request, Scheduled):
             status = None
             checked_schedule(scenario.request, scenario.name)
+        elif isinstance(scenario.request, QueueDelivery):
+            status = None
+            checked_queue(scenario.request, scenario.name)
         else:
             status = checked(scenario.request, scenario.name, saved)
         measurements.append(Measurement(scenario, status, Cost(recorder.take(), *(c.take() for c in others))))

@@ -59,6 +59,7 @@ VARIABLES: dict[str, str] = {
     # The schedules' work queues (local/queues.create_work_queues with QUEUE_PREFIX: in-process moto's URLs).
     "RENEWAL_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{QUEUE_PREFIX}renewal-work",
     "EXPIRY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{QUEUE_PREFIX}expiry-work",
+    "EXPORT_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{QUEUE_PREFIX}export-work",
     "CITIZEN_USER_POOL_ID": "ap-northeast-1_bench",  # the account function starts; costs.measure puts moto's pool id
     "POWERTOOLS_SERVICE_NAME": "furusato-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Furusato",

@@ -179,6 +179,24 @@ class Scheduled:
 
 
 @dataclass(frozen=True)
+class QueueDelivery:
+    """A work queue's messages handed to the function its Queue trigger names, one at a time as its event source
+    mapping delivers them (batch size 1), until the queue is empty (a step's continuation included), counted as that
+    function's. `messages`: how many it must have handled."""
+
+    function: str
+    setting: str  # the queue's URL setting (shared/functions.py QUEUES)
+    messages: int
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        return "queue", self.setting
+
+    def resolved(self, saved: dict[str, Any]) -> QueueDelivery:
+        return self
+
+
+@dataclass(frozen=True)
 class Upload:
     """Before the request, a file is put in the evidence bucket (as the app's presigned POST would), at the object
     key an earlier scenario saved under `key`. Not counted: it is the app talking to S3, not a function."""
@@ -214,7 +232,7 @@ class MailedLink:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    request: Request | Task | StreamDelivery | Scheduled
+    request: Request | Task | StreamDelivery | Scheduled | QueueDelivery
     note: str = ""
     # A figure the report states on its own (e.g. "check-in"): scenarios sharing a key are listed together.
     key: str = ""
@@ -255,6 +273,9 @@ APPLICANTS = route("GET", "/activities/{activity_id}/applications")
 REGISTRANT = route("GET", "/registrants/{user_id}")
 REGISTRANT_RECORDS = route("GET", "/registrants/{user_id}/records")
 REGISTRANTS = route("GET", "/registrants")
+CREATE_EXPORT = route("POST", "/registrants/exports")
+EXPORTS = route("GET", "/registrants/exports")
+EXPORT = route("GET", "/registrants/exports/{export_id}")
 DECIDE = route("PUT", "/activities/{activity_id}/applications/{user_id}/decision")
 START_EVIDENCE = route("POST", "/me/evidence")
 MY_EVIDENCE = route("GET", "/me/evidence/{code}")
@@ -1087,6 +1108,42 @@ PREMIUM_SCENARIOS: tuple[Scenario, ...] = (
 )
 
 
+# --- the staff registrant export (issue 10 item 4): asked for, written by the exports function, followed -------------
+EXPORT_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "staff: ask for a registrant export",
+        Request(CREATE_EXPORT, staff=HIDA, body={"since_from": "2026-04-01", "since_to": "2026-04-30"},
+                headers={"Idempotency-Key": "bench-export"}, expect_status=202, expect={"status": "queued"},
+                save={"export": "id"}),
+        note="the organisation's newest exports (one Query: at most 3 in progress), the export and its key's item "
+        "(one transaction), the first step on the export queue",
+        key="registrant export",
+    ),
+    Scenario(
+        "staff: a registrant export, queued",
+        Request(EXPORT, {"export_id": Ref("export")}, staff=HIDA, expect={"status": "queued"}),
+        note="one GetItem in the organisation's exports partition", key="registrant export",
+    ),
+    Scenario(
+        "exports: write the export",
+        QueueDelivery("exports", "EXPORT_QUEUE_URL", messages=1),
+        note="one message per part (8 MiB): the export item, the multipart upload begun, the list's pages (a day "
+        "range: 16 Queries, 1 BatchGetItem), one part, completed",
+        key="registrant export",
+    ),
+    Scenario(
+        "staff: a registrant export, done",
+        Request(EXPORT, {"export_id": Ref("export")}, staff=HIDA, expect={"status": "done"}),
+        note="one GetItem; the link is presigned (no call)", key="registrant export",
+    ),
+    Scenario(
+        "staff: registrant exports",
+        Request(EXPORTS, staff=HIDA, expect={"exports.0.id": Ref("export")}),
+        note="one Query of the organisation's exports partition (kept 7 days)", key="registrant export",
+    ),
+)
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     REGISTER_SCENARIOS
     + ADMIN_SCENARIOS
@@ -1098,6 +1155,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     + PRELAUNCH_SCENARIOS
     + VERIFICATION_SCENARIOS
     + PREMIUM_SCENARIOS
+    + EXPORT_SCENARIOS
 )
 
 

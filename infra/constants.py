@@ -39,6 +39,9 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64  # Graviton: ~20 % cheaper per GB-s; pure Python code, layer exists for arm64
 MEMORY_MB = 1024  # also buys CPU: Powertools + pydantic import and the organisation catalogue load at cold start
 TIMEOUT = Duration.seconds(10)  # well under API Gateway's 29 s; boto3 retries are short (shared/dal/aws.py)
+# Functions with no API Gateway route that do more per invocation: the registrant export writes one part of at least
+# 5 MiB (EXPORT_PART_BYTES, 8 MiB: ~400 list pages) per message. Under the work queues' visibility timeout (6 min).
+TIMEOUTS = {"exports": Duration.minutes(5)}
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 LOG_LEVEL = "INFO"
 METRICS_NAMESPACE = "Furusato"  # same as shared/observability.py

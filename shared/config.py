@@ -62,6 +62,10 @@ class Settings(BaseModel):
     removal_notice_days: int = Field(alias="REMOVAL_NOTICE_DAYS", default=90, ge=1, le=365)
     # Erasures one withdrawal or account deletion request makes at most; the rest is done by repeating the request.
     erasure_items_per_request: int = Field(alias="ERASURE_ITEMS_PER_REQUEST", default=200, gt=0)
+    # The staff registrant export: its work queue (admin sends the first step, exports each next one), and how much
+    # CSV one step writes as one part of the S3 multipart upload (S3 wants at least 5 MiB but the last; tests less).
+    export_queue_url: str | None = Field(alias="EXPORT_QUEUE_URL", default=None, min_length=1)
+    export_part_bytes: int = Field(alias="EXPORT_PART_BYTES", default=8 * 1024 * 1024, gt=0, le=512 * 1024 * 1024)
 
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .dal.keys import AREAS, REVIEWED_OBJECTS, UPLOAD_OBJECTS
+from .dal.keys import AREAS, EXPORT_OBJECTS, REVIEWED_OBJECTS, UPLOAD_OBJECTS
 from .dal.table import INDEXES
 from .routes import ROUTES, Route
 from .workflows import WORKFLOWS, Workflow
@@ -115,7 +115,9 @@ APPROVAL_KEYS = Resource("approval-keys", "secretsmanager", "APPROVAL_SECRET", c
 # message's page sends the next (shared/logic/schedules.py). Each has a dead-letter queue (infra/components/queues.py).
 RENEWAL_WORK = Resource("renewal-work", "sqs", "RENEWAL_QUEUE_URL")
 EXPIRY_WORK = Resource("expiry-work", "sqs", "EXPIRY_QUEUE_URL")
-QUEUES: tuple[Resource, ...] = (RENEWAL_WORK, EXPIRY_WORK)
+# The staff registrant export (shared/logic/exports.py): admin queues an export's first step, each step sends the next.
+EXPORT_WORK = Resource("export-work", "sqs", "EXPORT_QUEUE_URL")
+QUEUES: tuple[Resource, ...] = (RENEWAL_WORK, EXPIRY_WORK, EXPORT_WORK)
 RESOURCES: tuple[Resource, ...] = (
     TABLE, EVIDENCE_BUCKET, CHECKIN_SIGNING_KEYS, CHECKIN_VERIFICATION_KEYS, CITIZEN_USER_POOL, VERIFIER_KEYS,
     PREMIUM_WORKFLOW, MAIL, APPROVAL_KEYS, *QUEUES,
@@ -438,6 +440,8 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant(PREMIUM_WORKFLOW, ("states:SendTaskSuccess",)),  # WorkflowClient.resume: the decision's execution
             Grant(CHECKIN_SIGNING_KEYS, ("secretsmanager:GetSecretValue",)),  # SigningKeyStore: signs check-in codes (only here)
             Grant(EVIDENCE_BUCKET, ("s3:GetObject",), REVIEWED_OBJECTS),  # EvidenceFiles.view_url (presigned GET)
+            Grant(EVIDENCE_BUCKET, ("s3:GetObject",), EXPORT_OBJECTS),  # ExportFiles.link: a done export (presigned GET)
+            Grant(EXPORT_WORK, ("sqs:SendMessage",)),  # ExportService.create: an export's first step (WorkQueue.send)
             # ApprovalKeyStore: the approval page verifies the e-mailed links (link key) and signs and verifies its
             # staff sessions and forms (session key); APPROVAL_BASE_URL comes with it (the page's path, for cookies
             # and forms)
@@ -467,6 +471,25 @@ STATS = Function(
     ),
 )
 FUNCTIONS = (*FUNCTIONS, STATS)
+
+EXPORTS = Function(
+    "exports",  # the staff registrant export's steps (shared/logic/exports.py): no HTTP route
+    triggers=(Queue(EXPORT_WORK.name),),
+    grants=(
+        table(
+            "organisation",
+            "dynamodb:BatchGetItem",  # RegistrantRepository.personal_data: a page's personal data
+            "dynamodb:GetItem",  # ExportRepository.job: the export item
+            "dynamodb:UpdateItem",  # ExportRepository.start, record_part, finish, fail (conditional on the part)
+        ),
+        index("registrants"),  # RegistrantRepository.page: the list's pages
+        # ExportFiles: CreateMultipartUpload, UploadPart and CompleteMultipartUpload are authorized as s3:PutObject;
+        # AbortMultipartUpload (a failed export, a lost race for the upload) as itself
+        Grant(EVIDENCE_BUCKET, ("s3:AbortMultipartUpload", "s3:PutObject"), EXPORT_OBJECTS),
+        Grant(EXPORT_WORK, ("sqs:SendMessage",)),  # ExportWriter: the next step
+    ),
+)
+FUNCTIONS = (*FUNCTIONS, EXPORTS)
 
 
 def function(name: str, functions: Iterable[Function] = FUNCTIONS) -> Function:

@@ -272,3 +272,26 @@ def statistics_reader():
     from .logic.statistics import StatisticsReader
 
     return StatisticsReader(statistics_repository())
+
+
+def _exports_parts():
+    from .dal.exports import ExportFiles, ExportRepository
+    from .dal.schedules import WorkQueue
+
+    config = settings()  # checked at cold start: EXPORT_QUEUE_URL and EVIDENCE_BUCKET are set for admin and exports
+    return (ExportRepository(aws.client("dynamodb"), config.table_name), ExportFiles(aws.client("s3"), config.evidence_bucket),
+            WorkQueue(aws.client("sqs"), config.export_queue_url))
+
+
+def export_service():
+    """admin function: the staff registrant export (ask, follow, list)."""
+    from .logic.exports import ExportService
+
+    return ExportService(*_exports_parts())
+
+
+def export_writer():
+    """exports function: one step of an export per queue message."""
+    from .logic.exports import ExportWriter
+
+    return ExportWriter(*_exports_parts(), registrant_service(), part_bytes=settings().export_part_bytes)

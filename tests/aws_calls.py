@@ -6,8 +6,9 @@ every API call and every presigned GET before it is serialized, `before-sign.s3.
 (whose policy botocore builds on a CreateBucket model, without the key in the parameters).
 
 What a call needs in IAM:
-- its action `<service>:<Operation>`, except where IAM names it otherwise (HeadObject -> s3:GetObject; CopyObject ->
-  s3:GetObject on the source and s3:PutObject on the copy; DeleteObjects -> s3:DeleteObject per key; DeleteObject or GetObject of
+- its action `<service>:<Operation>`, except where IAM names it otherwise (HeadObject -> s3:GetObject;
+  CreateMultipartUpload, UploadPart, CompleteMultipartUpload -> s3:PutObject; CopyObject -> s3:GetObject on the
+  source and s3:PutObject on the copy; DeleteObjects -> s3:DeleteObject per key; DeleteObject or GetObject of
   one version (VersionId) -> s3:DeleteObjectVersion, s3:GetObjectVersion; each item of
   TransactWriteItems / TransactGetItems as its own action; a presigned POST -> s3:PutObject, a presigned GET ->
   s3:GetObject: the URL is signed with the function's credentials, and S3 checks the function's grant when the app
@@ -41,7 +42,11 @@ TRANSACTION_ITEMS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "Delete
 # Public operations of a Cognito app client: Cognito does not evaluate IAM policies for them (a caller needs no
 # credentials at all), so they need no grant and are not recorded.
 UNAUTHORIZED_OPERATIONS = frozenset({("cognito-idp", "InitiateAuth"), ("cognito-idp", "RespondToAuthChallenge")})
-S3_ACTIONS = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket", "ListObjectVersions": "ListBucketVersions"}
+S3_ACTIONS = {
+    "HeadObject": "GetObject", "ListObjectsV2": "ListBucket", "ListObjectVersions": "ListBucketVersions",
+    # a multipart upload's steps are authorized as PutObject; AbortMultipartUpload is its own action
+    "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject", "CompleteMultipartUpload": "PutObject",
+}
 
 
 def granted(function: Function) -> set[Call]:

@@ -39,6 +39,7 @@ os.environ.update(
         # (tests/handlers/conftest.py, local/queues.create_work_queues with the prefix furusato-test-).
         "RENEWAL_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/furusato-test-renewal-work",
         "EXPIRY_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/furusato-test-expiry-work",
+        "EXPORT_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/furusato-test-export-work",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,8 @@ from shared.logic.organisations import organisation_ref
 from shared.logic.premium import ApplicationForStaff, WaitingList
 from shared.logic.prelaunch import ImportResult
 from shared.domain.registrants import RegistrantFilter, Relationship
+from shared.domain.exports import EXPORT_ID_PATTERN, ExportRequest, RegistrantExport
+from shared.logic.exports import ExportList
 from shared.logic.registrants import RegistrantList, RegistrantRecords, RegistrantView
 from shared.logic.statistics import MONTH_PATTERN, StaffStatistics, as_csv
 from shared.observability import entry_point
@@ -48,6 +50,7 @@ importer = lru_cache(maxsize=1)(wiring.prelaunch_importer)
 recruitment = lru_cache(maxsize=1)(wiring.recruitment_service)
 evidence = lru_cache(maxsize=1)(wiring.evidence_service)
 registrants = lru_cache(maxsize=1)(wiring.registrant_service)
+exports = lru_cache(maxsize=1)(wiring.export_service)
 premium_settings = lru_cache(maxsize=1)(wiring.premium_settings_service)
 premium_decisions = lru_cache(maxsize=1)(wiring.premium_decisions)
 approval_desk = lru_cache(maxsize=1)(wiring.approval_desk)
@@ -304,6 +307,49 @@ def list_registrants(
         since_to=since_to,
     )
     return registrants().list(current_staff(app), wanted, limit, page)
+
+
+ExportIdPath = Annotated[str, Path(pattern=EXPORT_ID_PATTERN, description="An export's id")]
+
+
+@app.post(
+    "/registrants/exports",
+    tags=["registrants"],
+    summary="Export my organisation's registrants as CSV (filtered like the list): queued, written to a file, fetched with a link",
+    description=(
+        "202 with the export (status `queued`); follow it with GET /registrants/exports/{export_id} until `done`, "
+        "then download its `url` (valid 15 minutes): UTF-8 CSV with a BOM for Excel, personal data only where the "
+        "person gave it to this organisation. At most 3 exports in progress per organisation (429 too-many-exports). "
+        "A retry with the same Idempotency-Key returns the first export (200)."
+    ),
+    security=STAFF,
+    status_code=202,
+    responses={
+        202: {"description": "Queued", "content": {"application/json": {"model": RegistrantExport}}},
+        200: {"description": "A retry (same Idempotency-Key): the export it made", "content": {"application/json": {"model": RegistrantExport}}},
+    },
+)
+def create_export(
+    request: Annotated[ExportRequest, Body()],
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=100, description="Retries with the same key return the first export")
+    ] = None,
+) -> Response[RegistrantExport]:
+    created, export = exports().create(current_staff(app), request.filter(), idempotency_key)
+    return Response(status_code=202 if created else 200, content_type="application/json", body=export)
+
+
+@app.get("/registrants/exports", tags=["registrants"], summary="My organisation's exports of the last 7 days, newest first", security=STAFF)
+def list_exports(limit: Limit = DEFAULT_PAGE_SIZE, page: NextToken = None) -> ExportList:
+    return exports().list(current_staff(app), limit, page)
+
+
+@app.get(
+    "/registrants/exports/<export_id>", tags=["registrants"], security=STAFF,
+    summary="An export: its status, rows and, once done, a link to the CSV (15 minutes)",
+)
+def get_export(export_id: ExportIdPath) -> RegistrantExport:
+    return exports().get(current_staff(app), export_id)
 
 
 @app.get(

@@ -11,14 +11,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from shared.dal.keys import REVIEWED_OBJECTS, UPLOAD_OBJECTS
+from shared.dal.keys import EXPORT_OBJECTS, REVIEWED_OBJECTS, UPLOAD_OBJECTS
+from shared.domain.exports import RETENTION_DAYS as EXPORT_RETENTION_DAYS
 from shared.functions import Grant
 
 from .. import constants
 from ..nag import acknowledge
 
-# What S3 asks KMS for on the caller's behalf, per object action (SSE-KMS with the table's key).
-KMS_FOR_S3 = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt"}
+# What S3 asks KMS for on the caller's behalf, per object action (SSE-KMS with the table's key). A multipart upload
+# (its writer also holds s3:AbortMultipartUpload) needs kms:Decrypt as well: S3 decrypts the data key for each part.
+KMS_FOR_S3 = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt", "s3:AbortMultipartUpload": "kms:Decrypt"}
 
 
 # Actions on the bucket itself (listings), not on objects: granted on the bucket ARN with the prefix as a condition.
@@ -62,6 +64,12 @@ class EvidenceBucket(Construct):
                     expiration=Duration.days(constants.EVIDENCE_UPLOAD_RETENTION_DAYS),
                     noncurrent_version_expiration=Duration.days(constants.EVIDENCE_NONCURRENT_DAYS),
                 ),
+                s3.LifecycleRule(
+                    id="registrant-exports",  # staff registrant exports (shared/logic/exports.py): a week
+                    prefix=EXPORT_OBJECTS,
+                    expiration=Duration.days(EXPORT_RETENTION_DAYS),
+                    noncurrent_version_expiration=Duration.days(constants.EVIDENCE_NONCURRENT_DAYS),
+                ),
                 s3.LifecycleRule(id="incomplete-multipart-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
             removal_policy=RemovalPolicy.RETAIN,
@@ -94,7 +102,7 @@ class EvidenceBucket(Construct):
             role,
             f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(self.bucket.node.default_child)}.Arn>/{grant.scope}*]",
             "Evidence object keys are generated per upload (uploads/<organisation>/<user>/<id>, then "
-            "evidence/<organisation>/<user>/<id>/<etag>); the grant is limited to one key prefix of this one bucket "
+            "evidence/<organisation>/<user>/<id>/<etag>, exports/<organisation>/<id>.csv); the grant is limited to one key prefix of this one bucket "
             "and to the object actions the function's code calls (shared/functions.py).",
         )
         kms_actions = sorted(

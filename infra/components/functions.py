@@ -143,7 +143,7 @@ class FunctionFactory(Construct):
             code=application_code(name),
             layers=[self.powertools],
             memory_size=constants.MEMORY_MB,
-            timeout=constants.TIMEOUT,
+            timeout=constants.TIMEOUTS.get(name, constants.TIMEOUT),
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,

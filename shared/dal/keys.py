@@ -344,3 +344,28 @@ def stat_event(event_id: str) -> dict[str, str]:
     """A stream record applied to the counters (its eventID): written with the counters, so a record delivered
     twice counts once. Expires (TTL) after the stream's 24 h retention."""
     return {"pk": f"{STATISTICS}EVENT#{event_id}", "sk": "EVENT"}
+
+
+# The staff registrant export (R-PRIV-2): an organisation's exports in one partition of its own area, newest id last
+# (ids sort by creation), and the Idempotency-Key requests that made them; the CSVs in the evidence bucket under
+# EXPORT_OBJECTS (a lifecycle rule deletes them after 7 days; the items go by TTL at the same time).
+EXPORT_PREFIX = "EXPORT#"
+EXPORT_REQUEST_PREFIX = "EXPORT_REQUEST#"
+EXPORT_OBJECTS = "exports/"
+
+
+def exports_partition(code: str) -> str:
+    return f"{ORG}{code}#EXPORTS"
+
+
+def export(code: str, export_id: str) -> dict[str, str]:
+    return {"pk": exports_partition(code), "sk": f"{EXPORT_PREFIX}{export_id}"}
+
+
+def export_request(code: str, request_hash: str) -> dict[str, str]:
+    """A POST's Idempotency-Key (hashed with the staff member's id): the export it made."""
+    return {"pk": exports_partition(code), "sk": f"{EXPORT_REQUEST_PREFIX}{request_hash}"}
+
+
+def export_object(code: str, export_id: str) -> str:
+    return f"{EXPORT_OBJECTS}{code}/{export_id}.csv"

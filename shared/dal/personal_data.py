@@ -142,6 +142,23 @@ STORES: tuple[Store, ...] = (
         "e-mail addresses (staff, R-ADM-3), the staff member who saved them", False, "not a person's", "unchanged",
         "unchanged", "while the organisation takes part; staff replace the approvers' addresses when staff change",
     ),
+    # The staff registrant export (shared/logic/exports.py): the job's item and the CSV staff download
+    Store(
+        "RegistrantExport", "nothing of a registrant: a staff export's filters, status, the staff member who asked, "
+        "the S3 upload's state", False, "not a person's", "unchanged", "unchanged",
+        "7 days (DynamoDB TTL), with its file",
+    ),
+    Store(
+        "ExportRequest", "nothing of a person: the export a staff member's Idempotency-Key made (hashed)", False,
+        "not a person's", "unchanged", "unchanged", "7 days (DynamoDB TTL), with its export",
+    ),
+    Store(
+        "ExportFile", "the organisation's registrants as CSV (S3 exports/<code>/<id>.csv): what its list shows, "
+        "personal data where given to it", True, "not findable by person (one file of many registrants)", "expires",
+        "expires", "7 days (the exports/ lifecycle rule; the link works 15 minutes): a person who withdraws or "
+        "deletes the account leaves files written before within that week; a copy staff downloaded is the "
+        "organisation's own (its 個人情報ファイル)",
+    ),
     # 関係人口 statistics (shared/dal/statistics.py): kept from the table's stream, never by this registry's erasers
     Store(
         "StatMembership", "the codes of the organisations where the person is counted (unique people, R-STAT-1); "

@@ -418,3 +418,18 @@ class InvalidApprovalLink(DomainError):
     status = 403
     type_slug = "invalid-approval-link"
     title = "この承認リンクは無効か、有効期限が切れています"
+
+
+class TooManyExports(DomainError):
+    """The staff registrant export: an organisation has MAX_ACTIVE_EXPORTS queued or running already."""
+
+    status = 429
+    type_slug = "too-many-exports"
+    title = "作成中の出力が多すぎます。完了してからやり直してください"
+    retry_after_seconds = 60
+
+
+class ExportNotFound(DomainError):
+    status = 404
+    type_slug = "export-not-found"
+    title = "指定された出力が見つかりません"

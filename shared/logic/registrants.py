@@ -78,6 +78,14 @@ class RegistrantService:
         for page in self.listing.pages(code, wanted, today, page_size):
             yield RegistrantList(registrants=self._rows(code, page.items, today), next=page.next)
 
+    def page_of(
+        self, code: str, wanted: RegistrantFilter, today, limit: int, token: str | None = None
+    ) -> RegistrantList:
+        """A page of an organisation's list for a job that checked the staff member when it was asked for (the
+        registrant export, shared/logic/exports.py): what `list` returns, as of `today`."""
+        page = self.listing.page(code, wanted, today, limit, token)
+        return RegistrantList(registrants=self._rows(code, page.items, today), next=page.next)
+
     def _rows(self, code: str, items: list[dict], today=None) -> list[RegistrantSummary]:
         personal = self.listing.personal_data(code, [i["user_id"] for i in items]) if items else {}
         today = today or clock.today()

@@ -133,7 +133,7 @@ def test_signing_keys_are_fetched_once_per_container(report):
         # function's (the approval page: verifying the link, signing the session).
         assert calls == {
             "register": 0, "checkin": 1, "admin": 2, "account": 0, "verify": 1, "renewal": 0, "premium": 1, "stats": 0,
-            "expiry": 0,
+            "expiry": 0, "exports": 0,
         }
 
 
@@ -142,7 +142,10 @@ def test_other_services_are_counted(report):
         s3 = {m.scenario.name: m.cost.s3_calls for m in size.measurements if m.cost.s3_calls}
         # submit: check the upload (HeadObject, ranged GetObject of its first bytes), copy it for review, delete it
         checked_and_moved = ["HeadObject", "GetObject", "CopyObject", "DeleteObject"]
-        assert s3 == {"evidence: submit after uploading": checked_and_moved, "evidence: submit the second": checked_and_moved}
+        # the registrant export (one part at these sizes): the multipart upload begun, its part, completed
+        exported = ["CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"]
+        assert s3 == {"evidence: submit after uploading": checked_and_moved, "evidence: submit the second": checked_and_moved,
+                      "exports: write the export": exported}
         cognito = {m.scenario.name: m.cost.cognito_calls for m in size.measurements if m.cost.cognito_calls}
         # the approval page's staff sign-in; deleting an account deletes its sign-in
         assert cognito == {"approval page: sign in": ["InitiateAuth"], "delete my account": ["AdminDeleteUser"]}

@@ -213,6 +213,10 @@ def seed_data(api: Api) -> Seeded:
     _, _, _, sign_in_link = _premium_applicant(api, staff, code, attended)
     _, _, _, decision_link = _premium_applicant(api, staff, code, attended)
     cookie, csrf = _approval_session(api, decision_link)
+    # The registrant export: one asked for (the background poller writes it), for GET /registrants/exports/{id}
+    exported = api.admin_call("POST", "/registrants/exports", staff, json={})
+    assert exported.status_code == 202, exported.text
+    export_id = exported.json()["id"]
 
     evidence_body = {"organisation_code": HIDA, "activity_id": earlier, "day": earlier_day, "content_type": "image/png", "size_bytes": 8}
     app = {
@@ -256,6 +260,8 @@ def seed_data(api: Api) -> Seeded:
             {"activity_id": main, "user_id": user_id}, {"status": "accepted"}
         ),
         "GET /registrants": request(query={"limit": 10, "relationship": "birthplace"}),
+        "POST /registrants/exports": request(body={"relationship": "birthplace"}),
+        "GET /registrants/exports/{export_id}": request({"export_id": export_id}),
         "GET /registrants/{user_id}": request({"user_id": user_id}),
         "GET /registrants/{user_id}/records": request({"user_id": user_id}),
         "GET /evidence/{user_id}/{evidence_id}": request({"user_id": user_id, "evidence_id": to_view}),

@@ -47,8 +47,9 @@ def hida_world(register_api, admin_api, checkin_api) -> dict[str, str]:
     form = started["upload"]
     requests.post(form["url"], data=form["fields"], files={"file": ("x.png", b"\x89PNG\r\n\x1a\n")}, timeout=10)
     checkin_api("POST", f"/me/evidence/{HIDA}/{started['evidence']['id']}/submit", user="hanako")
+    export = admin_api("POST", "/registrants/exports", body={}, claims=staff_claims(HIDA)).body  # queued: R-PRIV-2
     return {"activity_id": activity["id"], "user_id": "hanako", "evidence_id": started["evidence"]["id"],
-            "application_id": premium_application(HIDA, "hanako")}
+            "application_id": premium_application(HIDA, "hanako"), "export_id": export["id"]}
 
 
 def premium_application(code: str, user: str) -> str:

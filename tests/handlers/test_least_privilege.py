@@ -285,6 +285,62 @@ def test_each_function_is_granted_exactly_the_aws_calls_it_makes(
     account("DELETE", "/me", user="u2", headers={"Confirm-Account-Deletion": "DELETE"})
     account("DELETE", "/me", user="u2", headers={"Confirm-Account-Deletion": "DELETE"})  # repeated: done already
 
+    # exports: the staff registrant export. admin asks (with an Idempotency-Key, retried; a bad filter refused), lists
+    # and follows it; the exports function writes it over several messages (small parts) and, for one whose last
+    # delivery fails, aborts its multipart upload
+    import moto.s3.models
+
+    from functions.exports import handler as exports_handler
+    from local.queues import QueueWorker
+
+    exports_handler.writer.cache_clear()
+    register("POST", "/registrations", user="u10",
+             body={"organisation_code": HIDA, "answers": ANSWERS, "personal": {"name": "飛騨 次郎", "email": "u10@example.jp"}})
+    register("POST", "/registrations", user="u11", body={"organisation_code": HIDA, "answers": ANSWERS})
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 50)
+    monkeypatch.setattr(exports_handler.writer(), "part_bytes", 100)
+    monkeypatch.setattr(exports_handler.writer(), "page_size", 1)
+
+    def exports(event: dict, context=None):
+        recorder.current = "exports"
+        try:
+            return exports_handler.lambda_handler(event, FakeLambdaContext("exports"))
+        finally:
+            recorder.current = "test set-up"
+
+    queue = os.environ["EXPORT_QUEUE_URL"]
+    asked = admin("POST", "/registrants/exports", body={}, claims=staff, headers={"Idempotency-Key": "e1"}).body
+    admin("POST", "/registrants/exports", body={}, claims=staff, headers={"Idempotency-Key": "e1"})  # retried
+    admin("POST", "/registrants/exports", body={"since_from": "2027-01-02", "since_to": "2027-01-01"}, claims=staff)
+    admin("GET", f"/registrants/exports/{asked['id']}", claims=staff)  # queued
+    recorder.current = "test set-up"
+    QueueWorker(aws.client("sqs"), lambda name, event: exports(event), {queue: "exports"}).drain()
+    done = admin("GET", f"/registrants/exports/{asked['id']}", claims=staff).body
+    assert done["status"] == "done" and done["url"], done
+    admin("GET", "/registrants/exports", claims=staff)
+    failing = admin("POST", "/registrants/exports", body={}, claims=staff).body
+    recorder.current = "test set-up"
+    sqs = aws.client("sqs")
+    first = sqs.receive_message(QueueUrl=queue, AttributeNames=["All"])["Messages"][0]
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=first["ReceiptHandle"])
+    from local.events import sqs_event
+
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    exports(sqs_event([first], arn))  # part 1: the upload begun
+    recorder.current = "test set-up"
+    second = sqs.receive_message(QueueUrl=queue, AttributeNames=["All"])["Messages"][0]
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=second["ReceiptHandle"])
+    second["Attributes"] = {"ApproximateReceiveCount": "5"}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr(exports_handler.writer().registrants, "page_of", broken)
+    with pytest.raises(Exception, match="a fault"):
+        exports(sqs_event([second], arn))  # its last delivery: failed, the upload aborted
+    assert admin("GET", f"/registrants/exports/{failing['id']}", claims=staff).body["status"] == "failed"
+    exports_handler.writer.cache_clear()
+
     # stats: every counted change above from the table's stream (as its event source mapping delivers it), a month-end
     # snapshot; then the statistics reads of staff (a prefecture, a month, CSV) and of the public
     from functions.stats import handler as stats_handler

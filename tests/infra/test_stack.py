@@ -66,6 +66,7 @@ ACKNOWLEDGED = {
     "AwsSolutions-IAM5[Resource::*]",
     "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/evidence/*]",
     "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/uploads/*]",
+    "AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/exports/*]",  # the registrant export CSVs
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
 }
 
@@ -670,7 +671,8 @@ def test_function_role_is_least_privilege(synth: Synth, name: str) -> None:
             expected_kms.add(
                 (frozenset({"kms:Decrypt"}), secret_key, "secretsmanager.ap-northeast-1.amazonaws.com", f"${{{secret_id}}}")
             )
-    s3_kms = {kms for action, kms in (("s3:PutObject", "kms:GenerateDataKey"), ("s3:GetObject", "kms:Decrypt")) if action in granted_actions}
+    s3_kms = {kms for action, kms in (("s3:PutObject", "kms:GenerateDataKey"), ("s3:GetObject", "kms:Decrypt"),
+                                      ("s3:AbortMultipartUpload", "kms:Decrypt")) if action in granted_actions}
     if s3_kms:
         expected_kms.add((frozenset(s3_kms), table_key, "s3.ap-northeast-1.amazonaws.com", "null"))
     assert kms_grants == expected_kms
@@ -1258,7 +1260,19 @@ def test_unsubmitted_evidence_uploads_expire_within_days_but_not_before_they_can
     assert uploads["ExpirationInDays"] == constants.EVIDENCE_UPLOAD_RETENTION_DAYS <= 3
     assert timedelta(days=uploads["ExpirationInDays"]) > UPLOAD_OPEN_FOR + timedelta(minutes=15)  # + the form's validity
     assert uploads["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # a replaced upload's earlier file too
-    assert {r.get("Prefix") for r in rules.values() if "ExpirationInDays" in r} == {"uploads/", "evidence/"}
+    assert {r.get("Prefix") for r in rules.values() if "ExpirationInDays" in r} == {"uploads/", "evidence/", "exports/"}
+
+
+def test_registrant_exports_expire_after_a_week(synth: Synth) -> None:
+    """The staff registrant export's CSVs (exports/, personal data) go after RETENTION_DAYS, with their items' TTL."""
+    from shared.domain.exports import RETENTION_DAYS
+
+    (bucket_id,) = [k for k in synth.of_type("AWS::S3::Bucket") if k.startswith("EvidenceBucket")]
+    rules = {r["Id"]: r for r in synth.resources[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    exports = rules["registrant-exports"]
+    assert exports["Prefix"] == "exports/" and exports["Status"] == "Enabled"
+    assert exports["ExpirationInDays"] == RETENTION_DAYS == 7
+    assert exports["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
 
 
 def test_evidence_bucket_is_private_encrypted_ssl_only_logged_and_expiring(synth: Synth) -> None:
@@ -1338,6 +1352,9 @@ def test_the_schedules_read_their_work_queues_one_message_at_a_time_reporting_fa
         (mapping,) = [m for m in mappings if m["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}]
         assert mapping["BatchSize"] == constants.QUEUE_BATCH_SIZE == 1
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    from shared.domain.exports import MAX_RECEIVES as EXPORT_LAST_DELIVERY
+
+    assert EXPORT_LAST_DELIVERY == MAX_RECEIVES  # the exports function fails an export on the last delivery
     for name in ("renewal", "expiry"):
         (schedule,) = [s["Properties"] for s in synth.of_type("AWS::Scheduler::Schedule").values()
                        if json.loads(s["Properties"]["Target"]["Input"]).get("schedule") == name]
