@@ -18,6 +18,7 @@ from ..domain.exports import RegistrantExport
 from ..domain.paging import Page
 from ..domain.registrants import RegistrantFilter
 from . import keys
+from .conditions import updated
 from .items import dump as _dump
 from .items import load as _load
 from .paging import KeyQuery, page_of, query_page
@@ -26,9 +27,6 @@ from .transactions import Transaction, TransactionCancelled
 
 ITEM_TYPE = "RegistrantExport"
 
-
-def _failed_condition(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 @dataclass
@@ -132,71 +130,53 @@ class ExportRepository:
 
     def start(self, job: ExportJob, upload_id: str) -> bool:
         """The multipart upload of part 1's step, recorded once (False: another delivery recorded its own first)."""
-        try:
-            self._client.update_item(
-                TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
-                UpdateExpression="SET upload_id = :upload, #status = :running",
-                ConditionExpression="attribute_not_exists(upload_id) AND next_part = :one AND #status = :queued",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_dump({":upload": upload_id, ":running": "running", ":one": 1, ":queued": "queued"}),
-            )
-            return True
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
+        return updated(
+            self._client,
+            TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
+            UpdateExpression="SET upload_id = :upload, #status = :running",
+            ConditionExpression="attribute_not_exists(upload_id) AND next_part = :one AND #status = :queued",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_dump({":upload": upload_id, ":running": "running", ":one": 1, ":queued": "queued"}),
+        )
 
     def record_part(self, job: ExportJob, part: int, etag: str, rows: int, page_token: str) -> bool:
         """Part `part` written: its ETag, the rows it held and where the list goes on. False: recorded already."""
-        try:
-            self._client.update_item(
-                TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
-                UpdateExpression="SET parts = list_append(if_not_exists(parts, :empty), :part), next_part = :following, "
-                                 "page_token = :token, #rows = #rows + :rows",
-                ConditionExpression="next_part = :n AND #status = :running",
-                ExpressionAttributeNames={"#status": "status", "#rows": "rows"},
-                ExpressionAttributeValues=_dump({
-                    ":empty": [], ":part": [{"n": part, "etag": etag}], ":following": part + 1, ":token": page_token,
-                    ":rows": rows, ":n": part, ":running": "running",
-                }),
-            )
-            return True
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
+        return updated(
+            self._client,
+            TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
+            UpdateExpression="SET parts = list_append(if_not_exists(parts, :empty), :part), next_part = :following, "
+                             "page_token = :token, #rows = #rows + :rows",
+            ConditionExpression="next_part = :n AND #status = :running",
+            ExpressionAttributeNames={"#status": "status", "#rows": "rows"},
+            ExpressionAttributeValues=_dump({
+                ":empty": [], ":part": [{"n": part, "etag": etag}], ":following": part + 1, ":token": page_token,
+                ":rows": rows, ":n": part, ":running": "running",
+            }),
+        )
 
     def finish(self, job: ExportJob, part: int, rows: int, at: datetime) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
-                UpdateExpression="SET #status = :done, finished_at = :at, next_part = :following, #rows = #rows + :rows "
-                                 "REMOVE page_token",
-                ConditionExpression="next_part = :n AND #status = :running",
-                ExpressionAttributeNames={"#status": "status", "#rows": "rows"},
-                ExpressionAttributeValues=_dump({
-                    ":done": "done", ":at": at.isoformat(), ":following": part + 1, ":rows": rows, ":n": part,
-                    ":running": "running",
-                }),
-            )
-            return True
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
+        return updated(
+            self._client,
+            TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
+            UpdateExpression="SET #status = :done, finished_at = :at, next_part = :following, #rows = #rows + :rows "
+                             "REMOVE page_token",
+            ConditionExpression="next_part = :n AND #status = :running",
+            ExpressionAttributeNames={"#status": "status", "#rows": "rows"},
+            ExpressionAttributeValues=_dump({
+                ":done": "done", ":at": at.isoformat(), ":following": part + 1, ":rows": rows, ":n": part,
+                ":running": "running",
+            }),
+        )
 
     def fail(self, job: ExportJob, at: datetime) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
-                UpdateExpression="SET #status = :failed, finished_at = :at REMOVE page_token",
-                ConditionExpression="#status IN (:queued, :running)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_dump({":failed": "failed", ":at": at.isoformat(), ":queued": "queued", ":running": "running"}),
-            )
-        except ClientError as error:
-            if not _failed_condition(error):
-                raise
+        updated(  # not as expected: done already
+            self._client,
+            TableName=self._table, Key=_dump(keys.export(job.code, job.export.id)),
+            UpdateExpression="SET #status = :failed, finished_at = :at REMOVE page_token",
+            ConditionExpression="#status IN (:queued, :running)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_dump({":failed": "failed", ":at": at.isoformat(), ":queued": "queued", ":running": "running"}),
+        )
 
 
 class ExportFiles:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import AccountDeleted, AlreadyRegistered, ConcurrentUpdate
 from ..domain.models import OrganisationProfile, PersonalInfo, Registration
-from ..domain.paging import Page
+from ..domain.paging import MAX_PAGE_SIZE, Page
 from ..domain.registrants import relationships_of
 from ..domain.verification import AccountVerification
 from . import keys
@@ -174,6 +174,18 @@ class Repository:
         """A page of the user's registrations, from the registrations_by_user index (keys and non-personal
         attributes), in organisation code order."""
         return page_of(self._client, self._table, registrations_of_user_query(user_id), limit, token, _registration)
+
+    def all_registrations_of_user(self, user_id: str) -> dict[str, Registration]:
+        """Every registration of the user, strongly consistent: their codes from the registrations_by_user index, page
+        by page (bounded by the ~1,800 organisations), then the registrations themselves."""
+        codes: list[str] = []
+        token = None
+        while True:
+            page = self.registrations_of_user(user_id, MAX_PAGE_SIZE, token)
+            codes += [r.organisation_code for r in page.items]
+            token = page.next
+            if token is None:
+                return self.get_registrations(user_id, codes) if codes else {}
 
     def create_registration(
         self, registration: Registration, link_prefecture: Registration | None, idempotency: IdempotencyRecord | None = None

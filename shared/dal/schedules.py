@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from botocore.exceptions import ClientError
 
 from . import keys
+from .conditions import updated
 from .items import dump as _dump
 from .items import load as _load
 from .paging import KeyQuery, RawPage, decode_token, query_page
@@ -19,10 +19,6 @@ from .repository import ACCOUNT_IN_USE
 from .table import DUE
 
 DONE_SHARDS = "shards"  # on a schedule_run item: a number set of the shards finished
-
-
-def _failed_condition(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class ScheduleRepository:
@@ -70,56 +66,43 @@ class ScheduleRepository:
     def lapse(self, code: str, user_id: str, expires_on: date) -> bool:
         """Premium that ended on `expires_on` without a renewal: marked lapsed (what statistics and lists count
         from) and out of the due index. False when the expiry moved (renewed) or the lapse is written already."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_dump(keys.registration(code, user_id)),
-                UpdateExpression="SET premium_lapsed = :expiry REMOVE due_pk, due_sk",
-                ConditionExpression="premium_expires_on = :expiry AND "
-                                    "(attribute_not_exists(premium_lapsed) OR premium_lapsed <> :expiry)",
-                ExpressionAttributeValues=_dump({":expiry": expires_on.isoformat()}),
-            )
-            return True
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
+        return updated(
+            self._client,
+            TableName=self._table,
+            Key=_dump(keys.registration(code, user_id)),
+            UpdateExpression="SET premium_lapsed = :expiry REMOVE due_pk, due_sk",
+            ConditionExpression="premium_expires_on = :expiry AND "
+                                "(attribute_not_exists(premium_lapsed) OR premium_lapsed <> :expiry)",
+            ExpressionAttributeValues=_dump({":expiry": expires_on.isoformat()}),
+        )
 
     # --- accounts: inactivity (R-BAS-5) ----------------------------------------------------------------------------
 
     def tell_of_removal(self, user_id: str, last_access: date, deadline: date, told_on: date) -> bool:
         """The account was told its registrations go on `deadline`: it moves to the removal anchor. False when the
         person came back meanwhile (another last access) or the account is being deleted."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_dump(keys.account(user_id)),
-                UpdateExpression="SET removal_due = :deadline, inactivity_told_on = :told, due_pk = :pk, due_sk = :sk",
-                ConditionExpression=f"last_access = :last AND {ACCOUNT_IN_USE}",
-                ExpressionAttributeValues=_dump({
-                    ":deadline": deadline.isoformat(), ":told": told_on.isoformat(), ":last": last_access.isoformat(),
-                    **{f":{k.removeprefix('due_')}": v for k, v in keys.due("removal", deadline.isoformat(), user_id).items()},
-                }),
-            )
-            return True
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
+        return updated(
+            self._client,
+            TableName=self._table,
+            Key=_dump(keys.account(user_id)),
+            UpdateExpression="SET removal_due = :deadline, inactivity_told_on = :told, due_pk = :pk, due_sk = :sk",
+            ConditionExpression=f"last_access = :last AND {ACCOUNT_IN_USE}",
+            ExpressionAttributeValues=_dump({
+                ":deadline": deadline.isoformat(), ":told": told_on.isoformat(), ":last": last_access.isoformat(),
+                **{f":{k.removeprefix('due_')}": v for k, v in keys.due("removal", deadline.isoformat(), user_id).items()},
+            }),
+        )
 
     def removal_done(self, user_id: str, deadline: date, at: datetime) -> None:
         """The registrations are gone: the account keeps when (the app tells the person so), nothing is due."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_dump(keys.account(user_id)),
-                UpdateExpression="SET inactivity_removed_at = :at REMOVE removal_due, due_pk, due_sk",
-                ConditionExpression="removal_due = :deadline",
-                ExpressionAttributeValues=_dump({":at": at.isoformat(), ":deadline": deadline.isoformat()}),
-            )
-        except ClientError as error:
-            if not _failed_condition(error):
-                raise
+        updated(  # not as expected: done already
+            self._client,
+            TableName=self._table,
+            Key=_dump(keys.account(user_id)),
+            UpdateExpression="SET inactivity_removed_at = :at REMOVE removal_due, due_pk, due_sk",
+            ConditionExpression="removal_due = :deadline",
+            ExpressionAttributeValues=_dump({":at": at.isoformat(), ":deadline": deadline.isoformat()}),
+        )
 
 
 class WorkQueue:

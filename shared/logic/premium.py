@@ -183,17 +183,9 @@ class PremiumJudge:
     settings: PremiumSettingsRepository
 
     def _expiries(self, user_id: str) -> dict[str, date]:
-        """The person's premium expiry per organisation (lapsed ones included): codes from the person index, the
-        expiry from the registrations themselves, strongly consistent (an approval a moment ago is seen)."""
-        codes: list[str] = []
-        token = None
-        while True:
-            page = self.registrations.registrations_of_user(user_id, MAX_PAGE_SIZE, token)
-            codes += [r.organisation_code for r in page.items]
-            token = page.next
-            if token is None:
-                break
-        registrations = self.registrations.get_registrations(user_id, codes) if codes else {}
+        """The person's premium expiry per organisation (lapsed ones included), from the registrations themselves,
+        strongly consistent (an approval a moment ago is seen)."""
+        registrations = self.registrations.all_registrations_of_user(user_id)
         return {code: r.premium_expires_on for code, r in registrations.items() if r.premium_expires_on}
 
     def _records(self, code: str, user_id: str, first: date, last: date) -> list[ActivityRecord]:

@@ -64,19 +64,6 @@ class Notifier:
         self.premium.mark_emailed(user_id, notice, clock.now())
 
 
-def _registrations(repository: Repository, user_id: str) -> dict[str, Registration]:
-    """Every registration of the person (strongly consistent), through the person index."""
-    codes: list[str] = []
-    token = None
-    while True:
-        page = repository.registrations_of_user(user_id, 100, token)
-        codes += [r.organisation_code for r in page.items]
-        token = page.next
-        if token is None:
-            break
-    return repository.get_registrations(user_id, codes) if codes else {}
-
-
 # --- the jobs: what happens to one due item -------------------------------------------------------------------------
 
 Step = Callable[[dict[str, Any], date, date], None]  # (due index item, run day, anchor day)
@@ -159,7 +146,7 @@ class Inactivity:
         if account.get("last_access") != last_access.isoformat() or "deleting_since" in account:
             return  # came back meanwhile, or the account is going
         deadline = rules.removal_deadline(last_access, self.timing.inactivity_years)
-        registrations = _registrations(self.registrations, user_id)
+        registrations = self.registrations.all_registrations_of_user(user_id)
         for registration in registrations.values():
             name = known_organisation(registration.organisation_code).name
             self.notifier.tell(user_id, registration, "inactivity_warning", f"inactivity-{deadline.isoformat()}",
@@ -172,7 +159,7 @@ class Inactivity:
         account = self.registrations.get_account(user_id) or {}
         if account.get("removal_due") != deadline.isoformat() or "deleting_since" in account:
             return  # came back (an access removes the anchor), removed already, or the account is going
-        registrations = _registrations(self.registrations, user_id)
+        registrations = self.registrations.all_registrations_of_user(user_id)
         if registrations:
             # E-mail first: the addresses go with the registrations. A step cut short after it e-mails again.
             by_address: dict[str, list[str]] = {}
